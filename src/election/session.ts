@@ -1,0 +1,310 @@
+/**
+ * One ZooKeeper session that any number of elections share.
+ *
+ * It owns three things the recipe must not get wrong:
+ * - a bounded first connect, failing with the addresses it tried;
+ * - the loss deadline, measured on our monotonic clock from the last confirmed contact and
+ *   evaluated by a timer, so a hung request cannot delay it;
+ * - replacing the handle after the server expires the session (the C client's handle is
+ *   dead after that and must never be touched again).
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { silentLogger, type Logger } from '../log.js';
+import { parseConnectString } from './connect-string.js';
+import { ClosedError, ConnectTimeoutError, InvalidArgumentError, SessionExpiredError } from './errors.js';
+import { LivenessMonitor, thresholdsFor, type Liveness } from './liveness.js';
+import { NativeHandle } from './native-handle.js';
+import type { CreateMode, Watcher, ZkOps, ZkStat } from './zk-types.js';
+
+export interface SessionOptions {
+  /** `host:port[,host:port...][/chroot]`. */
+  connect: string;
+  /** Requested session timeout; the server may grant another (see `timeoutMs`). Default 10000. */
+  sessionTimeoutMs?: number;
+  /** How long the first connect may take before failing. Default 15000. */
+  connectTimeoutMs?: number;
+  /**
+   * The loss deadline as a fraction of the negotiated session timeout, counted from the
+   * last confirmed contact. Default 0.5: half the timeout is left as margin.
+   */
+  lossDeadlineRatio?: number;
+  /** Open a new session after expiry (elections then re-enter). Default true. */
+  renewOnExpiry?: boolean;
+  logger?: Logger;
+  /** The C client's own stderr logging level (0 = off, 1 error ... 4 debug). Default 0. */
+  clientLogLevel?: number;
+}
+
+export type SessionHealth = Liveness;
+
+export interface SessionEvents {
+  /** Contact is in doubt: a leader must pause. */
+  suspended: [info: { sinceContactMs: number; reason: 'disconnected' | 'unconfirmed' }];
+  /** The loss deadline passed without confirmed contact: a leader must stop. */
+  deadline: [info: { sinceContactMs: number }];
+  /** The same session confirmed contact again after `suspended` or `deadline`. */
+  restored: [];
+  /** The session ended on the server (or the client gave it up); ephemerals are gone. */
+  expired: [info: { sessionId: string }];
+  /** A new session replaced an expired one. */
+  renewed: [info: { sessionId: string }];
+  closed: [];
+  error: [error: Error];
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
+  private handle!: NativeHandle;
+  private readonly liveness: LivenessMonitor;
+  private health: SessionHealth = 'confirmed';
+  private connected = false;
+  private closing = false;
+  private renewing = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private generationCounter = 0;
+  readonly logger: Logger;
+  readonly connectString: string;
+
+  private constructor(private readonly options: Required<Omit<SessionOptions, 'logger'>> & { logger: Logger }) {
+    super();
+    this.logger = options.logger;
+    this.connectString = options.connect;
+    this.liveness = new LivenessMonitor(thresholdsFor(options.sessionTimeoutMs, options.lossDeadlineRatio), performance.now());
+  }
+
+  /** Connects, waiting at most `connectTimeoutMs`. */
+  static async connect(options: SessionOptions): Promise<ZkSession> {
+    parseConnectString(options.connect);
+    const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const lossDeadlineRatio = options.lossDeadlineRatio ?? 0.5;
+    if (!Number.isFinite(sessionTimeoutMs) || sessionTimeoutMs < 100) {
+      throw new InvalidArgumentError(`session timeout must be at least 100 ms, got ${sessionTimeoutMs}`);
+    }
+    if (!(lossDeadlineRatio > 0 && lossDeadlineRatio < 1)) {
+      throw new InvalidArgumentError(`loss deadline ratio must be between 0 and 1 (exclusive), got ${lossDeadlineRatio}`);
+    }
+    const session = new ZkSession({
+      connect: options.connect,
+      sessionTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+      lossDeadlineRatio,
+      renewOnExpiry: options.renewOnExpiry ?? true,
+      clientLogLevel: options.clientLogLevel ?? 0,
+      logger: options.logger ?? silentLogger(),
+    });
+    await session.open(session.options.connectTimeoutMs);
+    session.startTimers();
+    return session;
+  }
+
+  /** Hex session id of the current session. */
+  get sessionId(): string {
+    return this.handle.sessionId;
+  }
+
+  /** Increments each time a new session replaces an expired one. */
+  get generation(): number {
+    return this.generationCounter;
+  }
+
+  /** The session timeout the server granted. */
+  get timeoutMs(): number {
+    return this.handle.negotiatedTimeoutMs;
+  }
+
+  get isClosed(): boolean {
+    return this.closing;
+  }
+
+  get state(): SessionHealth {
+    return this.health;
+  }
+
+  get isConnected(): boolean {
+    return this.connected && !this.handle.closed;
+  }
+
+  /** Milliseconds since the last confirmed contact, on the monotonic clock. */
+  sinceContactMs(): number {
+    return this.liveness.sinceContactMs(performance.now());
+  }
+
+  create(path: string, data: Buffer, mode: CreateMode): Promise<string> {
+    return this.live().create(path, data, mode);
+  }
+  remove(path: string, version?: number): Promise<void> {
+    return this.live().remove(path, version);
+  }
+  exists(path: string, watcher?: Watcher): Promise<ZkStat | null> {
+    return this.live().exists(path, watcher);
+  }
+  getChildren(path: string, watcher?: Watcher): Promise<string[]> {
+    return this.live().getChildren(path, watcher);
+  }
+  getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
+    return this.live().getData(path, watcher);
+  }
+
+  /** Closes the session: the server deletes its ephemeral nodes at once. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.probeTimer);
+    clearInterval(this.livenessTimer);
+    this.handle.close();
+    this.emit('closed');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private live(): NativeHandle {
+    if (this.closing) throw new ClosedError('the ZooKeeper session was closed');
+    return this.handle;
+  }
+
+  /** Opens a new handle and waits until it is connected (or `timeoutMs` passes, if given). */
+  private open(timeoutMs: number | undefined): Promise<void> {
+    const handle = new NativeHandle({
+      connect: this.options.connect,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      clientLogLevel: this.options.clientLogLevel,
+      onServerReply: (sentAtMs) => {
+        if (handle === this.handle) this.liveness.confirm(sentAtMs);
+      },
+    });
+    this.handle = handle;
+    this.connected = false;
+    return new Promise<void>((resolve, reject) => {
+      let first = true;
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (!first) return;
+              first = false;
+              handle.removeAllListeners();
+              handle.close();
+              reject(new ConnectTimeoutError(this.options.connect, timeoutMs));
+            }, timeoutMs);
+      handle.on('connected', () => {
+        this.connected = true;
+        if (first) {
+          first = false;
+          clearTimeout(timer);
+          handle.opTimeoutMs = handle.negotiatedTimeoutMs;
+          this.liveness.reset(performance.now(), thresholdsFor(handle.negotiatedTimeoutMs, this.options.lossDeadlineRatio));
+          this.health = 'confirmed';
+          this.logger.info('connected', { session: handle.sessionId, timeoutMs: handle.negotiatedTimeoutMs });
+          resolve();
+        } else {
+          this.logger.info('reconnected', { session: handle.sessionId });
+          this.probe();
+        }
+      });
+      handle.on('connecting', () => {
+        if (!this.connected) return;
+        this.connected = false;
+        this.logger.warn('connection lost; reconnecting', { connect: this.options.connect, session: handle.sessionId });
+        this.transition('suspended', 'disconnected');
+      });
+      handle.on('closed', (code) => {
+        this.connected = false;
+        if (first) {
+          first = false;
+          clearTimeout(timer);
+          reject(new SessionExpiredError(code, 'SESSION_CLOSED', 'connect', undefined));
+          return;
+        }
+        if (this.closing || handle !== this.handle) return;
+        this.onExpired(handle.sessionId, code);
+      });
+    });
+  }
+
+  private onExpired(sessionId: string, code: number): void {
+    this.logger.warn('session ended', { session: sessionId, code });
+    this.health = 'lost';
+    this.emit('expired', { sessionId });
+    if (this.options.renewOnExpiry) void this.renew();
+    else void this.close();
+  }
+
+  /** Keeps trying to open a new session until one connects or we are closed. */
+  private async renew(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    let backoffMs = 100;
+    try {
+      while (!this.closing) {
+        try {
+          await this.open(Math.max(this.options.connectTimeoutMs, 1000));
+          if (this.closing) {
+            this.handle.close();
+            return;
+          }
+          this.generationCounter += 1;
+          this.emit('renewed', { sessionId: this.handle.sessionId });
+          return;
+        } catch (e) {
+          this.logger.warn('could not open a new session; retrying', { connect: this.options.connect, error: (e as Error).message });
+          await new Promise((r) => setTimeout(r, backoffMs).unref());
+          backoffMs = Math.min(backoffMs * 2, 5000);
+        }
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private startTimers(): void {
+    // Probe often enough that a healthy session confirms contact several times per suspend window.
+    const probeEveryMs = Math.max(50, Math.floor(this.timeoutMs / 6));
+    this.probeTimer = setInterval(() => this.probe(), probeEveryMs);
+    this.probeTimer.unref();
+    const tickMs = Math.min(100, Math.max(10, Math.floor(this.timeoutMs / 50)));
+    this.livenessTimer = setInterval(() => this.evaluate(), tickMs);
+    this.livenessTimer.unref();
+  }
+
+  private probe(): void {
+    if (this.closing || this.handle.closed) return;
+    // Any server answer (even NONODE under a chroot) confirms contact; errors are expected while cut off.
+    this.handle.exists('/').then(
+      () => this.evaluate(),
+      () => undefined,
+    );
+  }
+
+  private evaluate(): void {
+    if (this.closing || this.renewing || this.handle.closed) return;
+    const verdict = this.liveness.evaluate(performance.now());
+    if (verdict === 'confirmed' && !this.connected) return; // wait for the reconnect itself
+    this.transition(verdict, 'unconfirmed');
+  }
+
+  private transition(next: SessionHealth, reason: 'disconnected' | 'unconfirmed'): void {
+    const prev = this.health;
+    if (next === prev) return;
+    const sinceContactMs = Math.round(this.sinceContactMs());
+    if (next === 'confirmed') {
+      this.health = 'confirmed';
+      this.logger.info('contact confirmed again', { session: this.sessionId });
+      this.emit('restored');
+    } else if (next === 'suspended') {
+      if (prev === 'lost') return; // already past the deadline; only confirmation moves us back
+      this.health = 'suspended';
+      this.logger.warn('contact in doubt', { reason, sinceContactMs });
+      this.emit('suspended', { sinceContactMs, reason });
+    } else {
+      if (prev === 'confirmed') this.emit('suspended', { sinceContactMs, reason });
+      this.health = 'lost';
+      this.logger.warn('loss deadline passed without confirmed contact', { sinceContactMs });
+      this.emit('deadline', { sinceContactMs });
+    }
+  }
+}

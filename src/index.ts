@@ -1,0 +1,2 @@
+export * from './election/index.js';
+export { createLogger, type Logger, type LogLevel } from './log.js';
