@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * The `zk-elect` command. Exit codes: 0 clean exit (including SIGINT/SIGTERM, which resign
+ * and leave), 1 runtime failure, 2 usage error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { ZkElectError } from '../election/errors.js';
+import { joinCommand } from './join.js';
+import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
+import { runCommand, type RunOptions } from './run.js';
+import { statusCommand } from './status.js';
+import { watchCommand } from './watch.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function buildProgram(): Command {
+  const program = new Command('zk-elect')
+    .description('Leader election on ZooKeeper: stand as a candidate, watch an election, or run a command only while leader.')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  addCommonOptions(
+    program
+      .command('join', { isDefault: true })
+      .description('stand for election and print every state change (the default command)')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  zk-elect                                   # join /election on 127.0.0.1:2181
+  zk-elect join -c zk1:2181,zk2:2181,zk3:2181 -p /services/billing --id billing-1
+  zk-elect --json | jq 'select(.event=="elected")'`,
+      ),
+    { candidate: true },
+  ).action((opts: CommonOptions) => joinCommand(opts));
+
+  addCommonOptions(
+    program
+      .command('watch')
+      .description('follow an election without standing in it')
+      .addHelpText('after', '\nExamples:\n  zk-elect watch -p /election\n  zk-elect watch --json'),
+    { candidate: false },
+  ).action((opts: CommonOptions) => watchCommand(opts));
+
+  addCommonOptions(
+    program
+      .command('status')
+      .description('print the candidates, leader first, and exit')
+      .addHelpText('after', '\nExamples:\n  zk-elect status -p /election\n  zk-elect status --json | jq .leader'),
+    { candidate: false },
+  ).action((opts: CommonOptions) => statusCommand(opts));
+
+  addCommonOptions(
+    program
+      .command('run')
+      .description('run a command only while this candidate leads; stop its whole process group when leadership ends')
+      .argument('<command...>', 'the command to run (put it after --)')
+      .addOption(new Option('--grace <ms>', 'time between SIGTERM and SIGKILL when stopping the command').default(5000).argParser(parseMs('--grace', 0)))
+      .addOption(new Option('--restart', 're-queue and run again after the command exits by itself (default: exit with its code)').default(false))
+      .addHelpText(
+        'after',
+        `
+The command gets ZK_ELECT_TOKEN (fencing token, strictly increasing across leaders),
+ZK_ELECT_NODE and ZK_ELECT_ID in its environment.
+
+Examples:
+  zk-elect run -p /cron -- ./nightly-job.sh
+  zk-elect run --restart --grace 10000 -- node worker.js`,
+      ),
+    { candidate: true },
+  ).action((command: string[], opts: RunOptions) => runCommand(command, opts));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exit(e.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`zk-elect: ${message}\n`);
+    if (!(e instanceof ZkElectError) && e instanceof Error && e.stack && process.env.ZK_ELECT_DEBUG) process.stderr.write(e.stack + '\n');
+    process.exit(EXIT_FAILURE);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,78 @@
+/** Options shared by the election commands, with strict parsers (bad values exit 2). */
+import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
+import { hostname } from 'node:os';
+import { parseConnectString } from '../election/connect-string.js';
+import { validatePath } from '../election/names.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+
+export interface CommonOptions {
+  connect: string;
+  path: string;
+  id: string;
+  sessionTimeout: number;
+  connectTimeout: number;
+  lossDeadline: number;
+  json: boolean;
+  logLevel: LogLevel;
+}
+
+function wrap<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+}
+
+export function parseMs(name: string, min: number, max = 24 * 3600 * 1000): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number of milliseconds, got ${JSON.stringify(v)}`);
+    const n = Number(v);
+    if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max} ms, got ${n}`);
+    return n;
+  };
+}
+
+function parseRatio(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n < 1)) throw new UsageError(`--loss-deadline must be a fraction between 0 and 1 (exclusive), got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Command {
+  cmd
+    .addOption(
+      new Option('-c, --connect <servers>', 'ZooKeeper servers, host:port[,host:port...][/chroot]')
+        .env('ZK_CONNECT')
+        .default('127.0.0.1:2181')
+        .argParser(wrap((v) => (parseConnectString(v), v))),
+    )
+    .addOption(new Option('-p, --path <znode>', 'election path').default('/election').argParser(wrap(validatePath)))
+    .addOption(
+      new Option('--session-timeout <ms>', 'requested ZooKeeper session timeout').default(10_000).argParser(parseMs('--session-timeout', 100)),
+    )
+    .addOption(
+      new Option('--connect-timeout <ms>', 'give up if no server answers within this time').default(15_000).argParser(parseMs('--connect-timeout', 1)),
+    )
+    .addOption(new Option('--json', 'write one JSON event per line (NDJSON) to stdout').default(false))
+    .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('warn'));
+  if (opts.candidate) {
+    cmd
+      .addOption(
+        new Option('-i, --id <id>', 'this candidate\'s id (stored in its node)')
+          .default(`${hostname()}-${process.pid}`, '<hostname>-<pid>')
+          .argParser(wrap((v) => {
+            if (v.length === 0) throw new Error('--id must not be empty');
+            return v;
+          })),
+      )
+      .addOption(
+        new Option('--loss-deadline <fraction>', 'a leader without confirmed contact for this fraction of the session timeout stops leading')
+          .default(0.5)
+          .argParser(parseRatio),
+      );
+  }
+  return cmd;
+}
