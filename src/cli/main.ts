@@ -3,9 +3,10 @@
  * The `zk-elect` command. Exit codes: 0 clean exit (including SIGINT/SIGTERM, which resign
  * and leave), 1 runtime failure, 2 usage error.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError as UsageError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ZkElectError } from '../election/errors.js';
+import { demoCommand, type DemoOptions } from './demo.js';
 import { joinCommand } from './join.js';
 import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
 import { runCommand, type RunOptions } from './run.js';
@@ -76,6 +77,19 @@ Examples:
       ),
     { candidate: true },
   ).action((command: string[], opts: RunOptions) => runCommand(command, opts));
+
+  program
+    .command('demo')
+    .description('start a local 3-node ZooKeeper ensemble and three candidates, then kill things and time each re-election')
+    .addOption(new Option('--candidates <n>', 'how many candidates').default(3).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 2 || n > 20) throw new UsageError(`--candidates must be a whole number from 2 to 20, got ${JSON.stringify(v)}`);
+      return n;
+    }))
+    .addOption(new Option('--session-timeout <ms>', 'candidates\' session timeout').default(2000).argParser(parseMs('--session-timeout', 1000, 60_000)))
+    .addOption(new Option('--keep', 'keep everything running after the demo until Ctrl-C').default(false))
+    .addHelpText('after', '\nNeeds Java and Apache ZooKeeper locally (Debian: apt-get install -y zookeeper, or ZOOKEEPER_HOME).\n\nExamples:\n  zk-elect demo\n  zk-elect demo --candidates 5 --keep')
+    .action((opts: DemoOptions) => demoCommand(opts));
 
   return program;
 }

@@ -69,7 +69,8 @@ function isTransient(e: unknown): boolean {
 export class LeaderElection extends EventEmitter<ElectionEvents> implements AsyncDisposable {
   readonly path: string;
   readonly id: string;
-  private readonly uuid = randomUUID();
+  /** Names our nodes (`_c_<uuid>-__lock__<seq>`) so a create whose reply was lost can be found again. */
+  readonly uuid = randomUUID();
   private readonly rejoin: boolean;
   private readonly logger: Logger;
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZkSession } from '../../src/election/session.js';
 import { startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { CLI, CliProcess, eventually, sleep } from '../support/cli-process.js';
+import { CLI, CliProcess, eventually, sleep } from '../../src/harness/cli-process.js';
 import { isAlive, TOPOLOGIES, uniquePath } from '../support/zk.js';
 
 function joinArgs(zk: ZkEnsemble, path: string, id: string, sessionTimeoutMs: number): string[] {

@@ -10,7 +10,7 @@ import { joinPath } from '../../src/election/names.js';
 import { ZkSession } from '../../src/election/session.js';
 import { startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
 import { ZkTcpProxy } from '../../src/harness/tcp-proxy.js';
-import { eventually, sleep } from '../support/cli-process.js';
+import { eventually, sleep } from '../../src/harness/cli-process.js';
 import { ELECTION_EVENTS, Recorder } from '../support/recorder.js';
 import { memberServing, TOPOLOGIES, uniquePath, watchesByPath } from '../support/zk.js';
 

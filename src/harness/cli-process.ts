@@ -4,7 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/**
+ * The built CLI. Run from the TypeScript sources (tests, benchmarks under tsx) this is
+ * dist/cli/main.js, so `npm run build` must have run; from dist it is the sibling file.
+ */
+export const CLI = fileURLToPath(
+  import.meta.url.endsWith('.ts') ? new URL('../../dist/cli/main.js', import.meta.url) : new URL('../cli/main.js', import.meta.url),
+);
 
 export interface CliEvent {
   event: string;

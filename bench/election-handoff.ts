@@ -1,0 +1,132 @@
+/**
+ * Election handoff benchmark against real Apache ZooKeeper (started by the harness).
+ *
+ *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3]
+ *
+ * Prints:
+ * - graceful handoff: leader resigns -> successor's `elected`, p50/p99 over many handoffs;
+ * - crash handoff: kill -9 of a real `zk-elect` process -> successor's `elected`, against the
+ *   session timeout (the server must expire the session first);
+ * - cut-off leader: blackhole between leader and server -> leader's `lost`, and the margin
+ *   before the successor's `elected` (the safety property, as a figure).
+ */
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { LeaderElection } from '../src/election/election.js';
+import { ZkSession } from '../src/election/session.js';
+import { startZooKeeper, type ZkEnsemble } from '../src/harness/apache-zookeeper.js';
+import { ZkTcpProxy } from '../src/harness/tcp-proxy.js';
+import { CliProcess } from '../src/harness/cli-process.js';
+import { fmt, progress, summarize } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    handoffs: { type: 'string', default: '200' },
+    'crash-trials': { type: 'string', default: '5' },
+    'cut-trials': { type: 'string', default: '3' },
+    nodes: { type: 'string', default: '1' },
+    'session-timeout': { type: 'string', default: '2000' },
+  },
+});
+const HANDOFFS = Number(values.handoffs);
+const CRASH_TRIALS = Number(values['crash-trials']);
+const CUT_TRIALS = Number(values['cut-trials']);
+const NODES = Number(values.nodes) === 3 ? 3 : 1;
+const SESSION_TIMEOUT_MS = Number(values['session-timeout']);
+
+const once = <T>(emitter: LeaderElection, event: 'elected' | 'lost'): Promise<T> =>
+  new Promise((resolve) => emitter.once(event, (x: unknown) => resolve(x as T)));
+
+async function graceful(zk: ZkEnsemble): Promise<number[]> {
+  const path = `/bench/graceful-${process.pid}`;
+  const sessions = await Promise.all([0, 1].map(() => ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 })));
+  const elections = sessions.map((s, i) => new LeaderElection(s, { path, id: `g${i}` }));
+  await elections[0]!.join();
+  await elections[0]!.waitForLeadership({ timeoutMs: 10_000 });
+  await elections[1]!.join();
+  const samples: number[] = [];
+  for (let i = 0; i < HANDOFFS; i++) {
+    const leader = elections.find((e) => e.isLeader)!;
+    const next = elections.find((e) => e !== leader)!;
+    const elected = once(next, 'elected');
+    const t0 = performance.now();
+    await leader.resign({ requeue: true });
+    await elected;
+    samples.push(performance.now() - t0);
+    progress('graceful handoffs', i + 1, HANDOFFS);
+  }
+  for (const e of elections) await e.close();
+  for (const s of sessions) await s.close();
+  return samples;
+}
+
+async function crash(zk: ZkEnsemble): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < CRASH_TRIALS; i++) {
+    const path = `/bench/crash-${process.pid}-${i}`;
+    const args = (id: string) => ['join', '--json', '-c', zk.connectString, '-p', path, '--id', id, '--session-timeout', String(SESSION_TIMEOUT_MS)];
+    const leader = new CliProcess(args('crash-leader'));
+    await leader.waitForEvent('elected', 20_000);
+    const next = new CliProcess(args('crash-next'));
+    await next.waitForEvent('following', 20_000);
+    const t0 = Date.now();
+    leader.signal('SIGKILL');
+    const elected = await next.waitForEvent('elected', SESSION_TIMEOUT_MS + 30_000, t0);
+    samples.push(elected.ts - t0);
+    next.signal('SIGINT');
+    await Promise.all([leader.exited, next.exited]);
+    progress('crash handoffs', i + 1, CRASH_TRIALS);
+  }
+  return samples;
+}
+
+async function cutOff(zk: ZkEnsemble): Promise<Array<{ lostMs: number; electedMs: number }>> {
+  const out: Array<{ lostMs: number; electedMs: number }> = [];
+  const member = zk.members[0]!;
+  for (let i = 0; i < CUT_TRIALS; i++) {
+    const path = `/bench/cut-${process.pid}-${i}`;
+    const proxy = await ZkTcpProxy.start({ host: '127.0.0.1', port: member.clientPort });
+    const s1 = await ZkSession.connect({ connect: proxy.address, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const s2 = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const a = new LeaderElection(s1, { path, id: 'cut-leader' });
+    const b = new LeaderElection(s2, { path, id: 'cut-next' });
+    await a.join();
+    await a.waitForLeadership({ timeoutMs: 10_000 });
+    await b.join();
+    const lost = once(a, 'lost').then(() => performance.now());
+    const elected = once(b, 'elected').then(() => performance.now());
+    const t0 = performance.now();
+    proxy.blackhole(true);
+    const [lostAt, electedAt] = await Promise.all([lost, elected]);
+    out.push({ lostMs: lostAt - t0, electedMs: electedAt - t0 });
+    await a.close();
+    await b.close();
+    await s1.close();
+    await s2.close();
+    await proxy.close();
+    progress('cut-off trials', i + 1, CUT_TRIALS);
+  }
+  return out;
+}
+
+const zk = await startZooKeeper({ nodes: NODES as 1 | 3, controllable: true });
+try {
+  console.log(`Apache ZooKeeper (${zk.source}, ${NODES === 1 ? 'standalone' : '3-node ensemble'}) at ${zk.connectString}`);
+  const g = summarize(await graceful(zk));
+  console.log(`\nGraceful handoff (resign -> successor elected), ${g.n} handoffs:`);
+  console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms`);
+
+  const c = summarize(await crash(zk));
+  console.log(`\nCrash handoff (kill -9 of a zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
+  console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
+
+  const cuts = await cutOff(zk);
+  console.log(`\nCut-off leader (blackhole), session timeout ${SESSION_TIMEOUT_MS} ms, loss deadline 0.5:`);
+  for (const t of cuts) {
+    console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
+  }
+  const unsafe = cuts.filter((t) => t.electedMs <= t.lostMs).length;
+  console.log(`  overlapping leaderships: ${unsafe} of ${cuts.length}`);
+} finally {
+  await zk.stop();
+}
