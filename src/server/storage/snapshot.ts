@@ -1,0 +1,182 @@
+/**
+ * Snapshots: one file per snapshot, `snapshot.<zxid as 16 hex digits>`, big-endian:
+ *
+ *    0  u32  magic 0x5A45534E ("ZESN": zk-elect snapshot)
+ *    4  u16  format version (1)
+ *    6  u16  flags, must be 0
+ *    8  u64  zxid (equals the file name)
+ *   16  u64  payload length
+ *   24  u32  CRC-32C of bytes 0..24 and of the payload
+ *   28  u32  reserved, must be 0
+ *   32  ...  payload; the file is exactly 32 + length bytes
+ *
+ * Written under a temp name, fsynced, renamed into place and the directory fsynced, so a
+ * snapshot file is either whole or absent; a crash leaves at most a temp file, which readers
+ * ignore and recovery removes. A damaged snapshot (bit rot, a bad disk) is skipped in favour
+ * of the previous valid one and reported, because only the caller knows whether its log
+ * covers the difference (DataDir.recover checks exactly that).
+ */
+import { constants as bufferConstants } from 'node:buffer';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { crc32c } from './crc32c.js';
+import { CorruptSnapshotError, describe } from './errors.js';
+import { atomicWriteFile, MAX_ZXID, readAt, silentLogger, zxidHex, type StorageLogger } from './fsutil.js';
+
+const MAGIC = 0x5a45534e;
+const VERSION = 1;
+const HEADER_BYTES = 32;
+const NAME = /^snapshot\.([0-9a-f]{16})$/;
+const TEMP_NAME = /^snapshot\.[0-9a-f]{16}\.tmp\./;
+/** Default ceiling on a snapshot read back into memory; at most what a Buffer can hold. */
+const DEFAULT_MAX_SNAPSHOT_BYTES = Math.min(2 ** 31, bufferConstants.MAX_LENGTH);
+
+export interface SnapshotInfo {
+  file: string;
+  zxid: bigint;
+}
+export interface Snapshot extends SnapshotInfo {
+  payload: Buffer;
+}
+export interface SkippedSnapshot extends SnapshotInfo {
+  reason: string;
+}
+export interface SnapshotReadOptions {
+  logger?: StorageLogger;
+  /** Larger snapshots are refused as invalid. Default 2 GiB. */
+  maxSnapshotBytes?: number;
+}
+
+/** Temp files of writes in progress in this process, which cleanup must not remove. */
+const inFlight = new Set<string>();
+
+/** Writes `snapshot.<zxid>` durably and atomically; returns its path. */
+export async function writeSnapshot(dir: string, zxid: bigint, payload: Buffer): Promise<string> {
+  if (typeof zxid !== 'bigint' || zxid < 0n || zxid > MAX_ZXID) throw new RangeError(`snapshot zxid out of range: ${String(zxid)}`);
+  if (payload.length > bufferConstants.MAX_LENGTH) throw new RangeError(`snapshot payload of ${payload.length} bytes is too large`);
+  await mkdir(dir, { recursive: true });
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32BE(MAGIC, 0);
+  header.writeUInt16BE(VERSION, 4);
+  header.writeBigUInt64BE(zxid, 8);
+  header.writeBigUInt64BE(BigInt(payload.length), 16);
+  header.writeUInt32BE(crc32c(payload, crc32c(header, 0, 0, 24)), 24);
+  const file = path.join(dir, `snapshot.${zxidHex(zxid)}`);
+  await atomicWriteFile(file, [header, payload], (t) => inFlight.add(t), (t) => inFlight.delete(t));
+  return file;
+}
+
+/** The snapshot files in `dir`, newest (highest zxid) first. Temp files are not listed. */
+export async function listSnapshots(dir: string): Promise<SnapshotInfo[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: SnapshotInfo[] = [];
+  for (const name of names) {
+    const m = NAME.exec(name);
+    if (m) out.push({ file: path.join(dir, name), zxid: BigInt(`0x${m[1]!}`) });
+  }
+  return out.sort((a, b) => (a.zxid > b.zxid ? -1 : a.zxid < b.zxid ? 1 : 0));
+}
+
+/** Reads and verifies one snapshot file; throws CorruptSnapshotError naming the offset. */
+export async function readSnapshotFile(info: SnapshotInfo, maxBytes = DEFAULT_MAX_SNAPSHOT_BYTES): Promise<Buffer> {
+  const { file } = info;
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size < HEADER_BYTES) throw new CorruptSnapshotError(file, 0, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+    const h = await readAt(fh, 0, HEADER_BYTES);
+    if (h.readUInt32BE(0) !== MAGIC) throw new CorruptSnapshotError(file, 0, `bad magic 0x${h.readUInt32BE(0).toString(16)}`);
+    if (h.readUInt16BE(4) !== VERSION) throw new CorruptSnapshotError(file, 4, `unsupported format version ${h.readUInt16BE(4)}`);
+    if (h.readUInt16BE(6) !== 0 || h.readUInt32BE(28) !== 0) throw new CorruptSnapshotError(file, 6, 'unknown flags set');
+    if (h.readBigUInt64BE(8) !== info.zxid) throw new CorruptSnapshotError(file, 8, `header zxid 0x${h.readBigUInt64BE(8).toString(16)} does not match the file name`);
+    const length = h.readBigUInt64BE(16);
+    if (length > BigInt(maxBytes)) throw new CorruptSnapshotError(file, 16, `payload length ${length} exceeds maxSnapshotBytes ${maxBytes}`);
+    if (BigInt(size) !== BigInt(HEADER_BYTES) + length) throw new CorruptSnapshotError(file, Math.min(size, HEADER_BYTES + Number(length)), `file is ${size} bytes but the header says ${HEADER_BYTES} + ${length}`);
+    const payload = await readAt(fh, HEADER_BYTES, Number(length));
+    if (payload.length !== Number(length)) throw new CorruptSnapshotError(file, HEADER_BYTES + payload.length, 'file shrank while being read');
+    if (crc32c(payload, crc32c(h, 0, 0, 24)) !== h.readUInt32BE(24)) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
+    return payload;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Removes temp files left by crashed writers (not those of writes running in this process). */
+async function removeTemps(dir: string, logger: StorageLogger): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (!TEMP_NAME.test(name) || inFlight.has(file)) continue;
+    logger.info('snapshot: removing a temp file left by a crash', { file });
+    await unlink(file).catch(() => undefined);
+  }
+}
+
+/**
+ * The newest valid snapshot, plus every newer one that was skipped as invalid (with why).
+ * Call only while holding the data directory (DataDir's lock): it removes crash debris.
+ */
+export async function loadSnapshots(dir: string, opts: SnapshotReadOptions = {}): Promise<{ latest?: Snapshot; skipped: SkippedSnapshot[] }> {
+  const logger = opts.logger ?? silentLogger;
+  await removeTemps(dir, logger);
+  const skipped: SkippedSnapshot[] = [];
+  for (const info of await listSnapshots(dir)) {
+    try {
+      return { latest: { ...info, payload: await readSnapshotFile(info, opts.maxSnapshotBytes) }, skipped };
+    } catch (err) {
+      const reason = describe(err);
+      logger.warn('snapshot: skipping an invalid snapshot, falling back to the previous one', { file: info.file, reason });
+      skipped.push({ ...info, reason });
+    }
+  }
+  return { skipped };
+}
+
+/**
+ * The newest valid snapshot, or undefined if there is none. `skipped` lists newer snapshots
+ * that were invalid: the caller must check its log covers everything after `zxid` up to at
+ * least the highest skipped zxid, and refuse otherwise.
+ */
+export async function readLatestSnapshot(dir: string, opts: SnapshotReadOptions = {}): Promise<(Snapshot & { skipped: SkippedSnapshot[] }) | undefined> {
+  const { latest, skipped } = await loadSnapshots(dir, opts);
+  return latest && { ...latest, skipped };
+}
+
+/**
+ * Keeps the `keep` newest valid snapshots and removes every snapshot older than the oldest
+ * of them. Invalid snapshots newer than that are left for inspection. Removes nothing when
+ * fewer than `keep` valid snapshots exist.
+ */
+export async function purgeSnapshots(dir: string, keep: number, opts: SnapshotReadOptions = {}): Promise<{ kept: SnapshotInfo[]; removed: string[] }> {
+  if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${keep}`);
+  await removeTemps(dir, opts.logger ?? silentLogger);
+  const all = await listSnapshots(dir);
+  const kept: SnapshotInfo[] = [];
+  let i = 0;
+  for (; i < all.length && kept.length < keep; i++) {
+    const ok = await readSnapshotFile(all[i]!, opts.maxSnapshotBytes).then(
+      () => true,
+      () => false,
+    );
+    if (ok) kept.push(all[i]!);
+  }
+  if (kept.length < keep) return { kept, removed: [] };
+  const removed: string[] = [];
+  for (const old of all.slice(i)) {
+    await unlink(old.file);
+    removed.push(old.file);
+  }
+  return { kept, removed };
+}
