@@ -10,6 +10,7 @@ import { demoCommand, type DemoOptions } from './demo.js';
 import { joinCommand } from './join.js';
 import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
 import { runCommand, type RunOptions } from './run.js';
+import { addServerCommand } from './server.js';
 import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
 
@@ -77,6 +78,8 @@ Examples:
       ),
     { candidate: true },
   ).action((command: string[], opts: RunOptions) => runCommand(command, opts));
+
+  addServerCommand(program);
 
   program
     .command('demo')

@@ -1,0 +1,83 @@
+import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { defaultConfig } from '../server/config.js';
+import { ZkServer } from '../server/zk-server.js';
+import { parseMs } from './options.js';
+
+interface ServerOptions {
+  standalone: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  tick: number;
+  minSessionTimeout?: number;
+  maxSessionTimeout?: number;
+  maxFrame: number;
+  maxClientCnxns: number;
+  snapCount: number;
+  extendedTypes: boolean;
+  superDigest?: string;
+  fsync: boolean;
+  logLevel: LogLevel;
+}
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(v)}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
+export function addServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('run a ZooKeeper-compatible server (standalone for now; clients use the ZooKeeper wire protocol)')
+    .addOption(new Option('--standalone', 'run a single-node server').default(true))
+    .addOption(new Option('--host <address>', 'client port address').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'client port').default(2181).argParser(int('--port', 0, 65535)))
+    .addOption(new Option('--data-dir <dir>', 'where the transaction log and snapshots live').makeOptionMandatory())
+    .addOption(new Option('--tick <ms>', 'tickTime: session timeouts are negotiated within [2, 20] ticks').default(2000).argParser(parseMs('--tick', 1, 60_000)))
+    .addOption(new Option('--min-session-timeout <ms>', 'default 2 x tick').argParser(parseMs('--min-session-timeout', 1)))
+    .addOption(new Option('--max-session-timeout <ms>', 'default 20 x tick').argParser(parseMs('--max-session-timeout', 1)))
+    .addOption(new Option('--max-frame <bytes>', 'jute.maxbuffer: largest request accepted').default(0xfffff).argParser(int('--max-frame', 1024, 256 * 1024 * 1024)))
+    .addOption(new Option('--max-client-cnxns <n>', 'connections per client IP (0 = unlimited)').default(60).argParser(int('--max-client-cnxns', 0, 1_000_000)))
+    .addOption(new Option('--snap-count <n>', 'transactions between snapshots').default(100_000).argParser(int('--snap-count', 2, 100_000_000)))
+    .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
+    .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
+    .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
+    .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('info'))
+    .addHelpText('after', '\nExamples:\n  zk-elect server --data-dir /var/lib/zk-elect --port 2181\n  zk-elect server --data-dir ./data --tick 200 --port 0   # any free port')
+    .action(async (opts: ServerOptions) => {
+      const logger = createLogger(opts.logLevel, 'zk-elect-server');
+      const config = defaultConfig({
+        host: opts.host,
+        port: opts.port,
+        dataDir: opts.dataDir,
+        tickMs: opts.tick,
+        minSessionTimeoutMs: opts.minSessionTimeout,
+        maxSessionTimeoutMs: opts.maxSessionTimeout,
+        maxFrameBytes: opts.maxFrame,
+        maxClientConnections: opts.maxClientCnxns,
+        snapCount: opts.snapCount,
+        extendedTypesEnabled: opts.extendedTypes,
+        superDigest: opts.superDigest,
+        fsync: opts.fsync,
+      });
+      const server = await ZkServer.start(config, logger);
+      process.stdout.write(`serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir})\n`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void server.stop().then(
+          () => process.exit(0),
+          (e) => {
+            process.stderr.write(`zk-elect server: error while stopping: ${(e as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,85 @@
+/**
+ * Server settings, in the spirit of zoo.cfg. Everything has a limit and a default; nothing
+ * is read from the environment deep inside the server.
+ */
+import { DEFAULT_MAX_FRAME } from '../protocol/constants.js';
+
+export interface ServerConfig {
+  /** Client port host; loopback by default. */
+  host: string;
+  port: number;
+  dataDir: string;
+  /** The unit of time: session expiry is checked per tick, timeouts are negotiated in ticks. */
+  tickMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  /** jute.maxbuffer: the largest frame (and znode data) accepted. */
+  maxFrameBytes: number;
+  /** maxClientCnxns: concurrent connections from one IP (0 = unlimited). */
+  maxClientConnections: number;
+  /** Requests in flight per connection before we stop reading from it. */
+  maxOutstandingPerConnection: number;
+  /** Take a snapshot after this many txns. */
+  snapCount: number;
+  /** Keep this many snapshots (and the log they need). */
+  snapRetain: number;
+  /** zookeeper.extendedTypesEnabled: TTL nodes. Off by default, as in ZooKeeper. */
+  extendedTypesEnabled: boolean;
+  /** Container/TTL reaper period (znode.container.checkIntervalMs). */
+  containerCheckIntervalMs: number;
+  /** zookeeper.DigestAuthenticationProvider.superDigest, e.g. "super:base64sha1". */
+  superDigest: string | undefined;
+  /** Server id (the high byte of session ids). */
+  serverId: number;
+  /** fsync the log before acknowledging writes. Turn off only for experiments. */
+  fsync: boolean;
+}
+
+export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
+  const tickMs = overrides.tickMs ?? 2000;
+  const base: ServerConfig = {
+    host: '127.0.0.1',
+    port: 2181,
+    dataDir: overrides.dataDir,
+    tickMs,
+    minSessionTimeoutMs: tickMs * 2,
+    maxSessionTimeoutMs: tickMs * 20,
+    maxFrameBytes: DEFAULT_MAX_FRAME,
+    maxClientConnections: 60,
+    maxOutstandingPerConnection: 1000,
+    snapCount: 100_000,
+    snapRetain: 3,
+    extendedTypesEnabled: false,
+    containerCheckIntervalMs: 60_000,
+    superDigest: undefined,
+    serverId: 0,
+    fsync: true,
+  };
+  const merged = { ...base, ...stripUndefined(overrides) };
+  // Unless given explicitly, the bounds follow the tick as in ZooKeeper.
+  if (overrides.minSessionTimeoutMs === undefined) merged.minSessionTimeoutMs = merged.tickMs * 2;
+  if (overrides.maxSessionTimeoutMs === undefined) merged.maxSessionTimeoutMs = merged.tickMs * 20;
+  validate(merged);
+  return merged;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validate(c: ServerConfig): void {
+  const fail = (why: string) => {
+    throw new Error(`invalid server configuration: ${why}`);
+  };
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) fail(`port ${c.port} is not 0-65535`);
+  if (!(c.tickMs >= 1)) fail(`tick ${c.tickMs} ms must be at least 1`);
+  if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) fail(`min session timeout ${c.minSessionTimeoutMs} ms exceeds max ${c.maxSessionTimeoutMs} ms`);
+  if (!(c.maxFrameBytes >= 1024 && c.maxFrameBytes <= 256 * 1024 * 1024)) fail(`max frame ${c.maxFrameBytes} must be 1 KiB .. 256 MiB`);
+  if (!(c.snapCount >= 2)) fail(`snapCount ${c.snapCount} must be at least 2`);
+  if (!(c.serverId >= 0 && c.serverId <= 254)) fail(`server id ${c.serverId} must be 0-254`);
+}
+
+/** ZooKeeper's negotiation: clamp the requested timeout into [min, max]. */
+export function negotiateTimeout(c: ServerConfig, requestedMs: number): number {
+  return Math.min(Math.max(requestedMs, c.minSessionTimeoutMs), c.maxSessionTimeoutMs);
+}

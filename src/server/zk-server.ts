@@ -1,0 +1,401 @@
+/**
+ * A standalone ZooKeeper-compatible server: the client port, sessions, the request
+ * pipeline and durable storage around the pure state machine in ./tree.
+ *
+ * Request flow: a write is prepped (against pending changes), logged, fsynced with its
+ * batch, applied, and only then answered; a read is answered from the applied state once
+ * every earlier write of its session has been applied.
+ */
+import { ErrorCode, EventType, KeeperState, OpCode } from '../protocol/constants.js';
+import type { ConnectRequest } from '../protocol/records.js';
+import type { Request } from '../protocol/requests.js';
+import { encodeConnectResponse, encodeMultiReadResponse, encodeReply, encodeWatcherEvent } from '../protocol/responses.js';
+import { silentLogger, type Logger } from '../log.js';
+import { negotiateTimeout, type ServerConfig } from './config.js';
+import { ClientPort } from './net/client-port.js';
+import type { ClientConnection } from './net/client-connection.js';
+import { fourLetterWord, type ServerView } from './four-letter.js';
+import { Pipeline } from './pipeline.js';
+import { toWriteRequest, writeReply } from './requests.js';
+import { SessionTracker, sessionPassword } from './session-tracker.js';
+import { DataDir } from './storage/data-dir.js';
+import { addAuthIds, authenticate, mayDeliver } from './tree/acl.js';
+import { deserializeState, serializeState } from './tree/snapshot-codec.js';
+import { ZkState } from './tree/state.js';
+import { decodeTxn, encodeTxn } from './tree/txn-codec.js';
+import type { ApplyResult, Txn, WatchTrigger, WriteRequest } from './tree/types.js';
+
+const NOTIFICATION_ZXID = -1n;
+
+export class ZkServer implements ServerView {
+  readonly startedAtMs = Date.now();
+  private state!: ZkState;
+  private dataDir!: DataDir;
+  private pipeline!: Pipeline;
+  private port!: ClientPort;
+  private tracker!: SessionTracker;
+  private nextZxid = 1n;
+  private readonly bySession = new Map<bigint, ClientConnection>();
+  private readonly byWatcher = new Map<number, ClientConnection>();
+  private timers: NodeJS.Timeout[] = [];
+  private snapshotting = false;
+  private stopped = false;
+  readonly counters = { packetsReceived: 0, packetsSent: 0, requests: 0, writes: 0, snapshots: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly logger: Logger,
+  ) {}
+
+  static async start(config: ServerConfig, logger: Logger = silentLogger()): Promise<ZkServer> {
+    const server = new ZkServer(config, logger);
+    await server.open();
+    return server;
+  }
+
+  get clientPort(): number {
+    return this.port.port;
+  }
+
+  get connectString(): string {
+    return `${this.config.host}:${this.clientPort}`;
+  }
+
+  get lastZxid(): bigint {
+    return this.state.lastProcessedZxid;
+  }
+
+  private async open(): Promise<void> {
+    const storageLog = {
+      warn: (m: string, meta?: object) => this.logger.warn(m, meta),
+      info: (m: string, meta?: object) => this.logger.info(m, meta),
+    };
+    this.dataDir = await DataDir.open(this.config.dataDir, { logger: storageLog, log: { fsync: this.config.fsync, maxRecordBytes: this.config.maxFrameBytes + 4096 } });
+    try {
+      const recovered = await this.dataDir.recover();
+      const options = { extendedTypesEnabled: this.config.extendedTypesEnabled, maxDataBytes: this.config.maxFrameBytes };
+      this.state = recovered.snapshot ? deserializeState(recovered.snapshot.payload, options) : new ZkState(options);
+      for (const record of recovered.records) this.state.apply(decodeTxn(record.payload));
+      const applied = this.state.lastProcessedZxid;
+      const logged = recovered.log.lastZxid;
+      this.nextZxid = (applied > logged ? applied : logged) + 1n;
+      if (recovered.snapshot || recovered.records.length > 0) {
+        this.logger.info('recovered', { dataDir: this.config.dataDir, snapshotZxid: recovered.snapshot?.zxid, txns: recovered.records.length, lastZxid: applied });
+      }
+      this.pipeline = new Pipeline(recovered.log, encodeTxn, (txn) => this.state.apply(txn), (e) => this.fatal(e));
+      // Sessions restart their clocks at recovery, as in ZooKeeper: clients get a full timeout to come back.
+      const now = Date.now();
+      this.tracker = new SessionTracker(this.config.tickMs, this.config.serverId, now);
+      for (const [id, info] of this.state.sessions) this.tracker.add(id, info.timeoutMs, now);
+      this.port = new ClientPort(
+        {
+          host: this.config.host,
+          port: this.config.port,
+          maxClientConnections: this.config.maxClientConnections,
+          maxFrameBytes: this.config.maxFrameBytes,
+          maxOutstanding: this.config.maxOutstandingPerConnection,
+          maxQueuedBytes: 64 * 1024 * 1024,
+        },
+        {
+          fourLetter: (c, w) => fourLetterWord(this, c, w),
+          connect: (c, r) => this.onConnect(c, r),
+          request: (c, r) => this.onRequest(c, r),
+          closed: (c) => this.onClosed(c),
+        },
+        this.logger,
+      );
+      await this.port.listen();
+    } catch (e) {
+      await this.dataDir.close().catch(() => undefined);
+      throw e;
+    }
+    this.timers.push(setInterval(() => this.expireSessions(), this.config.tickMs));
+    this.timers.push(setInterval(() => this.reapContainers(), this.config.containerCheckIntervalMs));
+    for (const t of this.timers) t.unref();
+    this.logger.info('serving', { address: this.connectString, dataDir: this.config.dataDir });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.port.close();
+    await this.dataDir.close();
+  }
+
+  private fatal(e: Error): void {
+    this.logger.error('storage failure; stopping the server so nothing unsafe is acknowledged', { error: e.message });
+    void this.stop().finally(() => process.exit(1));
+  }
+
+  // ---- sessions --------------------------------------------------------------------------
+
+  private onConnect(conn: ClientConnection, req: ConnectRequest): void {
+    this.counters.packetsReceived++;
+    if (req.lastZxidSeen > this.state.lastProcessedZxid) {
+      // The client has seen a newer state than ours (it talked to a server ahead of us).
+      this.logger.info('refusing a client that has seen a newer zxid', { client: conn.address, clientZxid: req.lastZxidSeen, ours: this.state.lastProcessedZxid });
+      conn.close();
+      return;
+    }
+    const timeoutMs = negotiateTimeout(this.config, req.timeOut);
+    const readOnly = req.readOnly;
+    if (req.sessionId !== 0n) {
+      const valid = this.tracker.isActive(req.sessionId) && sessionPassword(req.sessionId).equals(req.passwd);
+      if (!valid) {
+        // ZooKeeper's answer to an expired or unknown session: timeout 0, id 0.
+        conn.send(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16), ...(readOnly === undefined ? {} : { readOnly: false }) }));
+        conn.close();
+        return;
+      }
+      this.attach(conn, req.sessionId, this.tracker.timeoutOf(req.sessionId) ?? timeoutMs);
+      conn.send(encodeConnectResponse({ protocolVersion: 0, timeOut: conn.sessionTimeoutMs, sessionId: req.sessionId, passwd: sessionPassword(req.sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
+      return;
+    }
+    const sessionId = this.tracker.newSessionId();
+    this.tracker.add(sessionId, timeoutMs, Date.now());
+    this.submitWrite(conn, sessionId, 0, { op: OpCode.createSession, timeoutMs }, (result) => {
+      if (conn.closed) return;
+      if (result.err !== 0) {
+        conn.close();
+        return;
+      }
+      this.attach(conn, sessionId, timeoutMs);
+      conn.send(encodeConnectResponse({ protocolVersion: 0, timeOut: timeoutMs, sessionId, passwd: sessionPassword(sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
+    });
+  }
+
+  private attach(conn: ClientConnection, sessionId: bigint, timeoutMs: number): void {
+    const previous = this.bySession.get(sessionId);
+    if (previous && previous !== conn) previous.close(); // the session moved to this connection
+    conn.sessionId = sessionId;
+    conn.sessionTimeoutMs = timeoutMs;
+    this.bySession.set(sessionId, conn);
+    this.byWatcher.set(conn.id, conn);
+    this.tracker.touch(sessionId, Date.now());
+  }
+
+  private onClosed(conn: ClientConnection): void {
+    this.byWatcher.delete(conn.id);
+    this.state.removeWatcher(conn.id);
+    if (conn.sessionId !== undefined && this.bySession.get(conn.sessionId) === conn) this.bySession.delete(conn.sessionId);
+  }
+
+  private expireSessions(): void {
+    for (const id of this.tracker.expired(Date.now())) {
+      this.logger.info('session expired', { session: `0x${id.toString(16)}` });
+      this.closeSession(id);
+    }
+  }
+
+  private closeSession(id: bigint, reply?: { conn: ClientConnection; xid: number; startedAtMs: number }): void {
+    this.tracker.setClosing(id);
+    this.submitWrite(reply?.conn, id, reply?.xid ?? 0, { op: OpCode.closeSession }, (result) => {
+      this.tracker.remove(id);
+      if (reply) reply.conn.reply(encodeReply({ xid: reply.xid, zxid: result.zxid, err: result.err }), reply.startedAtMs);
+      const conn = this.bySession.get(id);
+      if (conn) conn.close();
+      reply?.conn.close();
+    });
+  }
+
+  private reapContainers(): void {
+    for (const path of this.state.expiredContainersAndTtls(BigInt(Date.now()))) {
+      this.submitWrite(undefined, 0n, 0, { op: OpCode.deleteContainer, path }, () => undefined);
+    }
+  }
+
+  // ---- requests --------------------------------------------------------------------------
+
+  private submitWrite(conn: ClientConnection | undefined, sessionId: bigint, cxid: number, request: WriteRequest, done: (r: ApplyResult) => void): void {
+    const zxid = this.nextZxid++;
+    const txn: Txn = this.state.prep(request, { zxid, timeMs: BigInt(Date.now()), sessionId, authIds: conn?.authIds ?? [], cxid });
+    this.counters.writes++;
+    this.pipeline.write(txn, (result) => {
+      this.deliver(result.triggers);
+      done(result);
+      this.maybeSnapshot();
+    });
+  }
+
+  private deliver(triggers: readonly WatchTrigger[]): void {
+    for (const trigger of triggers) {
+      for (const id of trigger.watcherIds) {
+        const conn = this.byWatcher.get(id);
+        if (!conn || !mayDeliver(trigger, conn.authIds)) continue;
+        conn.send(encodeWatcherEvent(NOTIFICATION_ZXID, { type: trigger.event.type, state: trigger.event.state, path: trigger.event.path }));
+      }
+    }
+  }
+
+  private onRequest(conn: ClientConnection, req: Request): void {
+    const sessionId = conn.sessionId;
+    this.counters.packetsReceived++;
+    if (sessionId === undefined) {
+      conn.close(); // a request before the session was established
+      return;
+    }
+    if (!this.tracker.touch(sessionId, Date.now()) && req.kind !== 'closeSession') {
+      conn.replyError(req.xid, this.state.lastProcessedZxid, ErrorCode.SESSIONEXPIRED);
+      conn.close();
+      return;
+    }
+    const startedAtMs = Date.now();
+    this.counters.requests++;
+    if (req.kind === 'ping') {
+      this.pipeline.after(sessionId, () => conn.send(encodeReply({ xid: req.xid, zxid: this.state.lastProcessedZxid, err: 0 })));
+      return;
+    }
+    if (req.kind === 'closeSession') {
+      this.closeSession(sessionId, { conn, xid: req.xid, startedAtMs });
+      return;
+    }
+    const write = toWriteRequest(req);
+    if (write) {
+      this.submitWrite(conn, sessionId, req.xid, write, (result) => {
+        conn.lastZxid = result.zxid;
+        conn.reply(writeReply(req.kind, req.xid, result), startedAtMs);
+        this.recordLatency(startedAtMs);
+      });
+      return;
+    }
+    this.pipeline.after(sessionId, () => {
+      if (conn.closed) return;
+      conn.reply(this.read(conn, sessionId, req), startedAtMs);
+      this.recordLatency(startedAtMs);
+    });
+  }
+
+  private recordLatency(startedAtMs: number): void {
+    const ms = Date.now() - startedAtMs;
+    const c = this.counters;
+    c.minLatencyMs = Math.min(c.minLatencyMs, ms);
+    c.maxLatencyMs = Math.max(c.maxLatencyMs, ms);
+    c.totalLatencyMs += ms;
+    c.latencyCount++;
+  }
+
+  /** Answers a request that changes nothing durable. */
+  private read(conn: ClientConnection, sessionId: bigint, req: Request): Buffer {
+    const zxid = this.state.lastProcessedZxid;
+    const header = (err = 0) => ({ xid: req.xid, zxid, err });
+    const fail = (err: number) => encodeReply(header(err));
+    const auth = conn.authIds;
+    const watcher = (watch: boolean) => (watch ? conn.id : undefined);
+    switch (req.kind) {
+      case 'exists': {
+        const r = this.state.exists(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+        return r.ok ? encodeReply(header(), { kind: 'exists', body: { stat: r.stat } }) : fail(r.err);
+      }
+      case 'getData': {
+        const r = this.state.getData(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+        return r.ok ? encodeReply(header(), { kind: 'getData', body: { data: r.data, stat: r.stat } }) : fail(r.err);
+      }
+      case 'getChildren': {
+        const r = this.state.getChildren(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+        return r.ok ? encodeReply(header(), { kind: 'getChildren', body: { children: r.children } }) : fail(r.err);
+      }
+      case 'getChildren2': {
+        const r = this.state.getChildren2(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+        return r.ok ? encodeReply(header(), { kind: 'getChildren2', body: { children: r.children, stat: r.stat } }) : fail(r.err);
+      }
+      case 'getACL': {
+        const r = this.state.getACL(req.body.path, auth);
+        return r.ok ? encodeReply(header(), { kind: 'getACL', body: { acl: r.acl, stat: r.stat } }) : fail(r.err);
+      }
+      case 'getAllChildrenNumber': {
+        const r = this.state.getAllChildrenNumber(req.body.path, auth);
+        return r.ok ? encodeReply(header(), { kind: 'getAllChildrenNumber', body: { totalNumber: r.count } }) : fail(r.err);
+      }
+      case 'getEphemerals':
+        return encodeReply(header(), { kind: 'getEphemerals', body: { ephemerals: this.state.getEphemerals(sessionId, req.body.prefixPath) } });
+      case 'multiRead': {
+        const ops = req.body.ops.map((op) => ({ op: op.type, path: op.body.path, watch: op.body.watch }));
+        return encodeMultiReadResponse(header(), this.state.multiRead(ops, auth));
+      }
+      case 'sync':
+        return encodeReply(header(), { kind: 'sync', body: { path: req.body.path } });
+      case 'whoAmI':
+        return encodeReply(header(), { kind: 'whoAmI', body: { clientInfo: auth.map((id) => ({ authScheme: id.scheme, user: id.id })) } });
+      case 'addWatch':
+        this.state.addWatch(req.body.path, req.body.mode, conn.id);
+        return encodeReply(header(), { kind: 'addWatch', body: { err: 0 } });
+      case 'checkWatches':
+        return fail(this.state.checkWatches(req.body.path, req.body.type, conn.id));
+      case 'removeWatches':
+        return fail(this.state.removeWatches(req.body.path, req.body.type, conn.id));
+      case 'setWatches':
+      case 'setWatches2': {
+        const lists = req.body;
+        const triggers = this.state.setWatches(lists.relativeZxid, lists, conn.id);
+        this.deliver(triggers);
+        return encodeReply(header());
+      }
+      case 'auth': {
+        const r = authenticate(req.body.scheme, req.body.auth, conn.remoteAddress, this.config.superDigest);
+        if (!r.ok) {
+          // ZooKeeper answers AUTHFAILED and then closes the connection.
+          setImmediate(() => conn.close());
+          return fail(ErrorCode.AUTHFAILED);
+        }
+        conn.authIds = addAuthIds(conn.authIds, r.ids);
+        return encodeReply(header());
+      }
+      case 'reconfig':
+        return fail(ErrorCode.RECONFIGDISABLED);
+      default:
+        return fail(ErrorCode.UNIMPLEMENTED);
+    }
+  }
+
+  // ---- snapshots -------------------------------------------------------------------------
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.pipeline.appliedSinceSnapshot < this.config.snapCount) return;
+    void this.snapshot();
+  }
+
+  /** Writes a snapshot of the applied state and drops what is no longer needed. */
+  async snapshot(): Promise<void> {
+    if (this.snapshotting) return;
+    this.snapshotting = true;
+    this.pipeline.appliedSinceSnapshot = 0;
+    try {
+      const zxid = this.state.lastProcessedZxid;
+      const payload = serializeState(this.state);
+      const file = await this.dataDir.writeSnapshot(zxid, payload);
+      this.counters.snapshots++;
+      const purged = await this.dataDir.purge(this.config.snapRetain);
+      this.logger.info('snapshot written', { file, zxid, bytes: payload.length, ...purged });
+    } catch (e) {
+      this.logger.error('snapshot failed (the log still holds everything)', { error: (e as Error).message });
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  // ---- ServerView (four-letter words, admin) -----------------------------------------------
+
+  connections(): ClientConnection[] {
+    return [...this.port.connections];
+  }
+  stateView(): ZkState {
+    return this.state;
+  }
+  sessionCount(): number {
+    return this.tracker.size;
+  }
+  sessionsWithEphemerals(): Map<bigint, string[]> {
+    const out = new Map<bigint, string[]>();
+    for (const id of this.state.sessions.keys()) out.set(id, this.state.ephemeralsOf(id));
+    return out;
+  }
+  outstandingRequests(): number {
+    return this.pipeline.depth;
+  }
+  mode(): 'standalone' {
+    return 'standalone';
+  }
+}
+
+export { EventType, KeeperState };
