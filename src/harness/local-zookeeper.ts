@@ -17,7 +17,7 @@ const MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 const JVM_FLAGS = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.net.preferIPv4Stack=true'];
 const POLL_MS = 100;
 
-class LocalMember implements ZkMember {
+export class LocalMember implements ZkMember {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private paused = false;
@@ -130,8 +130,8 @@ class LocalMember implements ZkMember {
   }
 }
 
-class LocalEnsemble implements ZkEnsemble {
-  readonly source = 'local' as const;
+export class LocalEnsemble implements ZkEnsemble {
+  source: 'local' | 'zk-elect' = 'local';
   readonly connectString: string;
   private stopping: Promise<void> | undefined;
 

@@ -1,5 +1,5 @@
 // Public shapes of the ZooKeeper test harness (re-exported by apache-zookeeper.ts).
-export type ZkSource = 'external' | 'container' | 'local';
+export type ZkSource = 'external' | 'container' | 'local' | 'zk-elect';
 
 export interface ZkMember {
   readonly id: number;

@@ -6,7 +6,7 @@ import { LeadershipLostError, LeadershipWaitError } from '../../src/election/err
 import { joinPath } from '../../src/election/names.js';
 import { LeaderObserver } from '../../src/election/observer.js';
 import { ZkSession } from '../../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
+import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
 import { eventually } from '../../src/harness/cli-process.js';
 import { ELECTION_EVENTS, Recorder } from '../support/recorder.js';
 import { TOPOLOGIES, uniquePath } from '../support/zk.js';
@@ -22,7 +22,7 @@ for (const topology of TOPOLOGIES) {
     };
 
     before(async () => {
-      zk = await startZooKeeper({ nodes: topology.nodes });
+      zk = await topology.start({});
     });
     after(async () => {
       for (const s of sessions) await s.close();

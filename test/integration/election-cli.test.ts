@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZkSession } from '../../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
+import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
 import { CLI, CliProcess, eventually, sleep } from '../../src/harness/cli-process.js';
 import { isAlive, TOPOLOGIES, uniquePath } from '../support/zk.js';
 
@@ -36,7 +36,7 @@ for (const topology of TOPOLOGIES) {
     const procs: CliProcess[] = [];
 
     before(async () => {
-      zk = await startZooKeeper({ nodes: topology.nodes });
+      zk = await topology.start({});
     });
     after(async () => {
       await Promise.all(procs.map((p) => p.stop()));

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { LeaderElection } from '../../src/election/election.js';
 import { joinPath } from '../../src/election/names.js';
 import { ZkSession } from '../../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
+import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
 import { ZkTcpProxy } from '../../src/harness/tcp-proxy.js';
 import { eventually, sleep } from '../../src/harness/cli-process.js';
 import { ELECTION_EVENTS, Recorder } from '../support/recorder.js';
@@ -48,7 +48,7 @@ for (const topology of TOPOLOGIES) {
     }
 
     before(async () => {
-      zk = await startZooKeeper({ nodes: topology.nodes, controllable: true });
+      zk = await topology.start({ controllable: true });
       admin = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 });
     });
     after(async () => {

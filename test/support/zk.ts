@@ -1,12 +1,21 @@
 /** Topologies every election test runs against, and small helpers around the harness. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fourLetterWord, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
+import { fourLetterWord, startZooKeeper, type StartOptions, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
+import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
 
-export const TOPOLOGIES = [
-  { name: 'standalone ZooKeeper', nodes: 1 },
-  { name: '3-node ZooKeeper ensemble', nodes: 3 },
-] as const;
+export interface Topology {
+  readonly name: string;
+  readonly nodes: 1 | 3;
+  start(opts?: StartOptions): Promise<ZkEnsemble>;
+}
+
+/** Every election suite runs against each of these: the same tests, Apache ZooKeeper and ours. */
+export const TOPOLOGIES: readonly Topology[] = [
+  { name: 'standalone ZooKeeper', nodes: 1, start: (o) => startZooKeeper({ ...o, nodes: 1 }) },
+  { name: '3-node ZooKeeper ensemble', nodes: 3, start: (o) => startZooKeeper({ ...o, nodes: 3 }) },
+  { name: 'zk-elect server (standalone)', nodes: 1, start: (o) => startZkElectServer({ ...o, nodes: 1 }) },
+];
 
 export function uniquePath(label: string): string {
   return `/zk-elect-test/${label}-${randomBytes(4).toString('hex')}`;
