@@ -5,7 +5,7 @@ import { addAuthIds, authenticate, checkACL, DigestAuth, fixupACL, type ACL, typ
 import { TreeDriver } from '../../src/server/tree/testing.js';
 
 const world = (perms: number): ACL => ({ perms, id: { scheme: 'world', id: 'anyone' } });
-const digestAcl = (user: string, pw: string, perms = Perm.ALL): ACL => ({ perms, id: { scheme: 'digest', id: DigestAuth.generateDigest(`${user}:${pw}`) } });
+const digestAcl = (user: string, pw: string, perms: number = Perm.ALL): ACL => ({ perms, id: { scheme: 'digest', id: DigestAuth.generateDigest(`${user}:${pw}`) } });
 const alice: Id = { scheme: 'digest', id: DigestAuth.generateDigest('alice:secret') };
 const bob: Id = { scheme: 'digest', id: DigestAuth.generateDigest('bob:pw') };
 
