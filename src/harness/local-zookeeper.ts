@@ -26,7 +26,7 @@ export class LocalMember implements ZkMember {
   constructor(
     readonly id: number,
     readonly clientPort: number,
-    private readonly dir: string,
+    readonly dir: string,
     private readonly java: string,
     private readonly args: string[],
     private readonly startTimeoutMs: number,

@@ -7,6 +7,8 @@ export interface ZkMember {
   readonly address: string;
   readonly pid: number | undefined;
   readonly running: boolean;
+  /** The member's own directory (config, data, logs), for members this harness started. */
+  readonly dir?: string;
   /** Default SIGKILL; resolves when the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   pause(): void;

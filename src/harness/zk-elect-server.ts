@@ -11,7 +11,12 @@ import { LocalEnsemble, LocalMember } from './local-zookeeper.js';
 import { trackDir, untrackDir } from './reaper.js';
 import type { StartOptions, ZkEnsemble } from './types.js';
 
-export async function startZkElectServer(opts: StartOptions = {}): Promise<ZkEnsemble> {
+export interface ZkElectServerOptions extends StartOptions {
+  /** Extra `zk-elect server` flags, e.g. ['--snap-count', '50']. */
+  serverArgs?: string[];
+}
+
+export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
   if ((opts.nodes ?? 1) !== 1) throw new Error('zk-elect server clusters are not available yet: only nodes: 1');
   if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-server-'));
@@ -37,6 +42,7 @@ export async function startZkElectServer(opts: StartOptions = {}): Promise<ZkEns
       String(opts.maxSessionTimeoutMs ?? 60_000),
       '--log-level',
       'info',
+      ...(opts.serverArgs ?? []),
     ];
     const member = new LocalMember(1, port!, memberDir, process.execPath, args, startTimeoutMs);
     ensemble = new LocalEnsemble([member], dir);
