@@ -214,4 +214,33 @@ describe('TxnLog write failures', () => {
     assert.equal(again.records[0]!.zxid, 1n);
     await again.log.close();
   });
+
+  test('a write that fails with ENOSPC names the file and offset; a restart recovers the flushed records', async () => {
+    const dir = await tempDir();
+    const { log } = await TxnLog.open(dir);
+    log.append(1n, payloadFor(1n));
+    await log.flush();
+    const probe = await open(path.join(dir, 'log.0000000000000001'), 'r');
+    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const real = proto.write;
+    proto.write = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    try {
+      log.append(2n, payloadFor(2n));
+      await assert.rejects(log.flush(), (err: unknown) => {
+        assert.ok(err instanceof LogPoisonedError);
+        assert.equal(err.file, path.join(dir, 'log.0000000000000001'));
+        assert.equal(err.offset, HEADER + RECORD_HEADER + payloadFor(1n).length);
+        assert.match(err.message, /ENOSPC/);
+        return true;
+      });
+      await assert.rejects(log.truncateAfter(0n), LogPoisonedError);
+    } finally {
+      proto.write = real;
+    }
+    await log.close();
+    const again = await TxnLog.open(dir);
+    assert.deepEqual(again.records.map((r) => r.zxid), [1n]);
+    await again.log.close();
+  });
 });

@@ -149,10 +149,12 @@ describe('TxnLog', () => {
     log.append(39n, payloadFor(39n));
     await log.truncateAfter(38n); // 38 pending kept and written, 39 dropped
     assert.equal(log.durableZxid, 38n);
-    await log.truncateAfter(1000n); // nothing above: no-op
+    log.append(39n, payloadFor(39n));
+    await log.truncateAfter(1000n); // nothing above it: drops nothing, makes 39 durable
+    assert.equal(log.durableZxid, 39n);
     await log.close();
     const again = await TxnLog.open(dir, { maxSegmentBytes: 600 });
-    assertRecords(again.records, 1n, 38n);
+    assertRecords(again.records, 1n, 39n);
     await again.log.truncateAfter(0n);
     assert.equal(again.log.lastZxid, 0n);
     again.log.append(5n, payloadFor(5n)); // the now-empty first segment is replaced
@@ -175,7 +177,14 @@ describe('TxnLog', () => {
     const start = log.startZxid;
     assertRecords(await collect(log.readFrom(start)), start + 1n, 100n);
     await assert.rejects(collect(log.readFrom(0n)), LogRangeError);
+    // An iteration started before a purge still reads what it started with.
+    const reader = log.readFrom(start)[Symbol.asyncIterator]();
+    const firstRead = await reader.next();
     assert.equal(await log.purgeBefore(1_000_000n), segs - removed - 1); // keeps the last segment
+    assert.equal(firstRead.value?.zxid, start + 1n);
+    let n = 1;
+    while (!(await reader.next()).done) n++;
+    assert.equal(n, Number(100n - start));
     await log.close();
     await assert.rejects(TxnLog.open(dir, { afterZxid: 0n }), LogRangeError);
     const again = await TxnLog.open(dir);

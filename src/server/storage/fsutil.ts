@@ -61,13 +61,13 @@ let tempCounter = 0;
 /**
  * Replaces `file` atomically: write a temp file in the same directory, fsync it, rename it over
  * `file`, fsync the directory. After a crash the file holds either the old or the new bytes,
- * never a mix; a leftover temp file (name returned by `tempName`) is the only debris.
+ * never a mix; a leftover temp file (`<file>.tmp.<pid>.<n>`) is the only debris.
  */
 export async function atomicWriteFile(file: string, chunks: Buffer[], onTemp?: (temp: string) => void, onDone?: (temp: string) => void): Promise<void> {
   const temp = `${file}.tmp.${process.pid}.${++tempCounter}`;
   onTemp?.(temp);
   try {
-    const fh = await open(temp, 'wx');
+    const fh = await open(temp, 'w'); // our pid in the name: a leftover is a dead incarnation's
     try {
       let pos = 0;
       for (const c of chunks) {

@@ -68,7 +68,7 @@ export class DirLock {
     const content = `${process.pid} ${(await startTime(process.pid)) ?? 'unknown'}\n`;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const temp = path.join(dir, `${LOCK}.tmp.${process.pid}.${++seq}`);
-      const fh = await open(temp, 'wx');
+      const fh = await open(temp, 'w'); // our pid in the name: a leftover is a dead incarnation's
       try {
         await writeFully(fh, Buffer.from(content, 'latin1'), 0);
         await fh.sync();

@@ -9,15 +9,18 @@
  * (after a failed fsync Linux may have dropped the dirty pages, so nothing can be assumed);
  * only a restart, which re-verifies the files, recovers from that.
  *
- * Every operation that touches the files runs on one promise chain, so a roll, a truncation
- * and a purge never interleave with a round.
+ * Every operation that touches the files (log-files.ts) runs on one promise chain, so a
+ * roll, a truncation and a purge never interleave with a round.
+ *
+ * A TxnLog does not lock its directory: open it through DataDir, or otherwise make sure no
+ * other TxnLog (in this or another process) has the same directory open.
  */
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { LogPoisonedError, LogRangeError } from './errors.js';
-import { fsyncDir, MAX_ZXID, silentLogger, writeFully, type StorageLogger } from './fsutil.js';
-import { encodeRecord, encodeSegmentHeader, RECORD_HEADER_BYTES, readSegment, scanSegment, SEGMENT_HEADER_BYTES, segmentName } from './log-format.js';
-import { loadLogDir, type LogRecord, type Segment } from './log-recovery.js';
+import { MAX_ZXID, silentLogger, type StorageLogger } from './fsutil.js';
+import { SegmentFiles, WriteFailure, type PendingRecord } from './log-files.js';
+import { encodeRecord, RECORD_HEADER_BYTES, readSegment } from './log-format.js';
+import { loadLogDir, type LogRecord } from './log-recovery.js';
 
 export type { LogRecord } from './log-recovery.js';
 export { CorruptLogError } from './errors.js';
@@ -49,14 +52,8 @@ function intOption(name: string, v: number | undefined, def: number, min: number
   return v;
 }
 
-interface Pending {
-  zxid: bigint;
-  buf: Buffer;
-}
-
 export class TxnLog {
-  private active: { seg: Segment; fh: FileHandle } | undefined;
-  private pending: Pending[] = [];
+  private pending: PendingRecord[] = [];
   private pendingBytes = 0;
   private _lastZxid: bigint;
   private _durableZxid: bigint;
@@ -65,17 +62,15 @@ export class TxnLog {
   private chain: Promise<void> = Promise.resolve();
   private nextRound: Promise<void> | undefined;
   private currentRound: Promise<void> | undefined;
-  private fsyncs = 0;
-  private lastFsyncMs = 0;
 
   private constructor(
     readonly dir: string,
-    private readonly segments: Segment[],
+    private readonly files: SegmentFiles,
     /** Where an empty log starts (the caller's afterZxid), used until the first segment exists. */
     private readonly emptyStart: bigint,
     private readonly o: Required<Omit<TxnLogOptions, 'logger'>> & { logger: StorageLogger },
   ) {
-    this._lastZxid = this._durableZxid = segments.at(-1)?.last ?? emptyStart;
+    this._lastZxid = this._durableZxid = files.segments.at(-1)?.last ?? emptyStart;
   }
 
   /** Opens (creating `dir` if needed), verifies every record, repairs a torn tail, returns the records after `afterZxid`. */
@@ -83,7 +78,7 @@ export class TxnLog {
     const o = {
       maxSegmentBytes: intOption('maxSegmentBytes', opts.maxSegmentBytes, 64 * MiB, 256, 2 ** 40),
       maxRecordBytes: intOption('maxRecordBytes', opts.maxRecordBytes, 16 * MiB, 0, 1024 * MiB),
-      maxPendingBytes: intOption('maxPendingBytes', opts.maxPendingBytes, 256 * MiB, 0, 2 ** 40),
+      maxPendingBytes: intOption('maxPendingBytes', opts.maxPendingBytes, 256 * MiB, RECORD_HEADER_BYTES, 2 ** 40),
       fsync: opts.fsync ?? true,
       logger: opts.logger ?? silentLogger,
     };
@@ -91,10 +86,8 @@ export class TxnLog {
     await mkdir(dir, { recursive: true });
     const loaded = await loadLogDir(dir, { maxRecordBytes: o.maxRecordBytes, afterZxid: opts.afterZxid, logger: o.logger });
     // Everything below writes; it runs only once the whole directory has been verified.
-    if (loaded.torn) {
-      const t = loaded.torn;
-      o.logger.warn('txn log: truncating a torn record at the end of the log', { file: t.file, offset: t.offset, bytesDropped: t.bytes, reason: t.reason });
-    }
+    const t = loaded.torn;
+    if (t) o.logger.warn('txn log: truncating a torn record at the end of the log', { file: t.file, offset: t.offset, bytesDropped: t.bytes, reason: t.reason });
     for (const temp of loaded.temps) {
       o.logger.info('txn log: removing a temp file left by a crash', { file: temp });
       await unlink(temp);
@@ -103,24 +96,18 @@ export class TxnLog {
       o.logger.info('txn log: removing an empty segment left by a crash', { file: seg.file });
       await unlink(seg.file);
     }
-    const segments = loaded.segments.filter((s) => !loaded.emptyNonFinal.includes(s));
-    const log = new TxnLog(dir, segments, opts.afterZxid ?? 0n, o);
-    const last = segments.at(-1);
-    if (last) {
-      const fh = await open(last.file, 'r+');
-      log.active = { seg: last, fh };
-      try {
-        if (loaded.torn) await fh.truncate(last.size);
-        // The previous process may have died between write and fdatasync: the records just
-        // read may sit only in the page cache. Sync them before anyone acts on them.
-        await log.sync(fh);
-      } catch (err) {
-        await fh.close();
-        throw err;
-      }
+    const files = new SegmentFiles(
+      dir,
+      loaded.segments.filter((s) => !loaded.emptyNonFinal.includes(s)),
+      o,
+    );
+    try {
+      await files.attachLast(t?.offset);
+    } catch (err) {
+      await files.closeActive();
+      throw err;
     }
-    await log.syncDir();
-    return { log, records: loaded.records };
+    return { log: new TxnLog(dir, files, opts.afterZxid ?? 0n, o), records: loaded.records };
   }
 
   get lastZxid(): bigint {
@@ -131,7 +118,7 @@ export class TxnLog {
   }
   /** The log holds every record with a zxid above this (older ones were purged or never here). */
   get startZxid(): bigint {
-    return this.segments[0]?.prev ?? this.emptyStart;
+    return this.files.segments[0]?.prev ?? this.emptyStart;
   }
 
   /** Buffers a record; it is durable once a flush() started after this call resolves. */
@@ -156,58 +143,46 @@ export class TxnLog {
     if (this.closed) return Promise.reject(new Error(`transaction log ${this.dir} is closed`));
     if (this.nextRound) return this.nextRound; // not started yet: it will take our appends too
     if (this.pending.length === 0) return this.currentRound ?? Promise.resolve();
-    return this.scheduleRound();
+    const round: Promise<void> = this.enqueue(async () => {
+      this.nextRound = undefined; // flush() calls from now on need another round
+      this.currentRound = round;
+      try {
+        await this.writePending();
+      } finally {
+        if (this.currentRound === round) this.currentRound = undefined;
+      }
+    });
+    this.nextRound = round;
+    return round;
   }
 
-  /** Removes every record with a zxid above `zxid`, durably (pending ones included). */
+  /**
+   * Removes every record with a zxid above `zxid`; on return the rest, pending appends at or
+   * below it included, is durable. Pending appends above it are dropped too (a flush()
+   * waiting for them resolves: the caller asked for them to go).
+   */
   truncateAfter(zxid: bigint): Promise<void> {
     return this.enqueue(async () => {
       this.assertUsable();
-      if (zxid >= this._lastZxid) return;
-      if (zxid < this.startZxid) throw new LogRangeError(this.dir, `cannot truncate to zxid 0x${zxid.toString(16)}: the log starts after 0x${this.startZxid.toString(16)}`);
+      if (zxid < this._lastZxid && zxid < this.startZxid) {
+        throw new LogRangeError(this.dir, `cannot truncate to zxid 0x${zxid.toString(16)}: the log starts after 0x${this.startZxid.toString(16)}`);
+      }
       this.pending = this.pending.filter((p) => p.zxid <= zxid);
       this.pendingBytes = this.pending.reduce((n, p) => n + p.buf.length, 0);
       this._lastZxid = this.pending.at(-1)?.zxid ?? this._durableZxid;
-      await this.writeBatch();
+      await this.writePending();
       if (zxid >= this._durableZxid) return;
-      try {
-        // Newest segments first: after each unlink the directory still holds a valid, shorter log.
-        let removed = false;
-        while (this.segments.length > 1 && this.segments.at(-1)!.prev >= zxid) {
-          const seg = this.segments.at(-1)!;
-          if (this.active?.seg === seg) await this.closeActive();
-          await unlink(seg.file);
-          this.segments.pop();
-          removed = true;
-        }
-        if (removed) await this.syncDir();
-        const seg = this.segments.at(-1)!;
-        const scan = await scanSegment(seg.file, { base: seg.base, final: true, maxRecordBytes: this.o.maxRecordBytes, upTo: zxid });
-        if (this.active?.seg !== seg) this.active = { seg, fh: await open(seg.file, 'r+') };
-        await this.active.fh.truncate(scan.validEnd);
-        await this.sync(this.active.fh);
-        Object.assign(seg, { size: scan.validEnd, count: scan.count, last: scan.lastZxid });
-        this._lastZxid = this._durableZxid = seg.last;
-      } catch (err) {
-        // Disk and memory may now disagree about where the log ends: stop trusting either.
-        throw this.poisonWith(err, this.segments.at(-1)?.file ?? this.dir, 0);
-      }
+      // A failure part-way leaves disk and memory disagreeing on where the log ends: poison.
+      const last = await this.files.truncateAfter(zxid).catch((err: unknown) => Promise.reject(this.poisonWith(err)));
+      this._lastZxid = this._durableZxid = last;
     });
   }
 
-  /** Deletes whole segments whose records are all below `zxid`; never the last segment. */
+  /** Deletes whole segments whose records are all below `zxid` (after a snapshot); never the last one. */
   purgeBefore(zxid: bigint): Promise<number> {
     return this.enqueue(async () => {
       if (this.closed) throw new Error(`transaction log ${this.dir} is closed`);
-      let removed = 0;
-      // Oldest first: the directory always holds a contiguous suffix of the log.
-      while (this.segments.length > 1 && this.segments[0]!.last < zxid) {
-        await unlink(this.segments[0]!.file);
-        this.segments.shift();
-        removed++;
-      }
-      if (removed > 0) await this.syncDir();
-      return removed;
+      return this.files.purgeBefore(zxid);
     });
   }
 
@@ -221,19 +196,8 @@ export class TxnLog {
       this.assertUsable();
       if (this.pending.length > 0) throw new Error(`resetTo with ${this.pending.length} unflushed appends in ${this.dir}`);
       if (zxid < this._lastZxid || zxid >= MAX_ZXID) throw new RangeError(`resetTo(0x${zxid.toString(16)}) must not go below the last zxid 0x${this._lastZxid.toString(16)}`);
-      try {
-        await this.closeActive();
-        while (this.segments.length > 0) {
-          await unlink(this.segments.at(-1)!.file);
-          this.segments.pop();
-        }
-        await this.syncDir();
-        this.active = await this.createSegment(zxid + 1n, zxid);
-        this.segments.push(this.active.seg);
-        this._lastZxid = this._durableZxid = zxid;
-      } catch (err) {
-        throw this.poisonWith(err, this.dir, 0);
-      }
+      await this.files.resetTo(zxid).catch((err: unknown) => Promise.reject(this.poisonWith(err)));
+      this._lastZxid = this._durableZxid = zxid;
     });
   }
 
@@ -245,12 +209,12 @@ export class TxnLog {
   private async *iterate(zxid: bigint): AsyncGenerator<LogRecord> {
     // Open the files on the chain so no roll or truncation runs meanwhile; an open descriptor
     // keeps a purged file readable, and the captured sizes exclude later appends.
-    const files = await this.enqueue(async () => {
+    const opened = await this.enqueue(async () => {
       if (this.closed) throw new Error(`transaction log ${this.dir} is closed`);
       if (zxid < this.startZxid) throw new LogRangeError(this.dir, `records after zxid 0x${zxid.toString(16)} were purged; the log starts after 0x${this.startZxid.toString(16)}`);
       const out: Array<{ fh: FileHandle; file: string; end: number }> = [];
       try {
-        for (const s of this.segments) if (s.last > zxid) out.push({ fh: await open(s.file, 'r'), file: s.file, end: s.size });
+        for (const s of this.files.segments) if (s.last > zxid) out.push({ fh: await open(s.file, 'r'), file: s.file, end: s.size });
       } catch (err) {
         await Promise.all(out.map((f) => f.fh.close()));
         throw err;
@@ -258,9 +222,9 @@ export class TxnLog {
       return out;
     });
     try {
-      for (const f of files) yield* readSegment(f.fh, f.file, f.end, this.o.maxRecordBytes, zxid);
+      for (const f of opened) yield* readSegment(f.fh, f.file, f.end, this.o.maxRecordBytes, zxid);
     } finally {
-      await Promise.all(files.map((f) => f.fh.close()));
+      await Promise.all(opened.map((f) => f.fh.close()));
     }
   }
 
@@ -270,15 +234,13 @@ export class TxnLog {
     let failure: unknown;
     if (!this.poison && this.pending.length > 0) await this.flush().catch((err: unknown) => (failure = err));
     this.closed = true;
-    await this.enqueue(() => this.closeActive());
+    await this.enqueue(() => this.files.closeActive());
     if (failure !== undefined) throw failure;
   }
 
   stats(): TxnLogStats {
-    return { segments: this.segments.length, bytes: this.segments.reduce((n, s) => n + s.size, 0), fsyncs: this.fsyncs, lastFsyncMs: this.lastFsyncMs };
+    return this.files.stats();
   }
-
-  // ---- internals -------------------------------------------------------------------------
 
   private assertUsable(): void {
     if (this.closed) throw new Error(`transaction log ${this.dir} is closed`);
@@ -294,114 +256,24 @@ export class TxnLog {
     return p;
   }
 
-  private scheduleRound(): Promise<void> {
-    const round: Promise<void> = this.enqueue(async () => {
-      if (this.nextRound === round) this.nextRound = undefined; // later flush() calls need a new round
-      this.currentRound = round;
-      try {
-        await this.writeBatch();
-      } finally {
-        if (this.currentRound === round) this.currentRound = undefined;
-      }
-    });
-    this.nextRound = round;
-    return round;
-  }
-
-  /** Writes everything pending, rolling segments as needed; one write + one sync per segment touched. */
-  private async writeBatch(): Promise<void> {
+  private async writePending(): Promise<void> {
     if (this.poison) throw this.poison;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    if (batch.length === 0) return;
     try {
-      for (let i = 0; i < batch.length; ) {
-        const first = batch[i]!.zxid;
-        let act = this.active;
-        if (!act) {
-          act = await this.createSegment(first, this._durableZxid);
-          this.segments.push(act.seg);
-        } else if (act.seg.count > 0 && act.seg.size + batch[i]!.buf.length > this.o.maxSegmentBytes) {
-          // Roll. The old segment's data was synced by the previous step, so the new header's
-          // `prev` never points at records that could still be lost.
-          const next = await this.createSegment(first, act.seg.last);
-          this.segments.push(next.seg);
-          await act.fh.close();
-          act = next;
-        } else if (act.seg.count === 0 && act.seg.base !== first) {
-          // An empty segment (after a crash, truncation or reset) named for another zxid: replace
-          // it. Both are empty with the same `prev`, so a crash in between leaves a valid chain.
-          const next = await this.createSegment(first, act.seg.prev);
-          await act.fh.close();
-          await unlink(act.seg.file);
-          await this.syncDir();
-          this.segments.splice(this.segments.indexOf(act.seg), 1, next.seg);
-          act = next;
-        }
-        this.active = act;
-        let j = i;
-        let bytes = 0;
-        while (j < batch.length && (j === i || act.seg.size + bytes + batch[j]!.buf.length <= this.o.maxSegmentBytes)) bytes += batch[j++]!.buf.length;
-        const slice = batch.slice(i, j);
-        const buf = slice.length === 1 ? slice[0]!.buf : Buffer.concat(slice.map((p) => p.buf), bytes);
-        const at = act.seg.size;
-        try {
-          await writeFully(act.fh, buf, at);
-          await this.sync(act.fh);
-        } catch (err) {
-          throw this.poisonWith(err, act.seg.file, at);
-        }
-        act.seg.size += bytes;
-        act.seg.count += slice.length;
-        act.seg.last = this._durableZxid = slice.at(-1)!.zxid;
-        i = j;
-      }
+      await this.files.write(batch, this._durableZxid, (z) => (this._durableZxid = z));
     } catch (err) {
-      throw this.poisonWith(err, this.active?.seg.file ?? this.dir, this.active?.seg.size ?? 0);
+      throw this.poisonWith(err);
     }
   }
 
-  /** Creates `log.<base>` atomically: header written and synced under a temp name, then renamed. */
-  private async createSegment(base: bigint, prev: bigint): Promise<{ seg: Segment; fh: FileHandle }> {
-    const file = path.join(this.dir, segmentName(base));
-    const temp = `${file}.tmp`;
-    const t = await open(temp, 'w');
-    try {
-      await writeFully(t, encodeSegmentHeader({ base, prev }), 0);
-      await this.sync(t);
-    } finally {
-      await t.close();
-    }
-    await rename(temp, file);
-    await this.syncDir();
-    return { seg: { file, base, prev, last: prev, count: 0, size: SEGMENT_HEADER_BYTES }, fh: await open(file, 'r+') };
-  }
-
-  private async closeActive(): Promise<void> {
-    const a = this.active;
-    this.active = undefined;
-    await a?.fh.close();
-  }
-
-  private poisonWith(err: unknown, file: string, offset: number): LogPoisonedError {
+  private poisonWith(err: unknown): LogPoisonedError {
     if (!this.poison) {
-      this.poison = err instanceof LogPoisonedError ? err : new LogPoisonedError(file, offset, err);
+      this.poison = err instanceof WriteFailure ? new LogPoisonedError(err.file, err.offset, err.cause) : new LogPoisonedError(this.dir, 0, err);
       this.o.logger.warn('txn log: write failed, log poisoned', { file: this.poison.file, offset: this.poison.offset, error: this.poison.message });
     }
     return this.poison;
-  }
-
-  private async sync(fh: FileHandle): Promise<void> {
-    if (!this.o.fsync) return;
-    const t0 = performance.now();
-    await fh.datasync();
-    this.fsyncs++;
-    this.lastFsyncMs = performance.now() - t0;
-  }
-
-  private async syncDir(): Promise<void> {
-    if (!this.o.fsync) return;
-    await fsyncDir(this.dir);
-    this.fsyncs++;
   }
 }

@@ -1,0 +1,151 @@
+/** Snapshots and epoch files. (DataDir lock and recovery: storage-datadir.test.ts.) */
+import assert from 'node:assert/strict';
+import { mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  CorruptEpochError,
+  CorruptSnapshotError,
+  listSnapshots,
+  purgeSnapshots,
+  readEpoch,
+  readLatestSnapshot,
+  readSnapshotFile,
+  writeEpoch,
+  writeSnapshot,
+} from '../../src/server/storage/index.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'zk-storage-snap-'));
+  dirs.push(d);
+  return d;
+}
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const state = (zxid: bigint): Buffer => Buffer.from(`state as of ${zxid}`.repeat(1 + Number(zxid % 5n)));
+
+function capture(): { warns: Array<{ msg: string; meta?: object }>; warn(msg: string, meta?: object): void; info(): void } {
+  const warns: Array<{ msg: string; meta?: object }> = [];
+  return { warns, warn: (msg, meta) => warns.push({ msg, meta }), info() {} };
+}
+
+async function flipByte(file: string, offset: number): Promise<void> {
+  const fh = await open(file, 'r+');
+  const b = Buffer.alloc(1);
+  await fh.read(b, 0, 1, offset);
+  b[0] = b[0]! ^ 0x01;
+  await fh.write(b, 0, 1, offset);
+  await fh.close();
+}
+
+describe('snapshots', () => {
+  test('write and read back, newest first', async () => {
+    const dir = await tempDir();
+    assert.equal(await readLatestSnapshot(dir), undefined);
+    const file = await writeSnapshot(dir, 0x100000005n, state(5n));
+    assert.equal(path.basename(file), 'snapshot.0000000100000005');
+    await writeSnapshot(dir, 0x2n, Buffer.alloc(0));
+    assert.deepEqual(
+      (await listSnapshots(dir)).map((s) => s.zxid),
+      [0x100000005n, 0x2n],
+    );
+    const latest = await readLatestSnapshot(dir);
+    assert.equal(latest?.zxid, 0x100000005n);
+    assert.deepEqual(latest?.payload, state(5n));
+    assert.deepEqual(latest?.skipped, []);
+    assert.deepEqual(await readSnapshotFile({ file: path.join(dir, 'snapshot.0000000000000002'), zxid: 2n }), Buffer.alloc(0));
+  });
+
+  test('an invalid newest snapshot is skipped, reported, and the previous one used', async () => {
+    const dir = await tempDir();
+    for (const z of [10n, 20n, 30n, 40n]) await writeSnapshot(dir, z, state(z));
+    const newest = path.join(dir, 'snapshot.0000000000000028');
+    await flipByte(newest, 40);
+    const second = path.join(dir, 'snapshot.000000000000001e');
+    await truncate(second, 50);
+    const logger = capture();
+    const latest = await readLatestSnapshot(dir, { logger });
+    assert.equal(latest?.zxid, 20n);
+    assert.deepEqual(latest?.payload, state(20n));
+    assert.deepEqual(
+      latest?.skipped.map((s) => [s.file, s.zxid]),
+      [
+        [newest, 40n],
+        [second, 30n],
+      ],
+    );
+    assert.match(latest!.skipped[0]!.reason, /checksum mismatch/);
+    assert.match(latest!.skipped[1]!.reason, /file is 50 bytes but the header says/);
+    assert.equal(logger.warns.length, 2);
+    await assert.rejects(readSnapshotFile({ file: newest, zxid: 40n }), (err: unknown) => err instanceof CorruptSnapshotError && err.file === newest && err.offset === 24);
+    // A snapshot renamed to another zxid is not believed.
+    await writeFile(path.join(dir, 'snapshot.0000000000000063'), await readFile(path.join(dir, 'snapshot.0000000000000014')));
+    const again = await readLatestSnapshot(dir);
+    assert.equal(again?.zxid, 20n);
+    assert.match(again!.skipped[0]!.reason, /does not match the file name/);
+  });
+
+  test('temp files left by a crash are ignored and removed', async () => {
+    const dir = await tempDir();
+    await writeSnapshot(dir, 7n, state(7n));
+    const temp = path.join(dir, 'snapshot.0000000000000009.tmp.999999.1');
+    await writeFile(temp, 'half a snapshot');
+    assert.deepEqual(
+      (await listSnapshots(dir)).map((s) => s.zxid),
+      [7n],
+    );
+    assert.equal((await readLatestSnapshot(dir))?.zxid, 7n);
+    assert.deepEqual(await readdir(dir), ['snapshot.0000000000000007']);
+  });
+
+  test('purge keeps the newest valid snapshots', async () => {
+    const dir = await tempDir();
+    for (const z of [1n, 2n, 3n, 4n, 5n]) await writeSnapshot(dir, z, state(z));
+    await flipByte(path.join(dir, 'snapshot.0000000000000005'), 33);
+    const { kept, removed } = await purgeSnapshots(dir, 2);
+    assert.deepEqual(
+      kept.map((k) => k.zxid),
+      [4n, 3n],
+    );
+    assert.equal(removed.length, 2);
+    assert.deepEqual((await readdir(dir)).sort(), ['snapshot.0000000000000003', 'snapshot.0000000000000004', 'snapshot.0000000000000005']);
+    assert.deepEqual((await purgeSnapshots(dir, 5)).removed, []); // fewer valid than asked: keep all
+    await assert.rejects(purgeSnapshots(dir, 0), RangeError);
+  });
+});
+
+describe('epochs', () => {
+  test('round trip, missing file is undefined, overwrite is atomic', async () => {
+    const dir = await tempDir();
+    assert.equal(await readEpoch(dir, 'acceptedEpoch'), undefined);
+    await writeEpoch(dir, 'acceptedEpoch', 5n);
+    await writeEpoch(dir, 'currentEpoch', 4);
+    assert.equal(await readEpoch(dir, 'acceptedEpoch'), 5n);
+    assert.equal(await readEpoch(dir, 'currentEpoch'), 4n);
+    await writeEpoch(dir, 'acceptedEpoch', 0xffffffffn);
+    assert.equal(await readEpoch(dir, 'acceptedEpoch'), 0xffffffffn);
+    assert.deepEqual((await readdir(dir)).sort(), ['acceptedEpoch', 'currentEpoch']);
+    await assert.rejects(writeEpoch(dir, '../escape', 1n), RangeError);
+    await assert.rejects(writeEpoch(dir, 'acceptedEpoch', -1n), RangeError);
+  });
+
+  test('a damaged epoch file is refused, naming the file', async () => {
+    const dir = await tempDir();
+    await writeEpoch(dir, 'currentEpoch', 12n);
+    const file = path.join(dir, 'currentEpoch');
+    const text = await readFile(file, 'latin1');
+    for (const bad of [text.replace(' 12 ', ' 13 '), '', '12\n', text + 'x', text.replace('\n', '')]) {
+      await writeFile(file, bad, 'latin1');
+      await assert.rejects(readEpoch(dir, 'currentEpoch'), (err: unknown) => {
+        assert.ok(err instanceof CorruptEpochError);
+        assert.equal(err.file, file);
+        assert.ok(err.message.includes(file));
+        return true;
+      });
+    }
+  });
+});
