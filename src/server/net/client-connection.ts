@@ -51,6 +51,7 @@ export class ClientConnection {
   private handshakeDone = false;
   private closedFlag = false;
   private paused = false;
+  private corked = false;
 
   constructor(
     private readonly socket: Socket,
@@ -79,6 +80,15 @@ export class ClientConnection {
   send(frame: Buffer): void {
     if (this.closedFlag) return;
     this.packetsSent++;
+    // Replies produced in one turn of the event loop leave in one write (one syscall).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(frame);
     if (this.socket.writableLength > this.limits.maxQueuedBytes) {
       this.log.warn('closing a client that does not read its replies', { client: this.address, queuedBytes: this.socket.writableLength });
