@@ -2,7 +2,7 @@
  * Translation between the wire (src/protocol) and the state machine (src/server/tree):
  * which requests are writes, how they become tree requests, how results become replies.
  */
-import { OpCode } from '../protocol/constants.js';
+import { ErrorCode, OpCode } from '../protocol/constants.js';
 import type { MultiOp, MultiResult } from '../protocol/multi.js';
 import type { Request } from '../protocol/requests.js';
 import { encodeMultiResponse, encodeReply, type ResponseBody } from '../protocol/responses.js';
@@ -32,14 +32,46 @@ export function toWriteRequest(req: Request): WriteRequest | undefined {
   }
 }
 
+/** CreateMode.fromFlag(flags, PERSISTENT) as Op.Create.getOpcode maps it (invalid flags count as PERSISTENT). */
+function createOpcodeForFlags(flags: number): typeof OpCode.create | typeof OpCode.createContainer | typeof OpCode.createTTL {
+  if (flags === 5 || flags === 6) return OpCode.createTTL;
+  return flags === 4 ? OpCode.createContainer : OpCode.create;
+}
+
+/**
+ * The index of the first sub-op ZooKeeper 3.8 cannot prep at all: a create, create2 or
+ * createContainer sub-op with a TTL mode becomes an Op.Create with opcode createTTL, and
+ * PrepRequestProcessor's cast of its CreateRequest to CreateTTLRequest throws, so unless an
+ * earlier sub-op already failed, the whole multi is answered MARSHALLINGERROR. -1 when none.
+ */
+export function multiMarshallingErrorIndex(req: Request): number {
+  if (req.kind !== 'multi') return -1;
+  return req.body.ops.findIndex((op) => op.type !== OpCode.createTTL && 'flags' in op.body && createOpcodeForFlags(op.body.flags) === OpCode.createTTL);
+}
+
+/**
+ * MultiOperationRecord.deserialize (3.8) rebuilds every create-like sub-op with Op.create(...),
+ * whose opcode comes from the flags alone: create, create2 and createContainer sub-ops become
+ * createContainer for the CONTAINER mode and create otherwise (so a create2 sub-op answers a
+ * path-only create result); a createTTL sub-op stays createTTL only with a TTL mode and
+ * otherwise becomes that flag-derived create, its ttl dropped.
+ */
 function toMultiSub(op: MultiOp): MultiSubRequest {
   switch (op.type) {
     case OpCode.create:
     case OpCode.create2:
-    case OpCode.createContainer:
-      return { op: op.type, path: op.body.path, data: op.body.data, acl: op.body.acl, flags: op.body.flags };
-    case OpCode.createTTL:
-      return { op: op.type, path: op.body.path, data: op.body.data, acl: op.body.acl, flags: op.body.flags, ttl: op.body.ttl };
+    case OpCode.createContainer: {
+      const type = createOpcodeForFlags(op.body.flags);
+      // A TTL mode here is the cast failure above: prep it as a createTTL with no valid ttl,
+      // which fails, and writeReply turns that failure into MARSHALLINGERROR.
+      if (type === OpCode.createTTL) return { op: type, path: op.body.path, data: op.body.data, acl: op.body.acl, flags: op.body.flags, ttl: -1n };
+      return { op: type, path: op.body.path, data: op.body.data, acl: op.body.acl, flags: op.body.flags };
+    }
+    case OpCode.createTTL: {
+      const type = createOpcodeForFlags(op.body.flags);
+      if (type === OpCode.createTTL) return { op: type, path: op.body.path, data: op.body.data, acl: op.body.acl, flags: op.body.flags, ttl: op.body.ttl };
+      return { op: type, path: op.body.path, data: op.body.data, acl: op.body.acl, flags: op.body.flags };
+    }
     case OpCode.delete:
       return { op: OpCode.delete, path: op.body.path, version: op.body.version };
     case OpCode.setData:
@@ -70,10 +102,16 @@ function toMultiResult(r: MultiOpResult): MultiResult {
   }
 }
 
-/** The reply frame for an applied write. */
-export function writeReply(kind: Request['kind'], xid: number, result: ApplyResult): Buffer {
+/**
+ * The reply frame for an applied write. `marshallingErrorIndex` is multiMarshallingErrorIndex
+ * of the request: when that sub-op is the first to fail, ZooKeeper answers MARSHALLINGERROR.
+ */
+export function writeReply(kind: Request['kind'], xid: number, result: ApplyResult, marshallingErrorIndex = -1): Buffer {
   const header = { xid, zxid: result.zxid, err: result.err };
   if (kind === 'multi') {
+    if (result.multi && marshallingErrorIndex >= 0 && result.multi.findIndex((r) => r.type === OpCode.error && r.err !== 0) === marshallingErrorIndex) {
+      return encodeReply({ ...header, err: ErrorCode.MARSHALLINGERROR });
+    }
     if (result.multi) return encodeMultiResponse(header, result.multi.map(toMultiResult));
     return encodeReply(header);
   }

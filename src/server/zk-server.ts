@@ -16,7 +16,7 @@ import { ClientPort } from './net/client-port.js';
 import type { ClientConnection } from './net/client-connection.js';
 import { fourLetterWord, type ServerView } from './four-letter.js';
 import { Pipeline } from './pipeline.js';
-import { toWriteRequest, writeReply } from './requests.js';
+import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from './requests.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { DataDir } from './storage/data-dir.js';
 import { addAuthIds, authenticate, mayDeliver } from './tree/acl.js';
@@ -254,7 +254,7 @@ export class ZkServer implements ServerView {
     if (write) {
       this.submitWrite(conn, sessionId, req.xid, write, (result) => {
         conn.lastZxid = result.zxid;
-        conn.reply(writeReply(req.kind, req.xid, result), startedAtMs);
+        conn.reply(writeReply(req.kind, req.xid, result, multiMarshallingErrorIndex(req)), startedAtMs);
         this.recordLatency(startedAtMs);
       });
       return;
