@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI } from './cli-process.js';
-import { freePorts } from './local-config.js';
+import { allocatePorts, freePorts } from './local-config.js';
 import { LocalEnsemble, LocalMember } from './local-zookeeper.js';
 import { trackDir, untrackDir } from './reaper.js';
 import type { StartOptions, ZkEnsemble } from './types.js';
@@ -17,7 +17,7 @@ export interface ZkElectServerOptions extends StartOptions {
 }
 
 export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
-  if ((opts.nodes ?? 1) !== 1) throw new Error('zk-elect server clusters are not available yet: only nodes: 1');
+  if ((opts.nodes ?? 1) !== 1) return startZkElectCluster(opts);
   if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-server-'));
   trackDir(dir);
@@ -49,6 +49,70 @@ export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promi
     ensemble.source = 'zk-elect';
     member.spawn();
     await ensemble.waitReady(startTimeoutMs, 'zk-elect server');
+    return ensemble;
+  } catch (e) {
+    if (ensemble) await ensemble.stop();
+    else {
+      fs.rmSync(dir, { recursive: true, force: true });
+      untrackDir(dir);
+    }
+    throw e;
+  }
+}
+
+/**
+ * An N-node zk-elect cluster as N `zk-elect server --id i --config cluster.json` processes
+ * on free loopback ports, each with its own data directory.
+ */
+export async function startZkElectCluster(opts: ZkElectServerOptions & { nodes?: number } = {}): Promise<ZkEnsemble> {
+  const nodes = opts.nodes ?? 3;
+  if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-cluster-'));
+  trackDir(dir);
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  let ensemble: LocalEnsemble | undefined;
+  try {
+    const ports = await allocatePorts(nodes);
+    const configFile = path.join(dir, 'cluster.json');
+    const tickMs = opts.tickTimeMs ?? 200;
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify(
+        {
+          tickMs,
+          initLimit: 10,
+          syncLimit: 5,
+          dataDir: dir,
+          servers: ports.map((p) => ({ id: p.id, host: '127.0.0.1', clientPort: p.client, quorumPort: p.quorum, electionPort: p.election })),
+        },
+        null,
+        2,
+      ),
+    );
+    const members = ports.map((p) => {
+      const memberDir = path.join(dir, `member-${p.id}`);
+      fs.mkdirSync(memberDir, { recursive: true });
+      const args = [
+        CLI,
+        'server',
+        '--id',
+        String(p.id),
+        '--config',
+        configFile,
+        '--min-session-timeout',
+        String(opts.minSessionTimeoutMs ?? 1000),
+        '--max-session-timeout',
+        String(opts.maxSessionTimeoutMs ?? 60_000),
+        '--log-level',
+        'info',
+        ...(opts.serverArgs ?? []),
+      ];
+      return new LocalMember(p.id, p.client, memberDir, process.execPath, args, startTimeoutMs);
+    });
+    ensemble = new LocalEnsemble(members, dir);
+    ensemble.source = 'zk-elect';
+    for (const m of members) m.spawn();
+    await ensemble.waitReady(startTimeoutMs, `zk-elect cluster of ${nodes}`);
     return ensemble;
   } catch (e) {
     if (ensemble) await ensemble.stop();
