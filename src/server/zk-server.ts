@@ -6,7 +6,7 @@
  * batch, applied, and only then answered; a read is answered from the applied state once
  * every earlier write of its session has been applied.
  */
-import { ErrorCode, EventType, KeeperState, OpCode } from '../protocol/constants.js';
+import { AddWatchMode, ErrorCode, EventType, KeeperState, OpCode, WatcherType } from '../protocol/constants.js';
 import type { ConnectRequest } from '../protocol/records.js';
 import type { Request } from '../protocol/requests.js';
 import { encodeConnectResponse, encodeMultiReadResponse, encodeReply, encodeWatcherEvent } from '../protocol/responses.js';
@@ -26,6 +26,8 @@ import { decodeTxn, encodeTxn } from './tree/txn-codec.js';
 import type { ApplyResult, Txn, WatchTrigger, WriteRequest } from './tree/types.js';
 
 const NOTIFICATION_ZXID = -1n;
+
+const isWatcherType = (t: number): boolean => t === WatcherType.Children || t === WatcherType.Data || t === WatcherType.Any;
 
 export class ZkServer implements ServerView {
   readonly startedAtMs = Date.now();
@@ -317,12 +319,17 @@ export class ZkServer implements ServerView {
         return encodeReply(header(), { kind: 'sync', body: { path: req.body.path } });
       case 'whoAmI':
         return encodeReply(header(), { kind: 'whoAmI', body: { clientInfo: auth.map((id) => ({ authScheme: id.scheme, user: id.id })) } });
+      // ZooKeeper converts the mode/type with WatcherMode.fromZooKeeperMode / WatcherType.fromInt,
+      // which throw for unknown values; FinalRequestProcessor answers that MARSHALLINGERROR.
       case 'addWatch':
+        if (req.body.mode !== AddWatchMode.PERSISTENT && req.body.mode !== AddWatchMode.PERSISTENT_RECURSIVE) return fail(ErrorCode.MARSHALLINGERROR);
         this.state.addWatch(req.body.path, req.body.mode, conn.id);
         return encodeReply(header(), { kind: 'addWatch', body: { err: 0 } });
       case 'checkWatches':
+        if (!isWatcherType(req.body.type)) return fail(ErrorCode.MARSHALLINGERROR);
         return fail(this.state.checkWatches(req.body.path, req.body.type, conn.id));
       case 'removeWatches':
+        if (!isWatcherType(req.body.type)) return fail(ErrorCode.MARSHALLINGERROR);
         return fail(this.state.removeWatches(req.body.path, req.body.type, conn.id));
       case 'setWatches':
       case 'setWatches2': {
