@@ -150,7 +150,10 @@ export class ZkServer implements ServerView {
         conn.close();
         return;
       }
-      this.attach(conn, req.sessionId, this.tracker.timeoutOf(req.sessionId) ?? timeoutMs);
+      // Like ZooKeeper's revalidateSession, the timeout negotiated on THIS connect applies from
+      // now on (touchSession with the connection's timeout), not the one the session began with.
+      this.tracker.add(req.sessionId, timeoutMs, Date.now());
+      this.attach(conn, req.sessionId, timeoutMs);
       conn.send(encodeConnectResponse({ protocolVersion: 0, timeOut: conn.sessionTimeoutMs, sessionId: req.sessionId, passwd: sessionPassword(req.sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
       return;
     }
