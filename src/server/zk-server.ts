@@ -241,8 +241,15 @@ export class ZkServer implements ServerView {
       return;
     }
     if (!this.tracker.touch(sessionId, Date.now()) && req.kind !== 'closeSession') {
-      conn.replyError(req.xid, this.state.lastProcessedZxid, ErrorCode.SESSIONEXPIRED);
-      conn.close();
+      // The session is closing (or gone). ZooKeeper answers SESSIONEXPIRED in order, i.e. after
+      // the pending closeSession, whose completion has already closed this connection: a
+      // request pipelined behind a closeSession is never answered, and the closeSession reply
+      // is not lost.
+      this.pipeline.after(sessionId, () => {
+        if (conn.closed) return;
+        conn.replyError(req.xid, this.state.lastProcessedZxid, ErrorCode.SESSIONEXPIRED);
+        conn.close();
+      });
       return;
     }
     const startedAtMs = Date.now();
