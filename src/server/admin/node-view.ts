@@ -1,0 +1,160 @@
+/**
+ * Reading a node's numbers once, for the commands, the metrics, the node table and SSE.
+ * Everything here is O(1) or O(znodes) at worst (data size), never proportional to history.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { AdminSource, ClusterView, ClusterViewInput, ControlAction, NodeRole, NodeSummary, QuorumState } from './types.js';
+import { hex } from './json.js';
+
+export function quorumOf(src: AdminSource): QuorumState | undefined {
+  try {
+    return src.quorumState?.();
+  } catch {
+    return undefined;
+  }
+}
+
+export function roleOf(src: AdminSource): NodeRole {
+  const q = quorumOf(src);
+  if (q) return q.role;
+  const m = src.mode() as string;
+  return m === 'standalone' || m === 'leader' || m === 'follower' || m === 'observer' || m === 'looking' ? m : 'unknown';
+}
+
+export function lastZxidOf(src: AdminSource): bigint {
+  return src.stateView().lastProcessedZxid;
+}
+
+/** The epoch: the quorum's when replicated, else the high 32 bits of the last zxid. */
+export function epochOf(src: AdminSource): number {
+  const q = quorumOf(src);
+  if (q) return Number(q.epoch);
+  return Number(lastZxidOf(src) >> 32n);
+}
+
+export function commitLagOf(src: AdminSource): number | null {
+  const q = quorumOf(src);
+  if (!q) return 0; // standalone: what is committed is applied
+  return q.commitLag ?? null;
+}
+
+export function watchCount(src: AdminSource): { connections: number; paths: number; totalWatches: number } {
+  return src.stateView().watchSummary();
+}
+
+export function ephemeralsCount(src: AdminSource): number {
+  let n = 0;
+  for (const set of src.stateView().tree.ephemerals.values()) n += set.size;
+  return n;
+}
+
+/** Nodes in the tree ("" and "/" are both keys for the root, as in ZooKeeper's map). */
+export function znodeCount(src: AdminSource): number {
+  return src.stateView().tree.nodes.size;
+}
+
+/** DataTree.approximateDataSize: path lengths plus data lengths. */
+export function approximateDataSize(src: AdminSource): number {
+  let n = 0;
+  for (const [p, node] of src.stateView().tree.nodes) n += p.length + (node.data?.length ?? 0);
+  return n;
+}
+
+export function latencyStats(src: AdminSource): { min: number; avg: number; max: number; count: number } {
+  const c = src.counters;
+  return {
+    min: c.latencyCount ? c.minLatencyMs : 0,
+    avg: c.latencyCount ? c.totalLatencyMs / c.latencyCount : 0,
+    max: c.maxLatencyMs,
+    count: c.latencyCount,
+  };
+}
+
+/** Extra counters ZkServer keeps beyond ServerView's, when present. */
+export function extraCounters(src: AdminSource): { requests?: number; writes?: number; snapshots?: number } {
+  const c = src.counters as { requests?: unknown; writes?: unknown; snapshots?: unknown };
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const out: { requests?: number; writes?: number; snapshots?: number } = {};
+  const r = num(c.requests);
+  const w = num(c.writes);
+  const s = num(c.snapshots);
+  if (r !== undefined) out.requests = r;
+  if (w !== undefined) out.writes = w;
+  if (s !== undefined) out.snapshots = s;
+  return out;
+}
+
+/** Total size of the files directly in `dir` (bounded), 0 if unreadable. */
+export function dirSize(dir: string): number {
+  try {
+    let total = 0;
+    const names = readdirSync(dir);
+    for (const name of names.slice(0, 10_000)) {
+      try {
+        const st = statSync(path.join(dir, name));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return total;
+  } catch {
+    return 0;
+  }
+}
+
+/** Open and maximum file descriptors of this process (Linux), -1 where unknown. */
+export function fileDescriptors(): { open: number; max: number } {
+  let open = -1;
+  let max = -1;
+  try {
+    open = readdirSync('/proc/self/fd').length;
+  } catch {
+    // not Linux
+  }
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) max = Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return { open, max };
+}
+
+export function nodeSummary(src: AdminSource, adminUrl: string | null): NodeSummary {
+  const state = src.stateView();
+  return {
+    id: src.config.serverId,
+    clientAddress: `${src.config.host}:${src.clientPort}`,
+    adminUrl,
+    role: roleOf(src),
+    epoch: epochOf(src),
+    zxid: hex(state.lastProcessedZxid),
+    commitLag: commitLagOf(src),
+    sessions: src.sessionCount(),
+    connections: src.connections().length,
+    znodeCount: state.tree.nodes.size,
+    outstandingRequests: src.outstandingRequests(),
+    up: true,
+  };
+}
+
+export interface ControlInfo {
+  available: boolean;
+  actions: ControlAction[];
+  reason: string | null;
+}
+
+export function clusterViewOf(self: NodeSummary, input: ClusterViewInput | undefined, control: ControlInfo, error?: string): ClusterView {
+  if (!input) {
+    const leaderId = self.role === 'leader' ? self.id : null;
+    return { mode: 'standalone', selfId: self.id, leaderId, quorumSize: null, nodes: [{ ...self, self: true }], control, at: Date.now(), ...(error ? { error } : {}) };
+  }
+  // The driver's numbers for other nodes; our own row is always read fresh here.
+  const nodes = input.nodes.map((n) => (n.id === self.id ? { ...n, ...self, adminUrl: n.adminUrl ?? self.adminUrl, self: true } : { ...n, self: false }));
+  if (!nodes.some((n) => n.id === self.id)) nodes.push({ ...self, self: true });
+  nodes.sort((a, b) => a.id - b.id);
+  const leaderId = input.leaderId ?? nodes.find((n) => n.role === 'leader' && n.up)?.id ?? null;
+  return { mode: 'cluster', selfId: self.id, leaderId, quorumSize: input.quorumSize ?? null, nodes, control, at: Date.now() };
+}
