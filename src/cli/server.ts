@@ -19,6 +19,8 @@ interface ServerOptions {
   superDigest?: string;
   fsync: boolean;
   logLevel: LogLevel;
+  adminPort?: number;
+  adminHost: string;
 }
 
 const int = (name: string, min: number, max: number) => (v: string) => {
@@ -45,8 +47,10 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
+    .addOption(new Option('--admin-port <port>', 'serve the admin HTTP server (dashboard, /commands, /metrics) on this port (0 = any free port)').argParser(int('--admin-port', 0, 65535)))
+    .addOption(new Option('--admin-host <address>', 'admin HTTP server address').default('127.0.0.1'))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('info'))
-    .addHelpText('after', '\nExamples:\n  zk-elect server --data-dir /var/lib/zk-elect --port 2181\n  zk-elect server --data-dir ./data --tick 200 --port 0   # any free port')
+    .addHelpText('after', '\nExamples:\n  zk-elect server --data-dir /var/lib/zk-elect --port 2181\n  zk-elect server --data-dir ./data --tick 200 --port 0   # any free port\n  zk-elect server --data-dir ./data --admin-port 8080     # dashboard on http://127.0.0.1:8080/')
     .action(async (opts: ServerOptions) => {
       const logger = createLogger(opts.logLevel, 'zk-elect-server');
       const config = defaultConfig({
@@ -62,9 +66,12 @@ export function addServerCommand(program: Command): void {
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,
         fsync: opts.fsync,
+        adminPort: opts.adminPort,
+        adminHost: opts.adminHost,
       });
       const server = await ZkServer.start(config, logger);
       process.stdout.write(`serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir})\n`);
+      if (server.adminUrl) process.stdout.write(`admin server and dashboard on ${server.adminUrl}\n`);
       let stopping = false;
       const stop = () => {
         if (stopping) return;

@@ -33,6 +33,10 @@ export interface ServerConfig {
   serverId: number;
   /** fsync the log before acknowledging writes. Turn off only for experiments. */
   fsync: boolean;
+  /** Admin HTTP server port (commands, metrics, dashboard); none when undefined, 0 = any free port. */
+  adminPort?: number;
+  /** Admin HTTP server address; default 127.0.0.1 (loopback). */
+  adminHost?: string;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
@@ -72,6 +76,7 @@ function validate(c: ServerConfig): void {
     throw new Error(`invalid server configuration: ${why}`);
   };
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) fail(`port ${c.port} is not 0-65535`);
+  if (c.adminPort !== undefined && (!Number.isInteger(c.adminPort) || c.adminPort < 0 || c.adminPort > 65535)) fail(`admin port ${c.adminPort} is not 0-65535`);
   if (!(c.tickMs >= 1)) fail(`tick ${c.tickMs} ms must be at least 1`);
   if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) fail(`min session timeout ${c.minSessionTimeoutMs} ms exceeds max ${c.maxSessionTimeoutMs} ms`);
   if (!(c.maxFrameBytes >= 1024 && c.maxFrameBytes <= 256 * 1024 * 1024)) fail(`max frame ${c.maxFrameBytes} must be 1 KiB .. 256 MiB`);

@@ -11,6 +11,8 @@ import type { ConnectRequest } from '../protocol/records.js';
 import type { Request } from '../protocol/requests.js';
 import { encodeConnectResponse, encodeMultiReadResponse, encodeReply, encodeWatcherEvent } from '../protocol/responses.js';
 import { silentLogger, type Logger } from '../log.js';
+import { AdminServer } from './admin/admin-server.js';
+import { RequestMetrics } from './admin/request-metrics.js';
 import { negotiateTimeout, type ServerConfig } from './config.js';
 import { ClientPort } from './net/client-port.js';
 import type { ClientConnection } from './net/client-connection.js';
@@ -19,6 +21,7 @@ import { Pipeline } from './pipeline.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from './requests.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { DataDir } from './storage/data-dir.js';
+import type { TxnLog, TxnLogStats } from './storage/txn-log.js';
 import { addAuthIds, authenticate, mayDeliver } from './tree/acl.js';
 import { deserializeState, serializeState } from './tree/snapshot-codec.js';
 import { ZkState } from './tree/state.js';
@@ -42,6 +45,10 @@ export class ZkServer implements ServerView {
   private timers: NodeJS.Timeout[] = [];
   private snapshotting = false;
   private stopped = false;
+  private admin: AdminServer | undefined;
+  private txnLog: TxnLog | undefined;
+  /** Request counts and latencies per op, for the admin server's /metrics. */
+  readonly requestMetrics = new RequestMetrics();
   readonly counters = { packetsReceived: 0, packetsSent: 0, requests: 0, writes: 0, snapshots: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
 
   private constructor(
@@ -75,6 +82,7 @@ export class ZkServer implements ServerView {
     this.dataDir = await DataDir.open(this.config.dataDir, { logger: storageLog, log: { fsync: this.config.fsync, maxRecordBytes: this.config.maxFrameBytes + 4096 } });
     try {
       const recovered = await this.dataDir.recover();
+      this.txnLog = recovered.log;
       const options = { extendedTypesEnabled: this.config.extendedTypesEnabled, maxDataBytes: this.config.maxFrameBytes };
       this.state = recovered.snapshot ? deserializeState(recovered.snapshot.payload, options) : new ZkState(options);
       for (const record of recovered.records) this.state.apply(decodeTxn(record.payload));
@@ -107,6 +115,13 @@ export class ZkServer implements ServerView {
         this.logger,
       );
       await this.port.listen();
+      if (this.config.adminPort !== undefined) {
+        const admin = { host: this.config.adminHost ?? '127.0.0.1', port: this.config.adminPort };
+        this.admin = await AdminServer.start(this, admin, this.logger).catch(async (e: unknown) => {
+          await this.port.close();
+          throw e;
+        });
+      }
     } catch (e) {
       await this.dataDir.close().catch(() => undefined);
       throw e;
@@ -121,6 +136,7 @@ export class ZkServer implements ServerView {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    await this.admin?.stop();
     await this.port.close();
     await this.dataDir.close();
   }
@@ -267,19 +283,20 @@ export class ZkServer implements ServerView {
       this.submitWrite(conn, sessionId, req.xid, write, (result) => {
         conn.lastZxid = result.zxid;
         conn.reply(writeReply(req.kind, req.xid, result, multiMarshallingErrorIndex(req)), startedAtMs);
-        this.recordLatency(startedAtMs);
+        this.recordLatency(startedAtMs, req.kind);
       });
       return;
     }
     this.pipeline.after(sessionId, () => {
       if (conn.closed) return;
       conn.reply(this.read(conn, sessionId, req), startedAtMs);
-      this.recordLatency(startedAtMs);
+      this.recordLatency(startedAtMs, req.kind);
     });
   }
 
-  private recordLatency(startedAtMs: number): void {
+  private recordLatency(startedAtMs: number, op: string): void {
     const ms = Date.now() - startedAtMs;
+    this.requestMetrics.record(op, ms);
     const c = this.counters;
     c.minLatencyMs = Math.min(c.minLatencyMs, ms);
     c.maxLatencyMs = Math.max(c.maxLatencyMs, ms);
@@ -409,6 +426,16 @@ export class ZkServer implements ServerView {
   }
   outstandingRequests(): number {
     return this.pipeline.depth;
+  }
+  /** The admin server's address, when `adminPort` is set. */
+  get adminUrl(): string | undefined {
+    return this.admin?.url;
+  }
+  txnLogStats(): TxnLogStats | undefined {
+    return this.txnLog?.stats();
+  }
+  sessionExpiries(): Array<[bigint, number]> {
+    return [...this.tracker.entries()].map(([id, s]) => [id, s.expiresAtMs]);
   }
   mode(): 'standalone' {
     return 'standalone';
