@@ -367,13 +367,14 @@ export class ZkServer implements ServerView {
       }
       case 'auth': {
         const r = authenticate(req.body.scheme, req.body.auth, conn.remoteAddress, this.config.superDigest);
+        // ZooKeeperServer.processPacket answers auth with zxid 0, not the last processed zxid.
         if (!r.ok) {
           // ZooKeeper answers AUTHFAILED and then closes the connection.
           setImmediate(() => conn.close());
-          return fail(ErrorCode.AUTHFAILED);
+          return encodeReply({ xid: req.xid, zxid: 0n, err: ErrorCode.AUTHFAILED });
         }
         conn.authIds = addAuthIds(conn.authIds, r.ids);
-        return encodeReply(header());
+        return encodeReply({ xid: req.xid, zxid: 0n, err: 0 });
       }
       case 'reconfig':
         return fail(ErrorCode.RECONFIGDISABLED);
