@@ -7,7 +7,7 @@
  * every earlier write of its session has been applied.
  */
 import { AddWatchMode, ErrorCode, EventType, KeeperState, OpCode, WatcherType } from '../protocol/constants.js';
-import type { ConnectRequest } from '../protocol/records.js';
+import type { ConnectRequest, Id } from '../protocol/records.js';
 import type { Request } from '../protocol/requests.js';
 import { encodeConnectResponse, encodeMultiReadResponse, encodeReply, encodeWatcherEvent } from '../protocol/responses.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -23,12 +23,39 @@ import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { DataDir } from './storage/data-dir.js';
 import type { TxnLog, TxnLogStats } from './storage/txn-log.js';
 import { addAuthIds, authenticate, mayDeliver } from './tree/acl.js';
+import { javaStringHash } from './tree/java-hash-set.js';
 import { deserializeState, serializeState } from './tree/snapshot-codec.js';
 import { ZkState } from './tree/state.js';
 import { decodeTxn, encodeTxn } from './tree/txn-codec.js';
 import type { ApplyResult, Txn, WatchTrigger, WriteRequest } from './tree/types.js';
 
 const NOTIFICATION_ZXID = -1n;
+
+/**
+ * The iteration order of a connection's authInfo in ZooKeeper 3.8: a ConcurrentHashMap-backed
+ * set of Id. It shows in whoAmI and in how an "auth" ACL expands (fixupACL walks authInfo).
+ * Id.hashCode() is 37 * (37 * 17 + scheme.hashCode()) + id.hashCode(); the map spreads it
+ * (h ^ h >>> 16) and keeps insertion order within a bin; its table starts at 16 bins and
+ * doubles once it holds 3/4 of that (intra-bin order after such a resize is not modelled).
+ */
+function authInfoOrder(ids: readonly Id[]): Id[] {
+  let bins = 16;
+  while (ids.length >= bins - (bins >>> 2)) bins *= 2;
+  const binOf = (id: Id) => {
+    const h = (Math.imul(37, (Math.imul(37, 17) + javaStringHash(id.scheme)) | 0) + javaStringHash(id.id)) | 0;
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & (bins - 1);
+  };
+  return ids
+    .map((id, i) => ({ id, i, bin: binOf(id) }))
+    .sort((a, b) => a.bin - b.bin || a.i - b.i)
+    .map(({ id }) => id);
+}
+
+/** AuthUtil.getUser for whoAmI: the provider's user name; "" for a scheme without one (super). */
+function userName(id: Id): string {
+  if (id.scheme === 'digest') return id.id.split(':')[0] ?? '';
+  return id.scheme === 'ip' ? id.id : '';
+}
 
 const isWatcherType = (t: number): boolean => t === WatcherType.Children || t === WatcherType.Data || t === WatcherType.Any;
 
@@ -345,7 +372,7 @@ export class ZkServer implements ServerView {
       case 'sync':
         return encodeReply(header(), { kind: 'sync', body: { path: req.body.path } });
       case 'whoAmI':
-        return encodeReply(header(), { kind: 'whoAmI', body: { clientInfo: auth.map((id) => ({ authScheme: id.scheme, user: id.id })) } });
+        return encodeReply(header(), { kind: 'whoAmI', body: { clientInfo: auth.map((id) => ({ authScheme: id.scheme, user: userName(id) })) } });
       // ZooKeeper converts the mode/type with WatcherMode.fromZooKeeperMode / WatcherType.fromInt,
       // which throw for unknown values; FinalRequestProcessor answers that MARSHALLINGERROR.
       case 'addWatch':
@@ -373,7 +400,7 @@ export class ZkServer implements ServerView {
           setImmediate(() => conn.close());
           return encodeReply({ xid: req.xid, zxid: 0n, err: ErrorCode.AUTHFAILED });
         }
-        conn.authIds = addAuthIds(conn.authIds, r.ids);
+        conn.authIds = authInfoOrder(addAuthIds(conn.authIds, r.ids));
         return encodeReply({ xid: req.xid, zxid: 0n, err: 0 });
       }
       case 'reconfig':
