@@ -138,6 +138,9 @@ export class ZkServer implements ServerView {
           connect: (c, r) => this.onConnect(c, r),
           request: (c, r) => this.onRequest(c, r),
           closed: (c) => this.onClosed(c),
+          sent: () => {
+            this.counters.packetsSent++;
+          },
         },
         this.logger,
       );

@@ -17,6 +17,8 @@ export interface ConnectionHandler {
   connect(conn: ClientConnection, req: ConnectRequest): void;
   request(conn: ClientConnection, req: Request): void;
   closed(conn: ClientConnection): void;
+  /** Every frame queued for this client (replies, notifications, the ConnectResponse). */
+  sent?(conn: ClientConnection): void;
 }
 
 export interface ConnectionLimits {
@@ -80,6 +82,7 @@ export class ClientConnection {
   send(frame: Buffer): void {
     if (this.closedFlag) return;
     this.packetsSent++;
+    this.handler.sent?.(this);
     // Replies produced in one turn of the event loop leave in one write (one syscall).
     if (!this.corked) {
       this.corked = true;

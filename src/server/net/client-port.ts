@@ -55,6 +55,7 @@ export class ClientPort {
         fourLetter: (c, w) => this.handler.fourLetter(c, w),
         connect: (c, r) => this.handler.connect(c, r),
         request: (c, r) => this.handler.request(c, r),
+        sent: (c) => this.handler.sent?.(c),
         closed: (c) => {
           this.connections.delete(c);
           const n = (this.perIp.get(ip) ?? 1) - 1;
