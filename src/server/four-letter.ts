@@ -2,7 +2,10 @@
  * Four-letter words on the client port, formatted as ZooKeeper 3.8 formats them so that
  * existing tooling (monitoring scripts, `echo srvr | nc`) reads both systems alike.
  */
-import { hostname, platform, release, arch } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir, hostname, platform, release, arch, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { ClientConnection } from './net/client-connection.js';
 import type { ZkState } from './tree/state.js';
 import type { ServerConfig } from './config.js';
@@ -19,34 +22,67 @@ export interface ServerView {
   sessionsWithEphemerals(): Map<bigint, string[]>;
   outstandingRequests(): number;
   mode(): 'standalone' | 'leader' | 'follower';
+  /** When each session expires unless touched (ms since the epoch); for `dump`. */
+  sessionExpiries?(): Iterable<readonly [bigint, number]>;
 }
 
 const hex = (n: bigint | number) => `0x${n.toString(16)}`;
 
+/**
+ * Java's Double.toString of a value ZooKeeper rounded to 4 decimals (AvgMinMaxCounter.getAvg:
+ * BigDecimal HALF_UP): "3.0", "2.6667", "5.0E-4".
+ */
+export function javaDouble(v: number): string {
+  if (v === 0) return '0.0';
+  if (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e7) return Number.isInteger(v) ? `${v}.0` : String(v);
+  const [mantissa, exp] = v.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exp)}`;
+}
+
+function averageLatency(v: ServerView): string {
+  const c = v.counters;
+  return javaDouble(c.latencyCount ? Math.round((c.totalLatencyMs / c.latencyCount) * 10_000) / 10_000 : 0);
+}
+
 function latency(v: ServerView): string {
   const c = v.counters;
   const min = c.latencyCount ? c.minLatencyMs : 0;
-  const avg = c.latencyCount ? c.totalLatencyMs / c.latencyCount : 0;
-  return `${min}/${avg.toFixed(4)}/${c.maxLatencyMs}`;
+  return `${min}/${averageLatency(v)}/${c.maxLatencyMs}`;
 }
 
-function connectionLine(c: ClientConnection, detailed: boolean): string {
-  const base = ` /${c.address}[1](queued=${c.outstanding},recved=${c.packetsReceived},sent=${c.packetsSent}`;
+/** FinalRequestProcessor's lastOp codes, as `cons` shows them. */
+const LAST_OP: Record<string, string> = {
+  ping: 'PING', createSession: 'SESS', multi: 'MULT', multiRead: 'MLTR', create: 'CREA', create2: 'CREA', createTTL: 'CREA',
+  createContainer: 'CREA', delete: 'DELE', deleteContainer: 'DELE', setData: 'SETD', reconfig: 'RECO', setACL: 'SETA',
+  closeSession: 'CLOS', sync: 'SYNC', check: 'CHEC', exists: 'EXIS', getData: 'GETD', setWatches: 'SETW', setWatches2: 'STW2',
+  addWatch: 'ADDW', getACL: 'GETA', getChildren: 'GETC', getChildren2: 'GETC', getAllChildrenNumber: 'GETACN',
+  checkWatches: 'CHKW', removeWatches: 'REMW', whoAmI: 'HOMI', getEphemerals: 'GETE', auth: 'AUTH', sasl: 'SASL',
+};
+
+/**
+ * ServerCnxn.dumpConnectionInfo. `self` is the connection asking (a four-letter word): like
+ * ZooKeeper it shows no read interest ([0]) and its word counted as one packet received.
+ */
+function connectionLine(c: ClientConnection, detailed: boolean, self?: ClientConnection): string {
+  const me = c === self;
+  const base = ` /${c.address}[${me ? 0 : 1}](queued=${c.outstanding},recved=${c.packetsReceived + (me ? 1 : 0)},sent=${c.packetsSent}`;
   if (!detailed || c.sessionId === undefined) return `${base})\n`;
-  const avg = c.latencyCount ? Math.round(c.totalLatencyMs / c.latencyCount) : 0;
+  const avg = c.latencyCount ? Math.trunc(c.totalLatencyMs / c.latencyCount) : 0;
   const min = c.latencyCount ? c.minLatencyMs : 0;
+  const lcxid = c.lastCxid >= 0 ? `,lcxid=${hex(c.lastCxid)}` : '';
   return (
-    `${base},sid=${hex(c.sessionId)},lop=${c.lastOp},est=${c.establishedAtMs},to=${c.sessionTimeoutMs},` +
-    `lzxid=${hex(c.lastZxid)},llat=${c.lastLatencyMs},minlat=${min},avglat=${avg},maxlat=${c.maxLatencyMs})\n`
+    `${base},sid=${hex(c.sessionId)},lop=${c.lastOp === 'NA' ? 'NA' : (LAST_OP[c.lastOp] ?? c.lastOp.toUpperCase().slice(0, 4))},` +
+    `est=${c.establishedAtMs},to=${c.sessionTimeoutMs}${lcxid},lzxid=${hex(c.lastZxid)},lresp=${c.lastResponseAtMs},` +
+    `llat=${c.lastLatencyMs},minlat=${min},avglat=${avg},maxlat=${c.maxLatencyMs})\n`
   );
 }
 
-function srvr(v: ServerView, withClients: boolean): string {
+function srvr(v: ServerView, withClients: boolean, self?: ClientConnection): string {
   const s = v.stateView();
   let out = `Zookeeper version: ${SERVER_VERSION}\n`;
   if (withClients) {
     out += 'Clients:\n';
-    for (const c of v.connections()) out += connectionLine(c, false);
+    for (const c of v.connections()) out += connectionLine(c, false, self);
     out += '\n';
   }
   out += `Latency min/avg/max: ${latency(v)}\n`;
@@ -67,15 +103,50 @@ function approximateDataSize(s: ZkState): number {
   return n;
 }
 
+/** Total size of the regular files in a directory (ZooKeeper's dataDirSize/dataLogSize). */
+function dirSize(dir: string): number {
+  let total = 0;
+  try {
+    for (const f of readdirSync(dir)) {
+      try {
+        const st = statSync(join(dir, f));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed while we looked (purge)
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
+const snapDir = (v: ServerView) => join(v.config.dataDir, 'snap');
+const logDir = (v: ServerView) => join(v.config.dataDir, 'log');
+
+/** Open file descriptors and their limit (UnixOperatingSystemMXBean), from /proc when present. */
+function fileDescriptors(): { open: number; max: number } {
+  let open = 0;
+  let max = 0;
+  try {
+    open = readdirSync('/proc/self/fd').length;
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    max = m ? Number(m[1]) : 0;
+  } catch {
+    // not Linux
+  }
+  return { open, max };
+}
+
 function mntr(v: ServerView): string {
   const s = v.stateView();
-  const w = s.watchSummary();
+  const fds = fileDescriptors();
   const ephemerals = [...v.sessionsWithEphemerals().values()].reduce((n, l) => n + l.length, 0);
   const c = v.counters;
   const rows: Array<[string, string | number]> = [
     ['zk_version', SERVER_VERSION],
     ['zk_server_state', v.mode()],
-    ['zk_avg_latency', c.latencyCount ? (c.totalLatencyMs / c.latencyCount).toFixed(4) : '0.0'],
+    ['zk_avg_latency', averageLatency(v)],
     ['zk_max_latency', c.maxLatencyMs],
     ['zk_min_latency', c.latencyCount ? c.minLatencyMs : 0],
     ['zk_packets_received', c.packetsReceived],
@@ -83,14 +154,15 @@ function mntr(v: ServerView): string {
     ['zk_num_alive_connections', v.connections().length],
     ['zk_outstanding_requests', v.outstandingRequests()],
     ['zk_znode_count', s.tree.nodes.size],
-    ['zk_watch_count', w.totalWatches],
+    // DataTree.getWatchCount: data AND child watch registrations.
+    ['zk_watch_count', s.tree.dataWatches.summary().totalWatches + s.tree.childWatches.summary().totalWatches],
     ['zk_ephemerals_count', ephemerals],
     ['zk_approximate_data_size', approximateDataSize(s)],
-    ['zk_open_file_descriptor_count', 0],
-    ['zk_max_file_descriptor_count', 0],
+    ['zk_open_file_descriptor_count', fds.open],
+    ['zk_max_file_descriptor_count', fds.max],
     ['zk_uptime', Date.now() - v.startedAtMs],
     ['zk_global_sessions', v.sessionCount()],
-    ['zk_last_zxid', hex(s.lastProcessedZxid)],
+    ['zk_local_sessions', 0],
   ];
   return rows.map(([k, val]) => `${k}\t${val}\n`).join('');
 }
@@ -98,7 +170,8 @@ function mntr(v: ServerView): string {
 function conf(v: ServerView): string {
   const c = v.config;
   return (
-    `clientPort=${c.port}\nsecureClientPort=-1\ndataDir=${c.dataDir}/snap\ndataDirSize=0\ndataLogDir=${c.dataDir}/log\ndataLogSize=0\n` +
+    `clientPort=${c.port}\nsecureClientPort=-1\ndataDir=${snapDir(v)}\ndataDirSize=${dirSize(snapDir(v))}\n` +
+    `dataLogDir=${logDir(v)}\ndataLogSize=${dirSize(logDir(v))}\n` +
     `tickTime=${c.tickMs}\nmaxClientCnxns=${c.maxClientConnections}\nminSessionTimeout=${c.minSessionTimeoutMs}\n` +
     `maxSessionTimeout=${c.maxSessionTimeoutMs}\nclientPortListenBacklog=-1\nserverId=${c.serverId}\n`
   );
@@ -115,7 +188,7 @@ function wchc(v: ServerView): string {
     out += `${hex(sid ?? 0n)}\n`;
     for (const p of paths) out += `\t${p}\n`;
   }
-  return out;
+  return `${out}\n`;
 }
 
 function wchp(v: ServerView): string {
@@ -124,53 +197,109 @@ function wchp(v: ServerView): string {
     out += `${path}\n`;
     for (const w of watchers) out += `\t${hex(sessionOf(v, w) ?? 0n)}\n`;
   }
+  return `${out}\n`;
+}
+
+/** java.util.Date.toString(): "Sun Nov 22 03:29:42 UTC 2026" (local time zone). */
+function javaDate(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getDay()];
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
+  const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? 'UTC';
+  return `${day} ${month} ${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone} ${d.getFullYear()}`;
+}
+
+/** ExpiryQueue.dump: "Sets (<times>)/(<elements>):", then each expiry time ascending with its elements. */
+function expiryDump(entries: Array<[string, number]>): string {
+  const byTime = new Map<number, string[]>();
+  for (const [name, at] of entries) byTime.set(at, [...(byTime.get(at) ?? []), name]);
+  let out = `Sets (${byTime.size})/(${entries.length}):\n`;
+  for (const at of [...byTime.keys()].sort((a, b) => a - b)) {
+    const names = byTime.get(at) as string[];
+    out += `${names.length} expire at ${javaDate(at)}:\n`;
+    for (const n of names) out += `\t${n}\n`;
+  }
   return out;
 }
 
-function dump(v: ServerView): string {
+/**
+ * The standalone server's `dump` (SessionTrackerImpl, DataTree.dumpEphemerals,
+ * NIOServerCnxnFactory.dumpConnections). Connections expire like NIOServerCnxnFactory's queue:
+ * after their session timeout (10 s without a session), rounded up to 10 s; we count from now.
+ */
+function dump(v: ServerView, self?: ClientConnection): string {
   const withEphemerals = v.sessionsWithEphemerals();
-  let out = `SessionTracker dump:\nGlobal Sessions(${v.sessionCount()}):\n`;
-  for (const [sid] of withEphemerals) out += `${hex(sid)}\n`;
-  out += `ephemeral nodes dump:\nSessions with Ephemerals (${[...withEphemerals.values()].filter((l) => l.length).length}):\n`;
-  for (const [sid, paths] of withEphemerals) {
-    if (paths.length === 0) continue;
+  let out = 'SessionTracker dump:\nSession ';
+  out += expiryDump([...(v.sessionExpiries?.() ?? [])].map(([sid, at]) => [hex(sid), at]));
+  const owning = [...withEphemerals].filter(([, paths]) => paths.length > 0);
+  out += `ephemeral nodes dump:\nSessions with Ephemerals (${owning.length}):\n`;
+  for (const [sid, paths] of owning) {
     out += `${hex(sid)}:\n`;
     for (const p of paths) out += `\t${p}\n`;
   }
-  out += 'Connections dump:\n';
-  for (const c of v.connections()) if (c.sessionId !== undefined) out += `  ${c.address}: ${hex(c.sessionId)}\n`;
+  const interval = 10_000;
+  const now = Date.now();
+  out += 'Connections dump:\nConnections ';
+  out += expiryDump(
+    v.connections().map((c) => {
+      const timeout = c.sessionId === undefined ? interval : c.sessionTimeoutMs;
+      const at = (Math.floor((now + timeout) / interval) + 1) * interval;
+      return [`ip: /${c.address} sessionId: ${hex(c.sessionId ?? 0n)}`, c === self ? (Math.floor((now + interval) / interval) + 1) * interval : at];
+    }),
+  );
   return out;
 }
 
+/** Java's os.name / os.arch spellings for Node's platform() / arch(). */
+const JAVA_OS: Record<string, string> = { linux: 'Linux', darwin: 'Mac OS X', win32: 'Windows', freebsd: 'FreeBSD', sunos: 'SunOS', aix: 'AIX' };
+const JAVA_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'aarch64', ia32: 'x86', arm: 'arm', ppc64: 'ppc64', s390x: 's390x' };
+
+/**
+ * Environment.list() in ZooKeeper's order and spelling; the java.* entries become node.version
+ * (there is no JVM), and os.memory.* describe the V8 heap as the JVM's describe its heap.
+ */
 function envi(): string {
+  const heap = getHeapStatistics();
+  const mb = (bytes: number) => `${Math.round(bytes / 1048576)}MB`;
+  let user = '?';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry
+  }
   const rows: Array<[string, string]> = [
     ['zookeeper.version', SERVER_VERSION],
     ['host.name', hostname()],
     ['node.version', process.version],
-    ['os.name', platform()],
-    ['os.arch', arch()],
+    ['os.name', JAVA_OS[platform()] ?? platform()],
+    ['os.arch', JAVA_ARCH[arch()] ?? arch()],
     ['os.version', release()],
+    ['user.name', user],
+    ['user.home', homedir()],
     ['user.dir', process.cwd()],
-    ['os.memory.total', `${Math.round(process.memoryUsage().rss / 1048576)}MB`],
+    ['os.memory.free', mb(heap.total_heap_size - heap.used_heap_size)],
+    ['os.memory.max', mb(heap.heap_size_limit)],
+    ['os.memory.total', mb(heap.total_heap_size)],
   ];
   return 'Environment:\n' + rows.map(([k, val]) => `${k}=${val}\n`).join('');
 }
 
-export function fourLetterWord(v: ServerView, _conn: ClientConnection, word: string): string {
+export function fourLetterWord(v: ServerView, conn: ClientConnection, word: string): string {
   switch (word) {
     case 'ruok':
       return 'imok';
     case 'srvr':
       return srvr(v, false);
     case 'stat':
-      return srvr(v, true);
+      return srvr(v, true, conn);
     case 'mntr':
       return mntr(v);
     case 'conf':
       return conf(v);
     case 'cons': {
       let out = '';
-      for (const c of v.connections()) out += connectionLine(c, true);
+      for (const c of v.connections()) out += connectionLine(c, true, conn);
       return out + '\n';
     }
     case 'crst':
@@ -190,7 +319,9 @@ export function fourLetterWord(v: ServerView, _conn: ClientConnection, word: str
     case 'wchp':
       return wchp(v);
     case 'dump':
-      return dump(v);
+      return dump(v, conn);
+    case 'dirs':
+      return `datadir_size: ${dirSize(snapDir(v))}\nlogdir_size: ${dirSize(logDir(v))}\n`;
     case 'isro':
       return 'rw';
     case 'envi':

@@ -44,6 +44,10 @@ export class ClientConnection {
   packetsSent = 0;
   outstanding = 0;
   lastOp = 'NA';
+  /** The xid of the last request read (-1 before any), for the `cons` word's lcxid. */
+  lastCxid = -1;
+  /** When the last reply left (Date.now() ms; 0 before any), for `cons`'s lresp. */
+  lastResponseAtMs = 0;
   lastLatencyMs = 0;
   minLatencyMs = Number.POSITIVE_INFINITY;
   maxLatencyMs = 0;
@@ -102,6 +106,7 @@ export class ClientConnection {
   /** A reply to a request: counts it off the in-flight total. */
   reply(frame: Buffer, startedAtMs?: number): void {
     this.outstanding = Math.max(0, this.outstanding - 1);
+    this.lastResponseAtMs = Date.now();
     if (startedAtMs !== undefined) this.recordLatency(Date.now() - startedAtMs);
     this.send(frame);
     if (this.paused && this.outstanding <= this.limits.maxOutstanding / 2) {
@@ -191,6 +196,7 @@ export class ClientConnection {
         }
       }
       this.lastOp = req.kind;
+      this.lastCxid = req.xid;
       this.handler.request(this, req);
     }
   }
