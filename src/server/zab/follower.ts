@@ -1,0 +1,201 @@
+/**
+ * Follower (Follower.followLeader / Learner.registerWithLeader / Learner.syncWithLeader).
+ *
+ *   discovery   FOLLOWERINFO(acceptedEpoch) sent (repeated each tick), waiting for LEADERINFO.
+ *   epochAcked  newEpoch persisted as acceptedEpoch BEFORE ACKEPOCH(currentEpoch, lastZxid) goes
+ *               out; a newEpoch lower than our acceptedEpoch is refused.
+ *   syncing     DIFF / TRUNC / SNAP applied, proposals logged, COMMITs applied, until NEWLEADER.
+ *   newLeader   NEWLEADER received. We ACK it only once every txn up to it is durable (ZOOKEEPER-
+ *               3911, -4646, -4785: an ACK given before the synced txns hit the disk lets a quorum
+ *               "hold" a history that a crash erases), and we persist currentEpoch between the two
+ *               (ZOOKEEPER-1282: on NEWLEADER, not UPTODATE; ZOOKEEPER-4643: after the txns, not
+ *               before, or a restart with a new currentEpoch and a short log wins the election).
+ *               Proposals arriving now are logged in order and ACKed (cumulatively) only after the
+ *               NEWLEADER ACK (ZOOKEEPER-4394, -4685).
+ *   broadcast   UPTODATE seen: the normal PROPOSAL/ACK/COMMIT loop.
+ */
+import { invariant } from './errors.js';
+import type { ZabMessage } from './messages.js';
+import type { ZabNode } from './node.js';
+
+export type FollowerPhase = 'discovery' | 'epochAcked' | 'syncing' | 'newLeader' | 'broadcast';
+
+export interface FollowerState {
+  readonly leaderId: number;
+  readonly attempt: number;
+  phase: FollowerPhase;
+  epoch: number;
+  session: number;
+  acceptedNow: boolean;
+  newLeaderZxid: number;
+  newLeaderAcked: boolean;
+  /** Highest commit zxid the leader told us about. */
+  leaderCommit: number;
+  /** Highest cumulative ACK sent. */
+  ackedSent: number;
+  readonly deadline: number;
+  lastHeard: number;
+}
+
+function st(node: ZabNode): FollowerState {
+  invariant(node.follower !== null, 'not following');
+  return node.follower;
+}
+
+export function startFollowing(node: ZabNode, leaderId: number): void {
+  node.follower = {
+    leaderId,
+    attempt: ++node.attemptSeq,
+    phase: 'discovery',
+    epoch: -1,
+    session: -1,
+    acceptedNow: false,
+    newLeaderZxid: -1,
+    newLeaderAcked: false,
+    leaderCommit: 0,
+    ackedSent: -1,
+    deadline: node.now + node.cfg.initLimit,
+    lastHeard: node.now,
+  };
+  sendFollowerInfo(node);
+}
+
+function sendFollowerInfo(node: ZabNode): void {
+  const f = st(node);
+  node.send(f.leaderId, { type: 'followerinfo', attempt: f.attempt, acceptedEpoch: node.acceptedEpoch, lastZxid: node.log.lastZxid });
+}
+
+function sendAckEpoch(node: ZabNode): void {
+  const f = st(node);
+  node.send(f.leaderId, { type: 'ackepoch', epoch: f.epoch, session: f.session, currentEpoch: node.currentEpoch, lastZxid: node.log.lastZxid, acceptedNow: f.acceptedNow });
+}
+
+export function followerTick(node: ZabNode): void {
+  const f = st(node);
+  if (f.phase !== 'broadcast' && node.now >= f.deadline) return node.becomeLooking('initLimit expired while syncing');
+  if (f.phase !== 'discovery' && node.now - f.lastHeard > node.cfg.syncLimit) return node.becomeLooking('leader silent for syncLimit');
+  if (f.phase === 'discovery') sendFollowerInfo(node);
+  else if (f.phase === 'epochAcked') sendAckEpoch(node);
+}
+
+export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): void {
+  const f = st(node);
+  f.lastHeard = node.now;
+  if (msg.type === 'leaderinfo') return onLeaderInfo(node, msg.attempt, msg.epoch, msg.session);
+  if (f.phase === 'discovery' || !('epoch' in msg) || msg.epoch !== f.epoch) return;
+  if ('session' in msg && msg.session !== f.session) return;
+  const synced = f.phase === 'syncing' || f.phase === 'newLeader' || f.phase === 'broadcast';
+  switch (msg.type) {
+    case 'diff':
+    case 'trunc':
+    case 'snap':
+      if (f.phase !== 'epochAcked') return;
+      if (msg.type === 'trunc') {
+        // The leader truncates us to a zxid we must hold; if we do not, its picture of our log is
+        // wrong and truncating would leave a hole. Start over.
+        if (!node.log.has(msg.zxid)) return node.becomeLooking('TRUNC to a zxid not in our log');
+        node.truncateLocal(msg.zxid);
+      } else if (msg.type === 'snap') {
+        // installSnapshot is durable before anything after it (ZOOKEEPER-3642: a learner that kept
+        // a SNAP only in memory reported its zxid to the next leader and lost the data on restart).
+        node.installSnapshotLocal(msg.zxid, msg.bytes);
+      }
+      f.phase = 'syncing';
+      return;
+    case 'proposal':
+      if (!synced) return;
+      if (msg.zxid <= node.log.lastZxid) return; // duplicate
+      if (msg.prevZxid !== node.log.lastZxid || !node.log.canAppend(msg.zxid)) return node.becomeLooking('gap in the proposal stream');
+      node.appendLocal([{ zxid: msg.zxid, payload: msg.payload }]);
+      return;
+    case 'commit':
+      if (!synced) return;
+      learnCommit(node, msg.zxid);
+      return;
+    case 'newleader':
+      if (f.phase === 'syncing') {
+        if (node.log.lastZxid < msg.zxid || !node.log.has(msg.zxid)) return node.becomeLooking('missed part of the sync');
+        f.phase = 'newLeader';
+        f.newLeaderZxid = msg.zxid;
+        tryAckNewLeader(node);
+      } else if (f.newLeaderAcked && msg.zxid === f.newLeaderZxid) {
+        // The leader did not get our ACK: repeat it.
+        node.send(f.leaderId, { type: 'ack', epoch: f.epoch, session: f.session, zxid: node.durableZxid, newLeader: true });
+      }
+      return;
+    case 'uptodate':
+      if (f.phase === 'newLeader' && f.newLeaderAcked) toBroadcast(node, msg.commitZxid);
+      return;
+    case 'ping':
+      if (synced) learnCommit(node, msg.commitZxid);
+      if (msg.upToDate && f.phase === 'newLeader' && f.newLeaderAcked) toBroadcast(node, msg.commitZxid);
+      if (node.role !== 'following') return;
+      node.send(f.leaderId, { type: 'pong', epoch: f.epoch, session: f.session, synced: f.newLeaderAcked, zxid: f.newLeaderAcked ? node.durableZxid : 0 });
+      return;
+    case 'opaque':
+      node.emit({ type: 'opaque', from: f.leaderId, payload: msg.payload });
+      return;
+    default:
+      return;
+  }
+}
+
+function onLeaderInfo(node: ZabNode, attempt: number, epoch: number, session: number): void {
+  const f = st(node);
+  if (attempt !== f.attempt) return;
+  if (f.phase !== 'discovery') {
+    if (session === f.session && f.phase === 'epochAcked') sendAckEpoch(node);
+    return;
+  }
+  if (epoch < node.acceptedEpoch) return node.becomeLooking(`leader epoch ${epoch} < acceptedEpoch ${node.acceptedEpoch}`);
+  // Equal: we already accepted this epoch (maybe from another would-be leader): answer, but the
+  // reply must not count toward the epoch quorum.
+  f.acceptedNow = epoch > node.acceptedEpoch;
+  node.persistEpoch('acceptedEpoch', epoch);
+  f.epoch = epoch;
+  f.session = session;
+  f.phase = 'epochAcked';
+  sendAckEpoch(node);
+}
+
+/** The leader's commit point applies to our log once it holds the leader's history (we are past
+ * DIFF/TRUNC/SNAP): then every entry we hold up to it is committed. */
+function learnCommit(node: ZabNode, zxid: number): void {
+  const f = st(node);
+  if (zxid > f.leaderCommit) f.leaderCommit = zxid;
+  node.commitTo(f.leaderCommit);
+}
+
+function tryAckNewLeader(node: ZabNode): void {
+  const f = st(node);
+  if (f.phase !== 'newLeader' || f.newLeaderAcked || node.durableZxid < f.newLeaderZxid) return;
+  node.persistEpoch('currentEpoch', f.epoch);
+  f.newLeaderAcked = true;
+  f.ackedSent = node.durableZxid;
+  node.send(f.leaderId, { type: 'ack', epoch: f.epoch, session: f.session, zxid: node.durableZxid, newLeader: true });
+}
+
+function toBroadcast(node: ZabNode, commitZxid: number): void {
+  const f = st(node);
+  f.phase = 'broadcast';
+  learnCommit(node, commitZxid);
+  node.emit({ type: 'role', role: 'following', leaderId: f.leaderId, epoch: f.epoch, synced: true });
+}
+
+export function followerPersisted(node: ZabNode): void {
+  const f = st(node);
+  tryAckNewLeader(node);
+  if (f.newLeaderAcked && node.durableZxid > f.ackedSent) {
+    f.ackedSent = node.durableZxid;
+    node.send(f.leaderId, { type: 'ack', epoch: f.epoch, session: f.session, zxid: node.durableZxid, newLeader: false });
+  }
+}
+
+export function forwardRequest(node: ZabNode, payload: Buffer): void {
+  const f = node.follower;
+  if (f === null || f.phase !== 'broadcast') {
+    node.emit({ type: 'rejected', reason: 'no-leader', payload });
+    return;
+  }
+  node.send(f.leaderId, { type: 'request', epoch: f.epoch, payload });
+}

@@ -1,0 +1,80 @@
+/**
+ * # ZAB consensus core (pure)
+ *
+ * ZooKeeper's atomic broadcast for a cluster of voters (1, 3, 5, 7 ...), written in the style of
+ * etcd-io/raft: the core never does I/O, never reads a clock and draws no random numbers. Time is
+ * the `tick` input; everything else arrives as an input, and every effect leaves as an action.
+ *
+ * ```ts
+ * const node = new ZabNode(config, durableState);   // restored from disk
+ * execute(node.start());                             // begins LOOKING
+ * execute(node.step(input));                         // for every input, one at a time
+ * ```
+ *
+ * ## Inputs (`ZabInput`)
+ * - `tick` — every tickMs (the driver owns the clock). initLimit, syncLimit,
+ *   electionFinalizeTicks and election back-off are counted in ticks.
+ * - `message {from, msg}` — a decoded quorum message from voter `from` (see messages.ts, and
+ *   `encodeMessage`/`decodeMessage` for the wire). Messages may be lost, duplicated, delayed or
+ *   reordered: the core stays safe (sessions, continuity checks, cumulative acks) and recovers
+ *   by resynchronising.
+ * - `propose {payload}` — leader only: an opaque txn to broadcast. Answered in the same batch by
+ *   `proposed {zxid, payload}` or `rejected {reason, payload}`.
+ * - `persisted {upToZxid}` — the driver's fsync of appended entries completed up to this zxid.
+ * - `snapshot {peer, zxid, bytes}` — answer to `requestSnapshot {peer}`: the driver's applied
+ *   state (all commits it has executed so far) serialized, and the zxid it reflects.
+ * - `snapshotInstalled {zxid}` — the driver durably wrote a snapshot of its applied state at zxid
+ *   (<= the last commit it executed); the core forgets log entries up to it, and the driver may
+ *   purge them from disk. Followers older than that get SNAP instead of DIFF.
+ * - `forward {payload}` — on a follower: send an opaque request to the leader (REQUEST); the
+ *   leader's driver receives `forwarded {from, payload}`. On the leader it comes straight back as
+ *   `forwarded {from: myId}`. Rejected with reason 'no-leader' until the follower is synced.
+ * - `sendOpaque {to, payload}` — leader only: an opaque reply/notification to a synced follower,
+ *   whose driver receives `opaque {from, payload}`.
+ * - `peerConnected {peer}` / `peerDisconnected {peer}` — transport hints. A follower that loses its
+ *   leader's connection goes LOOKING; a leader forgets the follower's session; a LOOKING server
+ *   (re)sends its vote to a newly connected peer.
+ *
+ * ## Actions (`ZabAction`), executed IN ORDER
+ * Within a batch the core places durable writes first, then sends, then everything else.
+ * - `persistEpoch {name: 'acceptedEpoch'|'currentEpoch', value}` — durable (fsynced) before any
+ *   later action of the batch is executed.
+ * - `truncateLog {afterZxid}` — discard log entries with zxid > afterZxid; synchronous: when it
+ *   returns, what remains of the log is durable, and no `persisted` notification for appends
+ *   issued before it may be delivered afterwards.
+ * - `installSnapshot {zxid, bytes}` — replace the state machine and the whole log by this
+ *   snapshot (the log is now empty, based at zxid), durably and synchronously, same rule for
+ *   pending `persisted` notifications. The state machine is now at zxid.
+ * - `appendLog {entries: {zxid, payload}[]}` — append and start an fsync; the driver may group
+ *   commit, and later feeds `persisted {upToZxid}` (in order). Sends later in the batch need
+ *   not wait for it: the core never sends anything that depends on the durability of an entry
+ *   before `persisted` says so (ACKs go out only after it).
+ * - `send {to, msg}`.
+ * - `commit {upToZxid, entries}` — apply these entries to the state machine, in zxid order, each
+ *   exactly once (they follow the previous commit or installed snapshot directly).
+ * - `requestSnapshot {peer}` — leader: serialize the applied state and answer with `snapshot`.
+ * - `role {role, leaderId?, epoch, synced}` — role changes. `synced: true` for a leader means
+ *   established (a quorum acked NEWLEADER) and for a follower UPTODATE received: only then may
+ *   the server glue serve as leader/follower.
+ * - `proposed` / `rejected` — the outcome of `propose` (or of `forward`).
+ * - `forwarded {from, payload}` (leader) / `opaque {from, payload}` (follower).
+ *
+ * ## Durable state (`ZabDurableState`) the driver restores at start
+ * acceptedEpoch, currentEpoch, the snapshot zxid its state machine was restored to, and the
+ * durable log entries after it. The core treats the snapshot as committed and re-commits the
+ * log entries only as it learns they are committed.
+ *
+ * ## Protocol
+ * Fast Leader Election (election.ts) -> discovery/sync/broadcast (leader.ts, follower.ts, with
+ * sync-plan.ts choosing DIFF/TRUNC/SNAP). zxid helpers in zxid.ts (number zxids, epoch < 2^21).
+ */
+export { ZabNode } from './node.js';
+export type { ResolvedConfig } from './node.js';
+export * from './types.js';
+export * from './messages.js';
+export { encodeMessage, decodeMessage, MAX_PAYLOAD_BYTES, MAX_SNAPSHOT_BYTES, CODEC_VERSION } from './codec.js';
+export { ZabCodecError, ZabInvariantError } from './errors.js';
+export { compareVotes, isBetterVote, sameVote, quorumSize } from './vote.js';
+export { planSync, type SyncPlan } from './sync-plan.js';
+export { MemLog } from './log.js';
+export * from './zxid.js';

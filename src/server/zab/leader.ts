@@ -1,0 +1,351 @@
+/**
+ * Leader: discovery (pick a new epoch), synchronization (bring a quorum to our history), then
+ * broadcast (PROPOSAL/ACK/COMMIT), following Leader.lead() and one LearnerHandler per follower.
+ *
+ *   discovery  quorum of FOLLOWERINFO (us included) -> newEpoch = max(acceptedEpoch) + 1,
+ *              persisted as our acceptedEpoch before any LEADERINFO leaves.
+ *   epochAck   quorum of ACKEPOCH that newly accepted the epoch (us included); a follower whose
+ *              (currentEpoch, lastZxid) is more recent than ours makes us step down: our history
+ *              might lack a committed txn.
+ *   sync       each acked follower gets DIFF/TRUNC/SNAP + proposals + COMMIT + NEWLEADER; we count
+ *              ourselves once our whole history is durable and currentEpoch persisted.
+ *   broadcast  a quorum acked NEWLEADER: our history is committed; UPTODATE; new proposals.
+ */
+import { invariant } from './errors.js';
+import type { ZabMessage } from './messages.js';
+import type { ZabNode } from './node.js';
+import { planSync } from './sync-plan.js';
+import { makeZxid, MAX_EPOCH } from './zxid.js';
+
+export type HandlerPhase = 'info' | 'epoch' | 'acked' | 'snapshot' | 'syncing' | 'synced';
+
+/** Per-follower state (LearnerHandler). */
+export interface Handler {
+  readonly sid: number;
+  readonly attempt: number;
+  readonly session: number;
+  phase: HandlerPhase;
+  peerCurrentEpoch: number;
+  peerLastZxid: number;
+  /** zxid announced in our NEWLEADER to it. */
+  newLeaderZxid: number;
+  /** Cumulative durable ack; meaningful once synced. */
+  ackedZxid: number;
+  lastHeard: number;
+}
+
+export type LeaderPhase = 'discovery' | 'epochAck' | 'sync' | 'broadcast';
+
+export interface LeaderState {
+  phase: LeaderPhase;
+  /** The new epoch; -1 until decided. */
+  epoch: number;
+  readonly connecting: Map<number, number>;
+  readonly epochAckers: Set<number>;
+  readonly newLeaderAckers: Set<number>;
+  readonly handlers: Map<number, Handler>;
+  readonly deadline: number;
+  /** Our last zxid when synchronization began: the initial history of the epoch. */
+  historyLast: number;
+  selfAcked: boolean;
+  nextCounter: number;
+  lastQuorumTick: number;
+}
+
+function st(node: ZabNode): LeaderState {
+  invariant(node.leader !== null, 'not leading');
+  return node.leader;
+}
+
+export function startLeading(node: ZabNode): void {
+  node.leader = {
+    phase: 'discovery',
+    epoch: -1,
+    connecting: new Map([[node.myId, node.acceptedEpoch]]),
+    epochAckers: new Set(),
+    newLeaderAckers: new Set(),
+    handlers: new Map(),
+    deadline: node.now + node.cfg.initLimit,
+    historyLast: -1,
+    selfAcked: false,
+    nextCounter: 1,
+    lastQuorumTick: node.now,
+  };
+  maybeDecideEpoch(node);
+}
+
+function stepDown(node: ZabNode, reason: string): void {
+  node.becomeLooking(reason);
+}
+
+function maybeDecideEpoch(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'discovery' || L.connecting.size < node.quorum) return;
+  const epoch = Math.max(...L.connecting.values()) + 1;
+  invariant(epoch <= MAX_EPOCH, 'epoch space exhausted');
+  // Durable before any LEADERINFO: after a restart we must never lead (or accept) this epoch again.
+  node.persistEpoch('acceptedEpoch', epoch);
+  L.epoch = epoch;
+  L.phase = 'epochAck';
+  L.epochAckers.add(node.myId);
+  for (const h of L.handlers.values()) if (h.phase === 'info') sendLeaderInfo(node, h);
+  maybeEpochQuorum(node);
+}
+
+function sendLeaderInfo(node: ZabNode, h: Handler): void {
+  node.send(h.sid, { type: 'leaderinfo', attempt: h.attempt, epoch: st(node).epoch, session: h.session });
+  h.phase = 'epoch';
+}
+
+function maybeEpochQuorum(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'epochAck' || L.epochAckers.size < node.quorum) return;
+  L.phase = 'sync';
+  // No proposals are accepted before we are established, so this history is fixed until then.
+  L.historyLast = node.log.lastZxid;
+  maybeSelfAck(node);
+  if (node.role !== 'leading') return;
+  for (const h of L.handlers.values()) if (h.phase === 'acked') startSync(node, h);
+}
+
+/** Our own NEWLEADER ack: history durable first, then currentEpoch (ZOOKEEPER-4643 order). */
+function maybeSelfAck(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'sync' || L.selfAcked || node.durableZxid < L.historyLast) return;
+  node.persistEpoch('currentEpoch', L.epoch);
+  L.selfAcked = true;
+  L.newLeaderAckers.add(node.myId);
+  maybeEstablished(node);
+}
+
+function maybeEstablished(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'sync' || L.newLeaderAckers.size < node.quorum) return;
+  L.phase = 'broadcast';
+  L.lastQuorumTick = node.now;
+  // A quorum durably holds our whole history and will not accept an older epoch: it is committed.
+  node.commitTo(L.historyLast);
+  node.emit({ type: 'role', role: 'leading', leaderId: node.myId, epoch: L.epoch, synced: true });
+  for (const h of L.handlers.values()) if (h.phase === 'synced') sendUpToDate(node, h);
+}
+
+function sendUpToDate(node: ZabNode, h: Handler): void {
+  node.send(h.sid, { type: 'uptodate', epoch: st(node).epoch, session: h.session, commitZxid: node.commitZxid });
+}
+
+function startSync(node: ZabNode, h: Handler): void {
+  const L = st(node);
+  const plan = planSync(node.log, h.peerLastZxid);
+  if (plan.mode === 'snap') {
+    h.phase = 'snapshot';
+    node.emit({ type: 'requestSnapshot', peer: h.sid });
+    return;
+  }
+  if (plan.mode === 'diff') {
+    node.send(h.sid, { type: 'diff', epoch: L.epoch, session: h.session });
+    sendHistory(node, h, plan.from);
+  } else {
+    node.send(h.sid, { type: 'trunc', epoch: L.epoch, session: h.session, zxid: plan.to });
+    sendHistory(node, h, plan.to);
+  }
+}
+
+/** Everything after `from`, what of it is committed, then NEWLEADER. From here on the handler
+ * also gets every new proposal (ZooKeeper's startForwarding). */
+function sendHistory(node: ZabNode, h: Handler, from: number): void {
+  const L = st(node);
+  let prevZxid = from;
+  for (const e of node.log.range(from)) {
+    node.send(h.sid, { type: 'proposal', epoch: L.epoch, session: h.session, prevZxid, zxid: e.zxid, payload: e.payload });
+    prevZxid = e.zxid;
+  }
+  if (node.commitZxid > from) node.send(h.sid, { type: 'commit', epoch: L.epoch, session: h.session, zxid: node.commitZxid });
+  h.newLeaderZxid = node.log.lastZxid;
+  node.send(h.sid, { type: 'newleader', epoch: L.epoch, session: h.session, zxid: h.newLeaderZxid });
+  h.phase = 'syncing';
+}
+
+export function leaderOnSnapshot(node: ZabNode, peer: number, zxid: number, bytes: Buffer): void {
+  const L = st(node);
+  const h = L.handlers.get(peer);
+  if (h === undefined || h.phase !== 'snapshot') return;
+  if (!node.log.has(zxid) || zxid > node.commitZxid) {
+    // Taken before a compaction or otherwise unusable: ask again.
+    node.emit({ type: 'requestSnapshot', peer });
+    return;
+  }
+  node.send(peer, { type: 'snap', epoch: L.epoch, session: h.session, zxid, bytes });
+  sendHistory(node, h, zxid);
+}
+
+export function onFollowerMessage(node: ZabNode, from: number, msg: ZabMessage): void {
+  const L = st(node);
+  if (msg.type === 'followerinfo') return onFollowerInfo(node, from, msg.attempt, msg.acceptedEpoch, msg.lastZxid);
+  const h = L.handlers.get(from);
+  if (h === undefined) return;
+  if (!('epoch' in msg) || msg.epoch !== L.epoch) return;
+  if ('session' in msg && msg.session !== h.session) return;
+  h.lastHeard = node.now;
+  switch (msg.type) {
+    case 'ackepoch':
+      if (h.phase !== 'epoch') return;
+      h.phase = 'acked';
+      h.peerCurrentEpoch = msg.currentEpoch;
+      h.peerLastZxid = msg.lastZxid;
+      if (L.phase === 'epochAck') {
+        if (!msg.acceptedNow) return;
+        const mine = { e: node.currentEpoch, z: node.log.lastZxid };
+        if (msg.currentEpoch > mine.e || (msg.currentEpoch === mine.e && msg.lastZxid > mine.z)) {
+          return stepDown(node, `follower ${from} is ahead of the leader`);
+        }
+        L.epochAckers.add(from);
+        maybeEpochQuorum(node);
+      } else {
+        startSync(node, h);
+      }
+      return;
+    case 'ack':
+      if (msg.newLeader) {
+        if (h.phase !== 'syncing' || msg.zxid < h.newLeaderZxid) return;
+        h.phase = 'synced';
+        h.ackedZxid = Math.min(msg.zxid, node.log.lastZxid);
+        L.newLeaderAckers.add(from);
+        if (L.phase === 'broadcast') sendUpToDate(node, h);
+        else maybeEstablished(node);
+      } else {
+        // ZOOKEEPER-4685: an ACK of a proposal from a follower that has not (yet, as far as we
+        // know) acked NEWLEADER is ignored, not a reason to tear the quorum down.
+        if (h.phase !== 'synced') return;
+        h.ackedZxid = Math.max(h.ackedZxid, Math.min(msg.zxid, node.log.lastZxid));
+      }
+      tryCommit(node);
+      return;
+    case 'pong':
+      if (msg.synced && h.phase === 'synced') {
+        h.ackedZxid = Math.max(h.ackedZxid, Math.min(msg.zxid, node.log.lastZxid));
+        tryCommit(node);
+      }
+      return;
+    case 'request':
+      if (h.phase === 'synced') node.emit({ type: 'forwarded', from, payload: msg.payload });
+      return;
+    default:
+      return;
+  }
+}
+
+function onFollowerInfo(node: ZabNode, from: number, attempt: number, acceptedEpoch: number, lastZxid: number): void {
+  const L = st(node);
+  const old = L.handlers.get(from);
+  if (old !== undefined && old.attempt === attempt) {
+    old.lastHeard = node.now;
+    if (old.phase === 'epoch') sendLeaderInfo(node, old);
+    return;
+  }
+  if (L.phase !== 'discovery' && acceptedEpoch > L.epoch) {
+    // Someone accepted a newer epoch than ours: we can never get it to follow us. Remember the
+    // epoch so our next attempt proposes a higher one, and step down.
+    node.persistEpoch('acceptedEpoch', acceptedEpoch);
+    return stepDown(node, `follower ${from} accepted epoch ${acceptedEpoch} > ${L.epoch}`);
+  }
+  const h: Handler = {
+    sid: from,
+    attempt,
+    session: ++node.sessionSeq,
+    phase: 'info',
+    peerCurrentEpoch: -1,
+    peerLastZxid: lastZxid,
+    newLeaderZxid: -1,
+    ackedZxid: -1,
+    lastHeard: node.now,
+  };
+  L.handlers.set(from, h);
+  if (L.phase === 'discovery') {
+    L.connecting.set(from, Math.max(acceptedEpoch, L.connecting.get(from) ?? 0));
+    maybeDecideEpoch(node);
+  } else {
+    sendLeaderInfo(node, h);
+  }
+}
+
+export function onStale(node: ZabNode, from: number, epoch: number): void {
+  const L = st(node);
+  const mine = L.epoch >= 0 ? L.epoch : node.acceptedEpoch;
+  if (epoch <= mine) return;
+  node.persistEpoch('acceptedEpoch', epoch);
+  stepDown(node, `peer ${from} is in epoch ${epoch}`);
+}
+
+export function onFollowerDisconnected(node: ZabNode, peer: number): void {
+  st(node).handlers.delete(peer);
+}
+
+export function leaderPersisted(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase === 'sync') maybeSelfAck(node);
+  else if (L.phase === 'broadcast') tryCommit(node);
+}
+
+/** Commit the highest zxid a quorum (us included) has durably logged. Acks are cumulative, so
+ * this is always a prefix: commits go out in zxid order. */
+function tryCommit(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'broadcast') return;
+  const acks = [node.durableZxid];
+  for (const h of L.handlers.values()) if (h.phase === 'synced') acks.push(h.ackedZxid);
+  if (acks.length < node.quorum) return;
+  acks.sort((a, b) => b - a);
+  const q = acks[node.quorum - 1] as number;
+  if (q <= node.commitZxid) return;
+  node.commitTo(q);
+  for (const h of L.handlers.values()) {
+    if (h.phase === 'syncing' || h.phase === 'synced') node.send(h.sid, { type: 'commit', epoch: L.epoch, session: h.session, zxid: node.commitZxid });
+  }
+}
+
+export function leaderPropose(node: ZabNode, payload: Buffer): void {
+  const L = st(node);
+  if (L.phase !== 'broadcast') {
+    node.emit({ type: 'rejected', reason: 'not-established', payload });
+    return;
+  }
+  if (L.nextCounter >= node.cfg.zxidCounterLimit) {
+    // ZOOKEEPER-1277: the counter would roll over into the epoch bits. Force a new epoch.
+    node.emit({ type: 'rejected', reason: 'zxid-rollover', payload });
+    return stepDown(node, 'zxid counter exhausted');
+  }
+  const zxid = makeZxid(L.epoch, L.nextCounter++);
+  const prevZxid = node.log.lastZxid;
+  node.appendLocal([{ zxid, payload }]);
+  node.emit({ type: 'proposed', zxid, payload });
+  for (const h of L.handlers.values()) {
+    if (h.phase === 'syncing' || h.phase === 'synced') node.send(h.sid, { type: 'proposal', epoch: L.epoch, session: h.session, prevZxid, zxid, payload });
+  }
+}
+
+export function leaderSendOpaque(node: ZabNode, to: number, payload: Buffer): void {
+  const L = st(node);
+  const h = L.handlers.get(to);
+  if (h !== undefined && h.phase === 'synced') node.send(to, { type: 'opaque', epoch: L.epoch, payload });
+}
+
+export function leaderTick(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'broadcast' && node.now >= L.deadline) return stepDown(node, 'initLimit expired before a quorum synced');
+  for (const h of [...L.handlers.values()]) {
+    const limit = h.phase === 'synced' ? node.cfg.syncLimit : node.cfg.initLimit;
+    if (node.now - h.lastHeard > limit) L.handlers.delete(h.sid);
+  }
+  if (L.phase === 'broadcast') {
+    let heard = 1;
+    for (const h of L.handlers.values()) if (h.phase === 'synced' && node.now - h.lastHeard <= node.cfg.syncLimit) heard++;
+    if (heard >= node.quorum) L.lastQuorumTick = node.now;
+    else if (node.now - L.lastQuorumTick >= node.cfg.syncLimit) return stepDown(node, 'lost the quorum');
+  }
+  if (L.epoch < 0) return;
+  for (const h of L.handlers.values()) {
+    // A lost NEWLEADER would otherwise stall this follower until initLimit.
+    if (h.phase === 'syncing') node.send(h.sid, { type: 'newleader', epoch: L.epoch, session: h.session, zxid: h.newLeaderZxid });
+    node.send(h.sid, { type: 'ping', epoch: L.epoch, session: h.session, commitZxid: node.commitZxid, upToDate: L.phase === 'broadcast' && h.phase === 'synced' });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Quorum messages. Plain objects; `codec.ts` turns them into bytes for TCP. The sender's id is not
+ * part of a message: the transport knows which peer a connection belongs to.
+ *
+ * Every leader<->follower message after LEADERINFO carries the leader's `epoch` and a `session`
+ * the leader assigned for this follower connection, so a duplicated, delayed or reordered message
+ * from an earlier connection or an earlier leader can be recognised and dropped. Acknowledgements
+ * are cumulative ("everything up to zxid is durable here"), which makes lost and duplicated ACKs
+ * harmless.
+ */
+export type PeerState = 'looking' | 'following' | 'leading';
+
+export interface Vote {
+  /** Proposed leader. */
+  readonly leader: number;
+  /** The proposed leader's last logged zxid. */
+  readonly zxid: number;
+  /** The proposed leader's currentEpoch. */
+  readonly peerEpoch: number;
+}
+
+/** Fast Leader Election notification (ZooKeeper's ToSend/Notification). */
+export interface NotificationMsg extends Vote {
+  readonly type: 'notification';
+  readonly state: PeerState;
+  /** The sender's election round (ZooKeeper's logicalclock / electionEpoch). */
+  readonly round: number;
+}
+
+/** Follower -> leader: "I want to follow you". `attempt` tells a retransmission from a new try. */
+export interface FollowerInfoMsg {
+  readonly type: 'followerinfo';
+  readonly attempt: number;
+  readonly acceptedEpoch: number;
+  readonly lastZxid: number;
+}
+
+/** Leader -> follower: the proposed new epoch (LEADERINFO / NEWEPOCH). */
+export interface LeaderInfoMsg {
+  readonly type: 'leaderinfo';
+  readonly attempt: number;
+  readonly epoch: number;
+  readonly session: number;
+}
+
+/** Follower -> leader. `acceptedNow` is false when the follower had already accepted this epoch
+ * before (ZooKeeper sends currentEpoch -1): such a reply must not count toward the epoch quorum. */
+export interface AckEpochMsg {
+  readonly type: 'ackepoch';
+  readonly epoch: number;
+  readonly session: number;
+  readonly currentEpoch: number;
+  readonly lastZxid: number;
+  readonly acceptedNow: boolean;
+}
+
+interface Sessioned {
+  readonly epoch: number;
+  readonly session: number;
+}
+export interface DiffMsg extends Sessioned { readonly type: 'diff' }
+/** Discard log entries after `zxid`. */
+export interface TruncMsg extends Sessioned { readonly type: 'trunc'; readonly zxid: number }
+export interface SnapMsg extends Sessioned { readonly type: 'snap'; readonly zxid: number; readonly bytes: Buffer }
+/** `prevZxid` is the entry before this one in the leader's log: the follower appends only if its
+ * log ends exactly there. Epoch boundaries make counters skip, so "the next counter" alone cannot
+ * tell that the tail of an older epoch was lost in transit. */
+export interface ProposalMsg extends Sessioned { readonly type: 'proposal'; readonly prevZxid: number; readonly zxid: number; readonly payload: Buffer }
+/** Cumulative: everything up to zxid is committed. */
+export interface CommitMsg extends Sessioned { readonly type: 'commit'; readonly zxid: number }
+/** "You now hold my history up to zxid." */
+export interface NewLeaderMsg extends Sessioned { readonly type: 'newleader'; readonly zxid: number }
+/** Follower -> leader, cumulative: "my log is durable up to zxid". `newLeader` marks the ACK of NEWLEADER. */
+export interface AckMsg extends Sessioned { readonly type: 'ack'; readonly zxid: number; readonly newLeader: boolean }
+export interface UpToDateMsg extends Sessioned { readonly type: 'uptodate'; readonly commitZxid: number }
+/** Leader -> follower every tick. `upToDate` repeats UPTODATE for a follower that has synced. */
+export interface PingMsg extends Sessioned { readonly type: 'ping'; readonly commitZxid: number; readonly upToDate: boolean }
+/** Follower -> leader answer to PING. `zxid` is a cumulative ack when `synced` (NEWLEADER acked). */
+export interface PongMsg extends Sessioned { readonly type: 'pong'; readonly synced: boolean; readonly zxid: number }
+/** Follower -> leader: opaque request forwarded by the server glue. */
+export interface RequestMsg { readonly type: 'request'; readonly epoch: number; readonly payload: Buffer }
+/** Leader -> follower: opaque reply/notification from the server glue. */
+export interface OpaqueMsg { readonly type: 'opaque'; readonly epoch: number; readonly payload: Buffer }
+/** Reply to a leader-only message from an epoch older than the receiver's acceptedEpoch. */
+export interface StaleMsg { readonly type: 'stale'; readonly epoch: number }
+
+export type ZabMessage =
+  | NotificationMsg
+  | FollowerInfoMsg
+  | LeaderInfoMsg
+  | AckEpochMsg
+  | DiffMsg
+  | TruncMsg
+  | SnapMsg
+  | ProposalMsg
+  | CommitMsg
+  | NewLeaderMsg
+  | AckMsg
+  | UpToDateMsg
+  | PingMsg
+  | PongMsg
+  | RequestMsg
+  | OpaqueMsg
+  | StaleMsg;
+
+export type MessageType = ZabMessage['type'];
+
+/** Messages only a leader sends to its followers. */
+export const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
+  'leaderinfo', 'diff', 'trunc', 'snap', 'proposal', 'commit', 'newleader', 'uptodate', 'ping', 'opaque',
+]);
+/** Messages only a follower sends to its leader. */
+export const FOLLOWER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
+  'followerinfo', 'ackepoch', 'ack', 'pong', 'request',
+]);

@@ -1,0 +1,282 @@
+/**
+ * ZabNode: the state shared by all roles and the dispatch of inputs to the role-specific step
+ * functions (election.ts, leader.ts, follower.ts). It never does I/O: every effect is an action
+ * appended to the batch returned by `step`.
+ */
+import { startElection, lookingTick, onNotification, type LookingState } from './election.js';
+import { invariant } from './errors.js';
+import { followerPersisted, followerTick, forwardRequest, onLeaderMessage, startFollowing, type FollowerState } from './follower.js';
+import { leaderOnSnapshot, leaderPersisted, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, type LeaderState } from './leader.js';
+import { MemLog } from './log.js';
+import { FOLLOWER_MESSAGES, LEADER_MESSAGES, type NotificationMsg, type PeerState, type Vote, type ZabMessage } from './messages.js';
+import { DURABLE_ACTIONS, type EpochName, type LogEntry, type Role, type ZabAction, type ZabConfig, type ZabDurableState, type ZabInput } from './types.js';
+import { quorumSize } from './vote.js';
+import { formatZxid, MAX_COUNTER, MAX_EPOCH } from './zxid.js';
+
+export interface ResolvedConfig extends Required<ZabConfig> {}
+
+export class ZabNode {
+  readonly cfg: ResolvedConfig;
+  readonly myId: number;
+  readonly voters: ReadonlySet<number>;
+  readonly quorum: number;
+
+  acceptedEpoch: number;
+  currentEpoch: number;
+  readonly log: MemLog;
+  /** The driver reported the log durable up to here. */
+  durableZxid: number;
+  /** Committed and handed to the driver up to here. */
+  commitZxid: number;
+  /** Ticks seen. */
+  now = 0;
+
+  role: Role = 'looking';
+  /** Election round (FLE logicalclock). */
+  round = 0;
+  /** The vote this server stands by: its proposal while looking, the decided one after. */
+  vote: Vote;
+  looking: LookingState | null = null;
+  leader: LeaderState | null = null;
+  follower: FollowerState | null = null;
+  /** Counters for follower attempts and leader sessions; unique within this incarnation. */
+  attemptSeq = 0;
+  sessionSeq = 0;
+
+  /** Tick of the last STALE reply per peer: one per tick is enough. */
+  private readonly staleSentAt = new Map<number, number>();
+  private out: ZabAction[] = [];
+  private stepping = false;
+
+  constructor(config: ZabConfig, durable: ZabDurableState) {
+    const peers = [...new Set(config.peers)];
+    invariant(peers.includes(config.myId), 'myId must be one of peers');
+    invariant(peers.every((p) => Number.isInteger(p) && p >= 0 && p < 0x1_0000_0000), 'peer ids must be u32');
+    invariant(config.initLimit >= 1 && config.syncLimit >= 1 && config.electionFinalizeTicks >= 0, 'limits must be positive');
+    this.cfg = {
+      electionMaxBackoffTicks: 8,
+      zxidCounterLimit: MAX_COUNTER,
+      ...config,
+      peers,
+    };
+    invariant(this.cfg.zxidCounterLimit >= 2 && this.cfg.zxidCounterLimit <= MAX_COUNTER, 'zxidCounterLimit out of range');
+    this.myId = config.myId;
+    this.voters = new Set(peers);
+    this.quorum = quorumSize(peers.length);
+    invariant(durable.currentEpoch <= durable.acceptedEpoch, 'currentEpoch > acceptedEpoch on disk');
+    invariant(durable.acceptedEpoch <= MAX_EPOCH, 'acceptedEpoch out of range');
+    this.acceptedEpoch = durable.acceptedEpoch;
+    this.currentEpoch = durable.currentEpoch;
+    this.log = new MemLog(durable.snapshotZxid, durable.log);
+    this.durableZxid = this.log.lastZxid;
+    this.commitZxid = durable.snapshotZxid;
+    this.vote = this.selfVote();
+  }
+
+  /** Start (or restart) this server: it begins by looking for a leader. */
+  start(): ZabAction[] {
+    return this.run(() => this.becomeLooking('start'));
+  }
+
+  /** Feed one input; returns the actions the driver must execute in order. */
+  step(input: ZabInput): ZabAction[] {
+    return this.run(() => this.dispatch(input));
+  }
+
+  private run(fn: () => void): ZabAction[] {
+    invariant(!this.stepping, 'step() is not re-entrant');
+    this.stepping = true;
+    try {
+      fn();
+      this.checkInvariants();
+    } finally {
+      this.stepping = false;
+    }
+    const batch = this.out;
+    this.out = [];
+    // Durable writes first, then sends, then the rest; each group keeps its order. Nothing the
+    // core sends ever needs to wait for a later durable write, and a commit never precedes the
+    // truncation/snapshot it depends on.
+    const durable = batch.filter((a) => DURABLE_ACTIONS.has(a.type));
+    const sends = batch.filter((a) => a.type === 'send');
+    const rest = batch.filter((a) => a.type !== 'send' && !DURABLE_ACTIONS.has(a.type));
+    return [...durable, ...sends, ...rest];
+  }
+
+  private dispatch(input: ZabInput): void {
+    switch (input.type) {
+      case 'tick':
+        this.now++;
+        if (this.role === 'looking') lookingTick(this);
+        else if (this.role === 'leading') leaderTick(this);
+        else followerTick(this);
+        return;
+      case 'message':
+        return this.onMessage(input.from, input.msg);
+      case 'persisted': {
+        const upTo = Math.min(input.upToZxid, this.log.lastZxid);
+        if (upTo <= this.durableZxid) return;
+        this.durableZxid = upTo;
+        if (this.role === 'leading') leaderPersisted(this);
+        else if (this.role === 'following') followerPersisted(this);
+        return;
+      }
+      case 'propose':
+        if (this.role !== 'leading') this.emit({ type: 'rejected', reason: 'not-leader', payload: input.payload });
+        else leaderPropose(this, input.payload);
+        return;
+      case 'snapshot':
+        if (this.role === 'leading') leaderOnSnapshot(this, input.peer, input.zxid, input.bytes);
+        return;
+      case 'snapshotInstalled':
+        invariant(input.zxid <= this.commitZxid, () => `snapshot at ${formatZxid(input.zxid)} beyond commit ${formatZxid(this.commitZxid)}`);
+        this.log.compact(input.zxid);
+        return;
+      case 'forward':
+        if (this.role === 'leading') this.emit({ type: 'forwarded', from: this.myId, payload: input.payload });
+        else forwardRequest(this, input.payload);
+        return;
+      case 'sendOpaque':
+        if (this.role === 'leading') leaderSendOpaque(this, input.to, input.payload);
+        return;
+      case 'peerConnected':
+        if (this.role === 'looking' && this.voters.has(input.peer) && input.peer !== this.myId) this.send(input.peer, this.notification());
+        return;
+      case 'peerDisconnected':
+        if (this.role === 'following' && this.follower?.leaderId === input.peer) this.becomeLooking(`lost connection to leader ${input.peer}`);
+        else if (this.role === 'leading') onFollowerDisconnected(this, input.peer);
+        return;
+    }
+  }
+
+  private onMessage(from: number, msg: ZabMessage): void {
+    if (from === this.myId || !this.voters.has(from)) return;
+    if (msg.type === 'notification') {
+      if (this.role === 'looking') return onNotification(this, from, msg);
+      // Out of the election: tell a looking peer who leads, so a restarted server joins quickly.
+      if (msg.state === 'looking') this.send(from, this.notification());
+      return;
+    }
+    if (msg.type === 'stale') {
+      if (this.role === 'leading') onStale(this, from, msg.epoch);
+      return;
+    }
+    if (LEADER_MESSAGES.has(msg.type)) {
+      if (this.role === 'following' && this.follower?.leaderId === from) return onLeaderMessage(this, from, msg);
+      // A leader from an epoch we have moved past: tell it, so a paused or partitioned leader
+      // learns it has been replaced instead of waiting for its own quorum check.
+      const epoch = (msg as { epoch: number }).epoch;
+      if (epoch < this.acceptedEpoch && this.staleSentAt.get(from) !== this.now) {
+        this.staleSentAt.set(from, this.now);
+        this.send(from, { type: 'stale', epoch: this.acceptedEpoch });
+      }
+      return;
+    }
+    if (FOLLOWER_MESSAGES.has(msg.type) && this.role === 'leading') return onFollowerMessage(this, from, msg);
+  }
+
+  // ---- helpers for the role modules ----
+
+  emit(a: ZabAction): void {
+    this.out.push(a);
+  }
+
+  send(to: number, msg: ZabMessage): void {
+    invariant(to !== this.myId, 'send to self');
+    this.out.push({ type: 'send', to, msg });
+  }
+
+  otherVoters(): number[] {
+    return this.cfg.peers.filter((p) => p !== this.myId);
+  }
+
+  selfVote(): Vote {
+    return { leader: this.myId, zxid: this.log.lastZxid, peerEpoch: this.currentEpoch };
+  }
+
+  notification(): NotificationMsg {
+    const state: PeerState = this.role;
+    return { type: 'notification', state, round: this.round, ...this.vote };
+  }
+
+  persistEpoch(name: EpochName, value: number): void {
+    if (name === 'acceptedEpoch') {
+      invariant(value >= this.acceptedEpoch, 'acceptedEpoch never decreases');
+      if (value === this.acceptedEpoch) return;
+      this.acceptedEpoch = value;
+    } else {
+      invariant(value >= this.currentEpoch && value <= this.acceptedEpoch, 'currentEpoch in [currentEpoch, acceptedEpoch]');
+      if (value === this.currentEpoch) return;
+      this.currentEpoch = value;
+    }
+    this.emit({ type: 'persistEpoch', name, value });
+  }
+
+  appendLocal(entries: readonly LogEntry[]): void {
+    if (entries.length === 0) return;
+    for (const e of entries) this.log.append(e);
+    this.emit({ type: 'appendLog', entries });
+  }
+
+  /** Discard entries after `after`. Never below what this server has committed: that would undo
+   * applied state (and means the leader's TRUNC point is wrong, ZOOKEEPER-1156). */
+  truncateLocal(after: number): void {
+    invariant(after >= this.commitZxid, () => `truncate to ${formatZxid(after)} below commit ${formatZxid(this.commitZxid)}`);
+    this.log.truncateAfter(after);
+    this.emit({ type: 'truncateLog', afterZxid: after });
+    // Contract: the driver leaves what remains durable before it returns from truncateLog.
+    this.durableZxid = this.log.lastZxid;
+  }
+
+  installSnapshotLocal(zxid: number, bytes: Buffer): void {
+    this.log.reset(zxid);
+    this.emit({ type: 'installSnapshot', zxid, bytes });
+    this.durableZxid = zxid;
+    this.commitZxid = zxid;
+  }
+
+  /** Commit (hand to the state machine) everything up to `zxid`, in order, once. */
+  commitTo(zxid: number): void {
+    const target = Math.min(zxid, this.log.lastZxid);
+    if (target <= this.commitZxid) return;
+    const entries = this.log.range(this.commitZxid, target);
+    const last = entries[entries.length - 1];
+    if (last === undefined) return;
+    this.commitZxid = last.zxid;
+    this.emit({ type: 'commit', upToZxid: last.zxid, entries });
+  }
+
+  becomeLooking(_reason: string): void {
+    this.leader = null;
+    this.follower = null;
+    this.role = 'looking';
+    this.emit({ type: 'role', role: 'looking', epoch: this.currentEpoch, synced: false });
+    startElection(this);
+  }
+
+  /** Election outcome. */
+  decide(vote: Vote, round: number): void {
+    this.looking = null;
+    this.vote = vote;
+    this.round = round;
+    if (vote.leader === this.myId) {
+      this.role = 'leading';
+      this.emit({ type: 'role', role: 'leading', leaderId: this.myId, epoch: this.acceptedEpoch, synced: false });
+      startLeading(this);
+    } else {
+      this.role = 'following';
+      this.emit({ type: 'role', role: 'following', leaderId: vote.leader, epoch: this.acceptedEpoch, synced: false });
+      startFollowing(this, vote.leader);
+    }
+  }
+
+  private checkInvariants(): void {
+    invariant(this.currentEpoch <= this.acceptedEpoch, 'currentEpoch <= acceptedEpoch');
+    invariant(this.commitZxid <= this.log.lastZxid, () => `commit ${formatZxid(this.commitZxid)} beyond log end ${formatZxid(this.log.lastZxid)}`);
+    invariant(this.log.base <= this.commitZxid, 'log base <= commit');
+    invariant(this.durableZxid <= this.log.lastZxid, 'durable <= log end');
+    invariant((this.role === 'looking') === (this.looking !== null), 'looking state iff looking');
+    invariant((this.role === 'leading') === (this.leader !== null), 'leader state iff leading');
+    invariant((this.role === 'following') === (this.follower !== null), 'follower state iff following');
+  }
+}

@@ -1,0 +1,77 @@
+/** Config, inputs and actions of the ZAB core. The contract is documented in index.ts. */
+import type { ZabMessage } from './messages.js';
+
+export interface ZabConfig {
+  /** This server's id (a voter). */
+  readonly myId: number;
+  /** Ids of all voters, including myId. Quorum = majority of them. */
+  readonly peers: readonly number[];
+  /** Ticks a new leader has to complete discovery + synchronization with a quorum, and a
+   * follower has to go from FOLLOWERINFO to UPTODATE. */
+  readonly initLimit: number;
+  /** Ticks without leader traffic after which a follower gives up; ticks without a synced
+   * quorum after which a leader steps down. */
+  readonly syncLimit: number;
+  /** Ticks an elector waits, once a quorum agrees with its vote, for a better vote (FLE's finalizeWait). */
+  readonly electionFinalizeTicks: number;
+  /** Cap of the election re-notification back-off, in ticks. Default 8. */
+  readonly electionMaxBackoffTicks?: number;
+  /** Testing aid: a leader treats counter values >= this as exhausted (ZOOKEEPER-1277).
+   * Default 0xffffffff, i.e. counters 1..0xfffffffe are used. */
+  readonly zxidCounterLimit?: number;
+}
+
+export interface LogEntry {
+  readonly zxid: number;
+  readonly payload: Buffer;
+}
+
+/** What the driver restores from disk at start. */
+export interface ZabDurableState {
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  /** zxid of the state-machine snapshot the driver restored (0 if none): the state machine holds
+   * exactly the txns up to it, and the core treats them as committed. */
+  readonly snapshotZxid: number;
+  /** Durable log entries with zxid > snapshotZxid, ascending. */
+  readonly log: readonly LogEntry[];
+}
+
+export type Role = 'looking' | 'following' | 'leading';
+
+export type ZabInput =
+  | { readonly type: 'tick' }
+  | { readonly type: 'message'; readonly from: number; readonly msg: ZabMessage }
+  | { readonly type: 'propose'; readonly payload: Buffer }
+  | { readonly type: 'persisted'; readonly upToZxid: number }
+  | { readonly type: 'snapshot'; readonly peer: number; readonly zxid: number; readonly bytes: Buffer }
+  | { readonly type: 'snapshotInstalled'; readonly zxid: number }
+  | { readonly type: 'forward'; readonly payload: Buffer }
+  | { readonly type: 'sendOpaque'; readonly to: number; readonly payload: Buffer }
+  | { readonly type: 'peerConnected'; readonly peer: number }
+  | { readonly type: 'peerDisconnected'; readonly peer: number };
+
+export type EpochName = 'acceptedEpoch' | 'currentEpoch';
+
+export type RejectReason = 'not-leader' | 'not-established' | 'zxid-rollover' | 'no-leader';
+
+export type ZabAction =
+  // --- durable writes: executed before anything after them in the batch ---
+  | { readonly type: 'persistEpoch'; readonly name: EpochName; readonly value: number }
+  | { readonly type: 'truncateLog'; readonly afterZxid: number }
+  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly bytes: Buffer }
+  | { readonly type: 'appendLog'; readonly entries: readonly LogEntry[] }
+  // --- network ---
+  | { readonly type: 'send'; readonly to: number; readonly msg: ZabMessage }
+  // --- state machine and notifications ---
+  | { readonly type: 'commit'; readonly upToZxid: number; readonly entries: readonly LogEntry[] }
+  | { readonly type: 'requestSnapshot'; readonly peer: number }
+  | { readonly type: 'role'; readonly role: Role; readonly leaderId?: number; readonly epoch: number; readonly synced: boolean }
+  | { readonly type: 'proposed'; readonly zxid: number; readonly payload: Buffer }
+  | { readonly type: 'rejected'; readonly reason: RejectReason; readonly payload: Buffer }
+  | { readonly type: 'forwarded'; readonly from: number; readonly payload: Buffer }
+  | { readonly type: 'opaque'; readonly from: number; readonly payload: Buffer };
+
+export type ActionType = ZabAction['type'];
+
+export const DURABLE_ACTIONS: ReadonlySet<ActionType> = new Set<ActionType>(['persistEpoch', 'truncateLog', 'installSnapshot', 'appendLog']);
