@@ -34,6 +34,7 @@ interface NativeClient {
   aw_get(path: string, watch: NativeWatch, cb: Callback): number;
   a_get_children(path: string, watch: boolean, cb: Callback): number;
   aw_get_children(path: string, watch: NativeWatch, cb: Callback): number;
+  a_set(path: string, data: Buffer, version: number, cb: Callback): number;
   readonly client_id: string;
   readonly timeout: number;
 }
@@ -192,6 +193,11 @@ export class NativeHandle extends EventEmitter<NativeHandleEvents> implements Zk
       (cb) => (watcher ? this.client.aw_get(path, this.wrapWatcher(watcher), cb) : this.client.a_get(path, false, cb)),
       (rest) => ({ stat: toStat(rest[0]), data: rest[1] == null ? Buffer.alloc(0) : Buffer.from(rest[1] as Buffer) }),
     );
+  }
+
+  /** Conditional write: `version` -1 writes whatever the version; otherwise BADVERSION unless it matches. */
+  setData(path: string, data: Buffer, version = -1): Promise<ZkStat> {
+    return this.call('setData', path, (cb) => this.client.a_set(path, data, version, cb), (rest) => toStat(rest[0]));
   }
 
   private wrapWatcher(watcher: Watcher): NativeWatch {

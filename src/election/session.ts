@@ -147,6 +147,10 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
     return this.live().getData(path, watcher);
   }
+  /** Compare-and-swap when `version` >= 0: fails with BADVERSION if the node changed since it was read. */
+  setData(path: string, data: Buffer, version?: number): Promise<ZkStat> {
+    return this.live().setData(path, data, version);
+  }
 
   /** Closes the session: the server deletes its ephemeral nodes at once. Idempotent. */
   async close(): Promise<void> {
