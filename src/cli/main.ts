@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError as UsageError, Option } f
 import { createRequire } from 'node:module';
 import { ZkElectError } from '../election/errors.js';
 import { demoCommand, type DemoOptions } from './demo.js';
+import { addGameCommand } from './game.js';
 import { joinCommand } from './join.js';
 import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
 import { runCommand, type RunOptions } from './run.js';
@@ -80,6 +81,7 @@ Examples:
   ).action((command: string[], opts: RunOptions) => runCommand(command, opts));
 
   addServerCommand(program);
+  addGameCommand(program);
 
   program
     .command('demo')
