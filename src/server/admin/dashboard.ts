@@ -45,6 +45,9 @@ th { font-size: 11.5px; text-transform: uppercase; letter-spacing: .5px; color: 
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.self td:first-child { box-shadow: inset 3px 0 0 var(--accent); }
 tr.is-down td { color: var(--muted); }
+td a { color: var(--accent); text-decoration: none; }
+td a:hover { text-decoration: underline; }
+.actions button { min-width: 64px; }
 .mono { font-family: var(--mono); font-size: 12.5px; }
 .tag { font-size: 11px; color: var(--accent); background: var(--accent-soft); border-radius: 4px; padding: 1px 6px; margin-left: 6px; }
 .pill { display: inline-block; padding: 2px 9px; border-radius: 999px; font-size: 12px; font-weight: 600; background: #eef1f5; color: #445066; }
@@ -79,12 +82,12 @@ input[type=text]:focus { outline: 2px solid var(--accent-soft); border-color: va
 .tree .eph { color: var(--warn); font-size: 10.5px; border: 1px solid #f1d39a; border-radius: 3px; padding: 0 3px; }
 .detail { margin-top: 14px; }
 .detail h3 { font-size: 13.5px; margin: 0 0 8px; font-family: var(--mono); word-break: break-all; }
-pre.data { margin: 0 0 12px; padding: 10px 12px; background: #0f172a; color: #e2e8f0; border-radius: 8px; font-family: var(--mono); font-size: 12.5px; max-height: 220px; overflow: auto; white-space: pre-wrap; word-break: break-all; }
+pre.data { margin: 0 0 12px; padding: 10px 12px; background: #0f172a; color: #e2e8f0; border-radius: 8px; font-family: var(--mono); font-size: 12.5px; max-height: 280px; overflow: auto; white-space: pre-wrap; word-break: break-all; }
 pre.data.empty { color: #8b98ad; font-style: italic; }
-.stat { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px 14px; font-size: 12.5px; }
+.stat { display: grid; grid-template-columns: repeat(auto-fill, minmax(215px, 1fr)); gap: 6px 16px; font-size: 12.5px; }
 .stat div { display: flex; justify-content: space-between; gap: 8px; border-bottom: 1px dashed var(--line); padding: 2px 0; }
 .stat span:first-child { color: var(--muted); }
-.stat span:last-child { font-family: var(--mono); }
+.stat span:last-child { font-family: var(--mono); white-space: nowrap; }
 ol.candidates { list-style: none; margin: 0; padding: 0; }
 ol.candidates li { display: grid; grid-template-columns: 28px minmax(0, 1fr) auto; gap: 10px; align-items: center; padding: 8px 10px; border: 1px solid var(--line); border-radius: 8px; margin-bottom: 6px; }
 ol.candidates li.leader { border-color: #9fd8b8; background: var(--good-soft); }
@@ -180,7 +183,7 @@ ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); 
   }
 
   function fmtNum(v) { return v === null || v === undefined ? '\u2013' : String(v); }
-  function fmtTime(ms) { if (!ms) return '0'; try { return new Date(ms).toISOString().replace('T', ' ').replace('Z', ''); } catch (e) { return String(ms); } }
+  function fmtTime(ms) { if (!ms) return '0'; try { return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ''); } catch (e) { return String(ms); } }
 
   // ---- node table --------------------------------------------------------------------
   var lastZxid = {};
@@ -188,10 +191,12 @@ ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); 
   var control = { available: false, actions: [], reason: 'not known yet' };
 
   function controlButton(node, action, label, danger) {
-    var enabled = control.available && control.actions.indexOf(action) >= 0;
+    var supported = control.available && control.actions.indexOf(action) >= 0;
+    var moot = node.up === false && action !== 'restart';
+    var enabled = supported && !moot;
     var b = h('button', {
       type: 'button', class: danger ? 'danger' : null, 'data-action': action,
-      title: enabled ? (label + ' node ' + node.id) : ('Node control unavailable: ' + (control.reason || 'not supported by the launcher')),
+      title: !supported ? ('Node control unavailable: ' + (control.reason || 'not supported by the launcher')) : moot ? ('node ' + node.id + ' is down') : (label + ' node ' + node.id),
       disabled: !enabled,
       onclick: function () { doControl(action, node.id, b); }
     }, label);
