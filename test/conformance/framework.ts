@@ -501,16 +501,19 @@ async function runOn(target: Target, ensemble: ZkEnsemble, root: string, fn: Sce
  * Starts one Apache ZooKeeper and one zk-elect server for the calling test file and returns
  * `scenario(name, fn)`, which registers a node:test test running `fn` on both and comparing.
  */
-export function conformanceSuite(file: string): {
+export function conformanceSuite(
+  file: string,
+  start: { apache: () => Promise<ZkEnsemble>; ours: () => Promise<ZkEnsemble> } = {
+    apache: () => startZooKeeper({ ...SERVER_OPTIONS, controllable: true }),
+    ours: () => startZkElectServer({ ...SERVER_OPTIONS }),
+  },
+): {
   servers: () => Servers;
   scenario: (name: string, fn: Scenario, options?: ScenarioOptions) => void;
 } {
   let servers: Servers | undefined;
   before(async () => {
-    const [apache, ours] = await Promise.allSettled([
-      startZooKeeper({ ...SERVER_OPTIONS, controllable: true }),
-      startZkElectServer({ ...SERVER_OPTIONS }),
-    ]);
+    const [apache, ours] = await Promise.allSettled([start.apache(), start.ours()]);
     if (apache.status === 'rejected' || ours.status === 'rejected') {
       if (apache.status === 'fulfilled') await apache.value.stop();
       if (ours.status === 'fulfilled') await ours.value.stop();

@@ -135,8 +135,9 @@ scenario('requests after closeSession on the same connection', async (t) => {
   t.rec('closeSession', await close);
   const got = await after;
   // ZooKeeper closes the connection once closeSession is done: a request pipelined behind it
-  // is never answered (the client sees the connection drop).
-  t.note('getData pipelined after closeSession', got.errName);
+  // is not served. Whether its SESSIONEXPIRED answer still slips out before the close is a
+  // race inside ZooKeeper (both happen), so either is accepted here.
+  t.note('getData pipelined after closeSession', ['SESSIONEXPIRED', 'CONNECTIONLOSS'].includes(got.errName) ? 'not served' : got.errName);
   await a.waitClosed(3000).catch(() => undefined);
   t.note('closed', a.closed);
 });
