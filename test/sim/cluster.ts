@@ -141,7 +141,7 @@ export class Sim {
       case 'installSnapshot': {
         s.heldFsyncs = [];
         const applied = decodeApplied(a.bytes);
-        s.disk.install(a.zxid, applied);
+        s.disk.install(a.zxid, applied, a.entries);
         s.applied = applied.slice();
         this.checker.onState(s.id, applied, 'installed snapshot');
         return;
@@ -344,20 +344,21 @@ export class Sim {
     return this.runUntilTime(this.now + ticks * TICK, stop);
   }
 
-  /** All live servers synced to one established leader in one epoch. */
+  /** All running (not crashed, not paused) servers synced to one established leader in one epoch. */
   converged(): boolean {
     const l = this.leader();
     if (l === undefined) return false;
     const ls = this.server(l);
     for (const s of this.servers.values()) {
-      if (s.core === null || s.paused) return false;
+      if (s.core === null || s.paused) continue;
       if (s.id === l) continue;
       if (s.role.role !== 'following' || !s.role.synced || s.role.leaderId !== l || s.role.epoch !== ls.role.epoch) return false;
     }
     return true;
   }
 
+  /** Applied state of every running server. */
   appliedStates(): Map<number, readonly LogEntry[]> {
-    return new Map([...this.servers.values()].map((s) => [s.id, s.applied]));
+    return new Map([...this.servers.values()].filter((s) => s.core !== null).map((s) => [s.id, s.applied]));
   }
 }

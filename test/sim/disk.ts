@@ -37,10 +37,10 @@ export class SimDisk {
     this.log = this.log.filter((d) => d.entry.zxid <= zxid);
   }
 
-  install(zxid: number, applied: LogEntry[]): void {
+  install(zxid: number, applied: LogEntry[], entries: readonly LogEntry[]): void {
     this.gen++;
     this.snapshot = { zxid, applied };
-    this.log = [];
+    this.log = entries.map((entry) => ({ entry, durable: true }));
   }
 
   /** A local snapshot of the applied state; purge the log up to it. */

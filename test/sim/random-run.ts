@@ -116,7 +116,7 @@ function drive(sim: Sim, p: Profile, seed: number, scenario: string, opts: RunOp
   let live = 0;
   let lastSubmit = -Infinity;
   const ackedLive = (): number => want.filter((w) => sim.checker.acked.has(w)).length;
-  const done = (): boolean => sim.converged() && ackedLive() >= 3
+  const done = (): boolean => sim.converged() && [...sim.servers.values()].every((s) => s.core !== null && !s.paused) && ackedLive() >= 3
     && [...sim.servers.values()].every((s) => s.applied.length === sim.checker.chain.length);
   while (!done()) {
     if (sim.now - start > bound * TICK) {

@@ -164,6 +164,7 @@ export function encodeMessage(m: ZabMessage): Buffer {
       w.u32(m.epoch);
       w.u32(m.session);
       w.zxid(m.commitZxid);
+      w.zxid(m.lastZxid);
       w.bool(m.upToDate);
       break;
     case 'pong':
@@ -231,7 +232,7 @@ export function decodeMessage(buf: Buffer): ZabMessage {
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), commitZxid: r.zxid('commitZxid') };
       break;
     case 'ping':
-      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), commitZxid: r.zxid('commitZxid'), upToDate: r.bool('upToDate') };
+      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), commitZxid: r.zxid('commitZxid'), lastZxid: r.zxid('lastZxid'), upToDate: r.bool('upToDate') };
       break;
     case 'pong':
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), synced: r.bool('synced'), zxid: r.zxid('zxid') };

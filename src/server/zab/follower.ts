@@ -17,6 +17,8 @@
 import { invariant } from './errors.js';
 import type { ZabMessage } from './messages.js';
 import type { ZabNode } from './node.js';
+import type { LogEntry } from './types.js';
+import { isNextZxid } from './zxid.js';
 
 export type FollowerPhase = 'discovery' | 'epochAcked' | 'syncing' | 'newLeader' | 'broadcast';
 
@@ -33,6 +35,10 @@ export interface FollowerState {
   leaderCommit: number;
   /** Highest cumulative ACK sent. */
   ackedSent: number;
+  /** A SNAP being received: installed, with the proposals after it, only at NEWLEADER. */
+  pendingSnap: { readonly zxid: number; readonly bytes: Buffer; readonly entries: LogEntry[] } | null;
+  /** Consecutive PINGs announcing proposals we do not have. */
+  behindPings: number;
   readonly deadline: number;
   lastHeard: number;
 }
@@ -54,6 +60,8 @@ export function startFollowing(node: ZabNode, leaderId: number): void {
     newLeaderAcked: false,
     leaderCommit: 0,
     ackedSent: -1,
+    pendingSnap: null,
+    behindPings: 0,
     deadline: node.now + node.cfg.initLimit,
     lastHeard: node.now,
   };
@@ -96,14 +104,26 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
         if (!node.log.has(msg.zxid)) return node.becomeLooking('TRUNC to a zxid not in our log');
         node.truncateLocal(msg.zxid);
       } else if (msg.type === 'snap') {
-        // installSnapshot is durable before anything after it (ZOOKEEPER-3642: a learner that kept
-        // a SNAP only in memory reported its zxid to the next leader and lost the data on restart).
-        node.installSnapshotLocal(msg.zxid, msg.bytes);
+        // Not installed yet. The leader's snapshot is of its *applied* state, which before it is
+        // established can be older than our own committed log; installing it now and then losing
+        // the rest of the sync would leave us durably without txns we helped commit. So the
+        // snapshot and the proposals after it are installed together, durably, at NEWLEADER;
+        // until then our old log and state stand. (ZOOKEEPER-3642 is the opposite failure: a
+        // snapshot kept only in memory while its zxid was reported to the next leader.)
+        f.pendingSnap = { zxid: msg.zxid, bytes: msg.bytes, entries: [] };
       }
       f.phase = 'syncing';
       return;
     case 'proposal':
       if (!synced) return;
+      if (f.pendingSnap !== null) {
+        const p = f.pendingSnap;
+        const last = p.entries[p.entries.length - 1]?.zxid ?? p.zxid;
+        if (msg.zxid <= last) return;
+        if (msg.prevZxid !== last || !isNextZxid(last, msg.zxid)) return node.becomeLooking('gap in the SNAP stream');
+        p.entries.push({ zxid: msg.zxid, payload: msg.payload });
+        return;
+      }
       if (msg.zxid <= node.log.lastZxid) return; // duplicate
       if (msg.prevZxid !== node.log.lastZxid || !node.log.canAppend(msg.zxid)) return node.becomeLooking('gap in the proposal stream');
       node.appendLocal([{ zxid: msg.zxid, payload: msg.payload }]);
@@ -114,6 +134,7 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
       return;
     case 'newleader':
       if (f.phase === 'syncing') {
+        if (f.pendingSnap !== null && !installPendingSnap(node, msg.zxid)) return node.becomeLooking('missed part of the SNAP');
         if (node.log.lastZxid < msg.zxid || !node.log.has(msg.zxid)) return node.becomeLooking('missed part of the sync');
         f.phase = 'newLeader';
         f.newLeaderZxid = msg.zxid;
@@ -128,6 +149,12 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
       return;
     case 'ping':
       if (synced) learnCommit(node, msg.commitZxid);
+      // Proposals sent before this PING should be here by now (FIFO); behind on two PINGs in a
+      // row means some were lost, and nothing would resend them: resynchronise.
+      if (f.phase === 'newLeader' || f.phase === 'broadcast') {
+        f.behindPings = msg.lastZxid > node.log.lastZxid ? f.behindPings + 1 : 0;
+        if (f.behindPings >= 2) return node.becomeLooking('lost proposals at the end of the stream');
+      }
       if (msg.upToDate && f.phase === 'newLeader' && f.newLeaderAcked) toBroadcast(node, msg.commitZxid);
       if (node.role !== 'following') return;
       node.send(f.leaderId, { type: 'pong', epoch: f.epoch, session: f.session, synced: f.newLeaderAcked, zxid: f.newLeaderAcked ? node.durableZxid : 0 });
@@ -163,7 +190,23 @@ function onLeaderInfo(node: ZabNode, attempt: number, epoch: number, session: nu
 function learnCommit(node: ZabNode, zxid: number): void {
   const f = st(node);
   if (zxid > f.leaderCommit) f.leaderCommit = zxid;
-  node.commitTo(f.leaderCommit);
+  if (f.pendingSnap === null) node.commitTo(f.leaderCommit);
+}
+
+/** At NEWLEADER: snapshot + everything after it up to the NEWLEADER zxid, in one durable step. */
+function installPendingSnap(node: ZabNode, newLeaderZxid: number): boolean {
+  const f = st(node);
+  const p = f.pendingSnap;
+  if (p === null) return true;
+  const last = p.entries[p.entries.length - 1]?.zxid ?? p.zxid;
+  if (last < newLeaderZxid) return false;
+  f.pendingSnap = null;
+  const oldCommit = node.commitZxid;
+  node.installSnapshotLocal(p.zxid, p.bytes, p.entries);
+  // What we had committed is committed history; the leader's history holds it (same zxids), so
+  // re-apply it at once rather than let our state machine lag behind what it showed before.
+  node.commitTo(Math.max(oldCommit, f.leaderCommit));
+  return true;
 }
 
 function tryAckNewLeader(node: ZabNode): void {
@@ -179,6 +222,9 @@ function toBroadcast(node: ZabNode, commitZxid: number): void {
   const f = st(node);
   f.phase = 'broadcast';
   learnCommit(node, commitZxid);
+  // Report the established epoch to looking servers, like the leader does (a follower that kept
+  // the vote it was elected with would disagree with the leader's and stall a joiner).
+  node.vote = { leader: f.leaderId, zxid: node.log.lastZxid, peerEpoch: f.epoch };
   node.emit({ type: 'role', role: 'following', leaderId: f.leaderId, epoch: f.epoch, synced: true });
 }
 

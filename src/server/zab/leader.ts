@@ -125,6 +125,9 @@ function maybeEstablished(node: ZabNode): void {
   L.lastQuorumTick = node.now;
   // A quorum durably holds our whole history and will not accept an older epoch: it is committed.
   node.commitTo(L.historyLast);
+  // Answer looking servers with the established epoch: every member of the ensemble then reports
+  // the same (leader, peerEpoch), so a joining server sees a quorum agree (see election.ts).
+  node.vote = { leader: node.myId, zxid: node.log.lastZxid, peerEpoch: L.epoch };
   node.emit({ type: 'role', role: 'leading', leaderId: node.myId, epoch: L.epoch, synced: true });
   for (const h of L.handlers.values()) if (h.phase === 'synced') sendUpToDate(node, h);
 }
@@ -346,6 +349,6 @@ export function leaderTick(node: ZabNode): void {
   for (const h of L.handlers.values()) {
     // A lost NEWLEADER would otherwise stall this follower until initLimit.
     if (h.phase === 'syncing') node.send(h.sid, { type: 'newleader', epoch: L.epoch, session: h.session, zxid: h.newLeaderZxid });
-    node.send(h.sid, { type: 'ping', epoch: L.epoch, session: h.session, commitZxid: node.commitZxid, upToDate: L.phase === 'broadcast' && h.phase === 'synced' });
+    node.send(h.sid, { type: 'ping', epoch: L.epoch, session: h.session, commitZxid: node.commitZxid, lastZxid: node.log.lastZxid, upToDate: L.phase === 'broadcast' && h.phase === 'synced' });
   }
 }

@@ -73,8 +73,10 @@ export interface NewLeaderMsg extends Sessioned { readonly type: 'newleader'; re
 /** Follower -> leader, cumulative: "my log is durable up to zxid". `newLeader` marks the ACK of NEWLEADER. */
 export interface AckMsg extends Sessioned { readonly type: 'ack'; readonly zxid: number; readonly newLeader: boolean }
 export interface UpToDateMsg extends Sessioned { readonly type: 'uptodate'; readonly commitZxid: number }
-/** Leader -> follower every tick. `upToDate` repeats UPTODATE for a follower that has synced. */
-export interface PingMsg extends Sessioned { readonly type: 'ping'; readonly commitZxid: number; readonly upToDate: boolean }
+/** Leader -> follower every tick. `upToDate` repeats UPTODATE for a follower that has synced;
+ * `lastZxid` (the leader's last proposal) lets a follower notice that it lost the last proposals
+ * of a burst, which no later proposal would reveal. */
+export interface PingMsg extends Sessioned { readonly type: 'ping'; readonly commitZxid: number; readonly lastZxid: number; readonly upToDate: boolean }
 /** Follower -> leader answer to PING. `zxid` is a cumulative ack when `synced` (NEWLEADER acked). */
 export interface PongMsg extends Sessioned { readonly type: 'pong'; readonly synced: boolean; readonly zxid: number }
 /** Follower -> leader: opaque request forwarded by the server glue. */

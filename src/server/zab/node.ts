@@ -228,10 +228,12 @@ export class ZabNode {
     this.durableZxid = this.log.lastZxid;
   }
 
-  installSnapshotLocal(zxid: number, bytes: Buffer): void {
+  /** Replace state machine and log by a snapshot plus the entries that follow it, atomically. */
+  installSnapshotLocal(zxid: number, bytes: Buffer, entries: readonly LogEntry[]): void {
     this.log.reset(zxid);
-    this.emit({ type: 'installSnapshot', zxid, bytes });
-    this.durableZxid = zxid;
+    for (const e of entries) this.log.append(e);
+    this.emit({ type: 'installSnapshot', zxid, bytes, entries });
+    this.durableZxid = this.log.lastZxid;
     this.commitZxid = zxid;
   }
 

@@ -59,7 +59,7 @@ export type ZabAction =
   // --- durable writes: executed before anything after them in the batch ---
   | { readonly type: 'persistEpoch'; readonly name: EpochName; readonly value: number }
   | { readonly type: 'truncateLog'; readonly afterZxid: number }
-  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly bytes: Buffer }
+  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly bytes: Buffer; readonly entries: readonly LogEntry[] }
   | { readonly type: 'appendLog'; readonly entries: readonly LogEntry[] }
   // --- network ---
   | { readonly type: 'send'; readonly to: number; readonly msg: ZabMessage }

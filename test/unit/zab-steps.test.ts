@@ -1,0 +1,240 @@
+/** Interaction tests of single steps of the core: what each input produces, in what order. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { makeZxid as zx, ZabNode, type ZabAction, type ZabDurableState, type ZabMessage } from '../../src/server/zab/index.js';
+
+const EMPTY: ZabDurableState = { acceptedEpoch: 0, currentEpoch: 0, snapshotZxid: 0, log: [] };
+const cfg = (myId: number, peers: number[]) => ({ myId, peers, initLimit: 10, syncLimit: 5, electionFinalizeTicks: 1 });
+const sends = (as: ZabAction[], type?: string) => as.flatMap((a) => (a.type === 'send' && (type === undefined || a.msg.type === type) ? [a] : []));
+const of = <T extends ZabAction['type']>(as: ZabAction[], type: T) => as.filter((a): a is Extract<ZabAction, { type: T }> => a.type === type);
+const msg = (n: ZabNode, from: number, m: ZabMessage) => n.step({ type: 'message', from, msg: m });
+const ticks = (n: ZabNode, k: number) => { const out: ZabAction[] = []; for (let i = 0; i < k; i++) out.push(...n.step({ type: 'tick' })); return out; };
+
+/** A follower of leader 2 in a 3-voter ensemble, driven to the given phase. */
+function follower(durable: ZabDurableState = EMPTY): ZabNode {
+  const n = new ZabNode(cfg(1, [1, 2, 3]), durable);
+  n.start();
+  msg(n, 2, { type: 'notification', state: 'leading', leader: 2, zxid: 0, peerEpoch: 0, round: 1 });
+  msg(n, 3, { type: 'notification', state: 'following', leader: 2, zxid: 0, peerEpoch: 0, round: 1 });
+  assert.equal(n.role, 'following');
+  return n;
+}
+
+describe('single-node ensemble', () => {
+  test('elects itself, establishes, commits its own proposals after fsync', () => {
+    const n = new ZabNode(cfg(1, [1]), EMPTY);
+    const start = n.start();
+    assert.equal(n.role, 'looking');
+    assert.deepEqual(of(start, 'role')[0], { type: 'role', role: 'looking', epoch: 0, synced: false });
+    const t = ticks(n, 1);
+    assert.equal(n.role, 'leading');
+    const epochs = of(t, 'persistEpoch').map((a) => `${a.name}=${a.value}`);
+    assert.deepEqual(epochs, ['acceptedEpoch=1', 'currentEpoch=1']);
+    assert.ok(of(t, 'role').some((r) => r.role === 'leading' && r.synced && r.epoch === 1));
+    const p = n.step({ type: 'propose', payload: Buffer.from('a') });
+    assert.deepEqual(p.map((a) => a.type), ['appendLog', 'proposed']);
+    assert.equal(of(p, 'proposed')[0]!.zxid, zx(1, 1));
+    assert.deepEqual(of(n.step({ type: 'persisted', upToZxid: zx(1, 1) }), 'commit')[0]!.entries.map((e) => e.payload.toString()), ['a']);
+  });
+
+  test('ZOOKEEPER-1277: the counter never rolls over; the leader forces a new epoch', () => {
+    const n = new ZabNode({ ...cfg(1, [1]), zxidCounterLimit: 3 }, EMPTY);
+    n.start();
+    ticks(n, 1);
+    n.step({ type: 'propose', payload: Buffer.from('a') });
+    n.step({ type: 'propose', payload: Buffer.from('b') });
+    const r = n.step({ type: 'propose', payload: Buffer.from('c') });
+    assert.deepEqual(of(r, 'rejected')[0]?.reason, 'zxid-rollover');
+    assert.equal(n.role, 'looking');
+    n.step({ type: 'persisted', upToZxid: zx(1, 2) });
+    ticks(n, 2);
+    assert.equal(n.role, 'leading');
+    assert.equal(of(n.step({ type: 'propose', payload: Buffer.from('c') }), 'proposed')[0]?.zxid, zx(2, 1));
+  });
+});
+
+describe('follower steps', () => {
+  test('refuses a LEADERINFO epoch below its acceptedEpoch', () => {
+    const n = follower({ ...EMPTY, acceptedEpoch: 5 });
+    const out = msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 4, session: 1 });
+    assert.equal(n.role, 'looking');
+    assert.equal(sends(out, 'ackepoch').length, 0);
+  });
+
+  test('persists acceptedEpoch before ACKEPOCH leaves; equal epoch is acked but not counted', () => {
+    const n = follower();
+    const out = msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 1, session: 7 });
+    assert.deepEqual(out.slice(0, 2).map((a) => a.type), ['persistEpoch', 'send']);
+    assert.deepEqual(sends(out, 'ackepoch')[0]!.msg, { type: 'ackepoch', epoch: 1, session: 7, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    const m = follower({ ...EMPTY, acceptedEpoch: 1 });
+    const again = msg(m, 2, { type: 'leaderinfo', attempt: 1, epoch: 1, session: 8 });
+    assert.equal(of(again, 'persistEpoch').length, 0);
+    assert.equal((sends(again, 'ackepoch')[0]!.msg as { acceptedNow: boolean }).acceptedNow, false);
+  });
+
+  test('ACKs NEWLEADER only after the synced txns are durable, currentEpoch persisted first; proposals after NEWLEADER are acked after it', () => {
+    const n = follower();
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 1, session: 7 });
+    const s = { epoch: 1, session: 7 } as const;
+    msg(n, 2, { type: 'diff', ...s });
+    msg(n, 2, { type: 'proposal', ...s, prevZxid: 0, zxid: zx(1, 1), payload: Buffer.from('x') });
+    const nl = msg(n, 2, { type: 'newleader', ...s, zxid: zx(1, 1) });
+    assert.equal(sends(nl, 'ack').length, 0, 'no ACK before the fsync');
+    assert.equal(of(nl, 'persistEpoch').length, 0, 'no currentEpoch before the txns are durable (ZOOKEEPER-4643)');
+    msg(n, 2, { type: 'proposal', ...s, prevZxid: zx(1, 1), zxid: zx(1, 2), payload: Buffer.from('y') });
+    const p1 = n.step({ type: 'persisted', upToZxid: zx(1, 1) });
+    assert.deepEqual(p1.map((a) => a.type), ['persistEpoch', 'send']);
+    assert.deepEqual(sends(p1)[0]!.msg, { type: 'ack', ...s, zxid: zx(1, 1), newLeader: true });
+    const p2 = n.step({ type: 'persisted', upToZxid: zx(1, 2) });
+    assert.deepEqual(sends(p2)[0]!.msg, { type: 'ack', ...s, zxid: zx(1, 2), newLeader: false });
+    const up = msg(n, 2, { type: 'uptodate', ...s, commitZxid: zx(1, 2) });
+    assert.deepEqual(of(up, 'commit')[0]!.entries.map((e) => e.payload.toString()), ['x', 'y']);
+    assert.ok(of(up, 'role').some((r) => r.role === 'following' && r.synced && r.epoch === 1));
+  });
+
+  test('a proposal that does not follow our log exactly (lost message) drops the session', () => {
+    const n = follower();
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
+    msg(n, 2, { type: 'diff', epoch: 3, session: 7 });
+    msg(n, 2, { type: 'proposal', epoch: 3, session: 7, prevZxid: 0, zxid: zx(1, 1), payload: Buffer.from('x') });
+    // 1:2 was lost; 3:1 would pass a counter-only check, but its prevZxid is 1:2.
+    msg(n, 2, { type: 'proposal', epoch: 3, session: 7, prevZxid: zx(1, 2), zxid: zx(3, 1), payload: Buffer.from('z') });
+    assert.equal(n.role, 'looking');
+    assert.equal(n.log.lastZxid, zx(1, 1));
+  });
+
+  test('messages of another session or epoch are ignored; an old leader is told it is stale', () => {
+    const n = follower({ ...EMPTY, acceptedEpoch: 4 });
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 5, session: 7 });
+    msg(n, 2, { type: 'diff', epoch: 5, session: 6 });
+    msg(n, 2, { type: 'trunc', epoch: 4, session: 7, zxid: 0 });
+    assert.equal(n.follower?.phase, 'epochAcked');
+    const stale = msg(n, 3, { type: 'ping', epoch: 3, session: 1, commitZxid: 0, lastZxid: 0, upToDate: true });
+    assert.deepEqual(sends(stale)[0]!.msg, { type: 'stale', epoch: 5 });
+  });
+
+  test('SNAP is installed atomically with what follows it, at NEWLEADER', () => {
+    const n = follower({ ...EMPTY, log: [{ zxid: zx(1, 1), payload: Buffer.from('a') }] });
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
+    const s = { epoch: 3, session: 7 } as const;
+    assert.deepEqual(msg(n, 2, { type: 'snap', ...s, zxid: zx(1, 1), bytes: Buffer.from('S') }), []);
+    msg(n, 2, { type: 'proposal', ...s, prevZxid: zx(1, 1), zxid: zx(2, 1), payload: Buffer.from('b') });
+    assert.equal(n.log.lastZxid, zx(1, 1), 'old log stands until NEWLEADER');
+    const out = msg(n, 2, { type: 'newleader', ...s, zxid: zx(2, 1) });
+    const inst = of(out, 'installSnapshot')[0]!;
+    assert.equal(inst.zxid, zx(1, 1));
+    assert.deepEqual(inst.entries.map((e) => e.zxid), [zx(2, 1)]);
+    assert.deepEqual(out.map((a) => a.type).slice(0, 3), ['installSnapshot', 'persistEpoch', 'send'], 'durable at once, so the ACK follows');
+  });
+});
+
+describe('leader steps', () => {
+  /** Leader 1 of voters [1,2,3] after the election. */
+  function leader(durable: ZabDurableState = EMPTY): ZabNode {
+    const n = new ZabNode(cfg(1, [1, 2, 3]), durable);
+    n.start();
+    msg(n, 2, { type: 'notification', state: 'looking', leader: 1, zxid: durable.log.at(-1)?.zxid ?? 0, peerEpoch: durable.currentEpoch, round: 1 });
+    ticks(n, 1);
+    assert.equal(n.role, 'leading');
+    return n;
+  }
+
+  test('newEpoch = max(acceptedEpoch of a quorum) + 1, persisted before LEADERINFO', () => {
+    const n = leader({ ...EMPTY, acceptedEpoch: 2 });
+    const out = msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 6, lastZxid: 0 });
+    assert.deepEqual(out.map((a) => a.type), ['persistEpoch', 'send']);
+    assert.deepEqual(of(out, 'persistEpoch')[0], { type: 'persistEpoch', name: 'acceptedEpoch', value: 7 });
+    assert.equal((sends(out, 'leaderinfo')[0]!.msg as { epoch: number }).epoch, 7);
+  });
+
+  test('steps down when an epoch-acking follower is more recent (it may hold a committed txn we lack)', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: zx(0, 5), acceptedNow: true });
+    assert.equal(n.role, 'looking');
+  });
+
+  test('ZOOKEEPER-4685: a proposal ACK from a follower that has not acked NEWLEADER is ignored, not fatal', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    const sync = msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    assert.deepEqual(sends(sync).map((a) => a.msg.type), ['diff', 'newleader']);
+    msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: zx(1, 1), newLeader: false });
+    assert.equal(n.role, 'leading');
+    const est = msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
+    assert.ok(of(est, 'role').some((r) => r.synced && r.epoch === 1));
+    assert.deepEqual(sends(est).map((a) => a.msg.type), ['uptodate']);
+  });
+
+  test('commits in order once a quorum (itself included) has the entry durable', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
+    for (const p of ['a', 'b', 'c']) n.step({ type: 'propose', payload: Buffer.from(p) });
+    assert.equal(of(msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: zx(1, 3), newLeader: false }), 'commit').length, 0, 'own fsync still pending');
+    const c = n.step({ type: 'persisted', upToZxid: zx(1, 2) });
+    assert.deepEqual(of(c, 'commit')[0]!.entries.map((e) => e.payload.toString()), ['a', 'b']);
+    assert.deepEqual(sends(c, 'commit')[0]!.msg, { type: 'commit', epoch: 1, session: 1, zxid: zx(1, 2) });
+  });
+
+  test('steps down after syncLimit ticks without a synced quorum', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
+    ticks(n, 5);
+    assert.equal(n.role, 'leading');
+    ticks(n, 7);
+    assert.equal(n.role, 'looking');
+  });
+
+  test('a STALE reply from a newer epoch makes the leader step down at once', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    msg(n, 3, { type: 'stale', epoch: 9 });
+    assert.equal(n.role, 'looking');
+    assert.equal(n.acceptedEpoch, 9);
+  });
+
+  test('opaque traffic: REQUEST from a synced follower -> forwarded; sendOpaque -> OPAQUE', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    assert.deepEqual(msg(n, 2, { type: 'request', epoch: 1, payload: Buffer.from('r') }), [], 'not synced yet');
+    msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
+    assert.deepEqual(msg(n, 2, { type: 'request', epoch: 1, payload: Buffer.from('r') }), [{ type: 'forwarded', from: 2, payload: Buffer.from('r') }]);
+    assert.deepEqual(sends(n.step({ type: 'sendOpaque', to: 2, payload: Buffer.from('o') }))[0]!.msg, { type: 'opaque', epoch: 1, payload: Buffer.from('o') });
+  });
+});
+
+describe('election steps', () => {
+  test('adopts a better vote, re-broadcasts, and decides after the finalize window', () => {
+    const n = new ZabNode(cfg(1, [1, 2, 3]), EMPTY);
+    n.start();
+    const out = msg(n, 3, { type: 'notification', state: 'looking', leader: 3, zxid: zx(1, 1), peerEpoch: 1, round: 1 });
+    assert.deepEqual(sends(out).map((a) => [a.to, (a.msg as { leader: number }).leader]), [[2, 3], [3, 3]]);
+    assert.equal(n.role, 'looking', 'waits finalize ticks');
+    ticks(n, 1);
+    assert.equal(n.role, 'following');
+    assert.equal(n.follower?.leaderId, 3);
+  });
+
+  test('a server out of the election answers a looking one with the established leader', () => {
+    const m = new ZabNode(cfg(1, [1, 2, 3]), EMPTY);
+    m.start();
+    msg(m, 2, { type: 'notification', state: 'looking', leader: 1, zxid: 0, peerEpoch: 0, round: 1 });
+    ticks(m, 1);
+    const reply = msg(m, 3, { type: 'notification', state: 'looking', leader: 3, zxid: 0, peerEpoch: 0, round: 1 });
+    assert.deepEqual(sends(reply)[0]!.msg, { type: 'notification', state: 'leading', round: 1, leader: 1, zxid: 0, peerEpoch: 0 });
+  });
+
+  test('a lower-round notification is answered with ours; a higher round resets ours', () => {
+    const n = new ZabNode(cfg(1, [1, 2, 3]), EMPTY);
+    n.start();
+    msg(n, 2, { type: 'notification', state: 'looking', leader: 2, zxid: 0, peerEpoch: 0, round: 5 });
+    assert.equal(n.round, 5);
+    const back = msg(n, 3, { type: 'notification', state: 'looking', leader: 3, zxid: 0, peerEpoch: 0, round: 2 });
+    assert.deepEqual(sends(back).map((a) => a.to), [3]);
+  });
+});
