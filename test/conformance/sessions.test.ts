@@ -106,6 +106,8 @@ scenario('session timeout negotiation and the handshake fields', async (t) => {
   t.note('readOnly byte absent in request', old.connectResponse?.readOnly === false ? 'false' : String(old.connectResponse?.readOnly));
   const c = await t.native(3000);
   t.note('C client asked 3000', Number(c.zk.timeout));
+  const p = await old.ping();
+  t.note('ping reply', { xid: p.xid, err: p.errName, zxid: t.zxid(p.zxid), sameAsLastProcessed: p.zxid === (await old.sync('/')).zxid });
 });
 
 scenario('a session moving to a new connection closes the old one and drops its watches', async (t) => {
