@@ -260,6 +260,14 @@ export class Sim {
     if (s.core !== null) return;
     this.log.push(`t=${this.now} restart ${id}`);
     this.start(id);
+    // Connections come up again: both ends are told (a looking server re-sends its vote).
+    for (const p of this.ids) {
+      if (p === id) continue;
+      this.events.push(this.now + this.rng.int(1, TICK), () => {
+        this.input(p, { type: 'peerConnected', peer: id });
+        this.input(id, { type: 'peerConnected', peer: p });
+      });
+    }
   }
 
   pause(id: number): void {

@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { runSeed } from './random-run.js';
-import { SCENARIOS } from './scenarios.js';
+import { runSeed, sizeForSeed } from './random-run.js';
+import { BROADCAST_SCENARIOS } from './scenarios-broadcast.js';
+import { SYNC_SCENARIOS } from './scenarios.js';
 
 const only = process.env['SIM_SEED'];
-const SEEDS = Number(process.env['SIM_SEEDS'] ?? 200);
+const SEEDS = Number(process.env['SIM_SEEDS'] ?? 500);
 
 if (only !== undefined) {
   test(`replay seed ${only}`, () => {
@@ -19,13 +20,13 @@ if (only !== undefined) {
   });
 } else {
   describe('named regression scenarios', () => {
-    for (const s of SCENARIOS) test(s.name, () => s.run());
+    for (const s of [...SYNC_SCENARIOS, ...BROADCAST_SCENARIOS]) test(s.name, () => s.run());
   });
 
   describe(`random runs: ${SEEDS} seeds`, () => {
     test('sizes 1, 3, 5, 7 all get runs', () => {
       const sizes = new Set<number>();
-      for (let seed = 1; seed <= SEEDS; seed++) sizes.add(runSeed(seed, { safetyTicks: 0, livenessTicks: 250 }).n);
+      for (let seed = 1; seed <= SEEDS; seed++) sizes.add(sizeForSeed(seed));
       assert.deepEqual([...sizes].sort(), [1, 3, 5, 7]);
     });
     test(`seeds 1..${SEEDS}: safety checkers hold, then the cluster converges and commits`, () => {

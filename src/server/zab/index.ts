@@ -42,9 +42,13 @@
  * - `truncateLog {afterZxid}` — discard log entries with zxid > afterZxid; synchronous: when it
  *   returns, what remains of the log is durable, and no `persisted` notification for appends
  *   issued before it may be delivered afterwards.
- * - `installSnapshot {zxid, bytes}` — replace the state machine and the whole log by this
- *   snapshot (the log is now empty, based at zxid), durably and synchronously, same rule for
- *   pending `persisted` notifications. The state machine is now at zxid.
+ * - `installSnapshot {zxid, bytes, entries}` — follower SNAP sync: replace the state machine by
+ *   the snapshot (it is now at zxid) and the whole log by `entries` (all > zxid), in ONE durable,
+ *   synchronous step (e.g. write snapshot + new log files, fsync, then switch), same rule for
+ *   pending `persisted` notifications. The core emits it only at NEWLEADER, with every proposal
+ *   that followed the SNAP: a leader's snapshot can predate its own history (it is its applied
+ *   state), so installing it alone could durably drop txns this server helped commit. It may be
+ *   followed in the same batch by a `commit` re-applying what this server had applied before.
  * - `appendLog {entries: {zxid, payload}[]}` — append and start an fsync; the driver may group
  *   commit, and later feeds `persisted {upToZxid}` (in order). Sends later in the batch need
  *   not wait for it: the core never sends anything that depends on the durability of an entry
@@ -53,9 +57,10 @@
  * - `commit {upToZxid, entries}` — apply these entries to the state machine, in zxid order, each
  *   exactly once (they follow the previous commit or installed snapshot directly).
  * - `requestSnapshot {peer}` — leader: serialize the applied state and answer with `snapshot`.
- * - `role {role, leaderId?, epoch, synced}` — role changes. `synced: true` for a leader means
- *   established (a quorum acked NEWLEADER) and for a follower UPTODATE received: only then may
- *   the server glue serve as leader/follower.
+ * - `role {role, leaderId?, epoch, synced}` — role changes. On the election outcome it is sent
+ *   with `synced: false` and epoch = acceptedEpoch (the new epoch is not known yet); then with
+ *   `synced: true` and the epoch in force once a leader is established (a quorum acked
+ *   NEWLEADER) or a follower got UPTODATE: only then may the server glue serve requests.
  * - `proposed` / `rejected` — the outcome of `propose` (or of `forward`).
  * - `forwarded {from, payload}` (leader) / `opaque {from, payload}` (follower).
  *
@@ -64,9 +69,25 @@
  * durable log entries after it. The core treats the snapshot as committed and re-commits the
  * log entries only as it learns they are committed.
  *
+ * ## Messages (messages.ts; `encodeMessage`/`decodeMessage`, bounded, ZabCodecError on bad input)
+ * election: NOTIFICATION {state, leader, zxid, peerEpoch, round}.
+ * discovery: FOLLOWERINFO {attempt, acceptedEpoch, lastZxid} -> LEADERINFO {attempt, epoch,
+ *   session} -> ACKEPOCH {epoch, session, currentEpoch, lastZxid, acceptedNow}.
+ * sync: DIFF | TRUNC {zxid} | SNAP {zxid, bytes}, then PROPOSAL {prevZxid, zxid, payload}...,
+ *   COMMIT {zxid}, NEWLEADER {zxid} -> ACK {zxid, newLeader: true} -> UPTODATE {commitZxid}.
+ * broadcast: PROPOSAL -> ACK {zxid} (cumulative) -> COMMIT {zxid} (cumulative); PING
+ *   {commitZxid, lastZxid, upToDate} -> PONG {synced, zxid}.
+ * opaque: REQUEST {payload} (follower -> leader), OPAQUE {payload} (leader -> follower).
+ * STALE {epoch}: answer to a leader message from an epoch older than the receiver's acceptedEpoch.
+ * All leader<->follower messages carry the leader's epoch and the per-connection session.
+ *
  * ## Protocol
  * Fast Leader Election (election.ts) -> discovery/sync/broadcast (leader.ts, follower.ts, with
  * sync-plan.ts choosing DIFF/TRUNC/SNAP). zxid helpers in zxid.ts (number zxids, epoch < 2^21).
+ * Invariants are asserted (ZabInvariantError): a failing one is a bug or a broken driver contract.
+ *
+ * Tested by test/unit/zab-*.test.ts and the whole-cluster simulation in test/sim (sim.test.ts;
+ * `node --import tsx test/sim/run-many.ts --seeds 5000` for more seeds).
  */
 export { ZabNode } from './node.js';
 export type { ResolvedConfig } from './node.js';
