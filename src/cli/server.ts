@@ -2,9 +2,12 @@ import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { defaultConfig } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
+import { dataDirOf, loadClusterConfig, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
 
 interface ServerOptions {
+  id?: number;
+  config?: string;
   standalone: boolean;
   host: string;
   port: number;
@@ -37,7 +40,9 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--standalone', 'run a single-node server').default(true))
     .addOption(new Option('--host <address>', 'client port address').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'client port').default(2181).argParser(int('--port', 0, 65535)))
-    .addOption(new Option('--data-dir <dir>', 'where the transaction log and snapshots live').makeOptionMandatory())
+    .addOption(new Option('--data-dir <dir>', 'where the transaction log and snapshots live (standalone; a cluster node uses the cluster file\'s)'))
+    .addOption(new Option('--id <n>', 'this node\'s id in --config (cluster mode)').argParser(int('--id', 1, 254)))
+    .addOption(new Option('--config <file>', 'cluster file (JSON: servers with client/quorum/election ports, tickMs, initLimit, syncLimit, dataDir)'))
     .addOption(new Option('--tick <ms>', 'tickTime: session timeouts are negotiated within [2, 20] ticks').default(2000).argParser(parseMs('--tick', 1, 60_000)))
     .addOption(new Option('--min-session-timeout <ms>', 'default 2 x tick').argParser(parseMs('--min-session-timeout', 1)))
     .addOption(new Option('--max-session-timeout <ms>', 'default 20 x tick').argParser(parseMs('--max-session-timeout', 1)))
@@ -52,12 +57,23 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('info'))
     .addHelpText('after', '\nExamples:\n  zk-elect server --data-dir /var/lib/zk-elect --port 2181\n  zk-elect server --data-dir ./data --tick 200 --port 0   # any free port\n  zk-elect server --data-dir ./data --admin-port 8080     # dashboard on http://127.0.0.1:8080/')
     .action(async (opts: ServerOptions) => {
-      const logger = createLogger(opts.logLevel, 'zk-elect-server');
+      if ((opts.id === undefined) !== (opts.config === undefined)) throw new UsageError('--id and --config go together (cluster mode)');
+      if (opts.id === undefined && opts.dataDir === undefined) throw new UsageError('--data-dir is required for a standalone server');
+      const logger = createLogger(opts.logLevel, opts.id === undefined ? 'zk-elect-server' : `zk-elect-server-${opts.id}`);
+      let cluster: { id: number; config: ClusterConfig } | undefined;
+      let me: ClusterConfig['servers'][number] | undefined;
+      if (opts.id !== undefined && opts.config !== undefined) {
+        const clusterConfig = loadClusterConfig(opts.config);
+        me = clusterConfig.servers.find((s) => s.id === opts.id);
+        if (!me) throw new UsageError(`--id ${opts.id} is not in ${opts.config} (ids: ${clusterConfig.servers.map((s) => s.id).join(', ')})`);
+        cluster = { id: opts.id, config: clusterConfig };
+      }
       const config = defaultConfig({
-        host: opts.host,
-        port: opts.port,
-        dataDir: opts.dataDir,
-        tickMs: opts.tick,
+        host: me?.host ?? opts.host,
+        port: me?.clientPort ?? opts.port,
+        dataDir: cluster ? dataDirOf(cluster.config, cluster.id) : opts.dataDir!,
+        tickMs: cluster?.config.tickMs ?? opts.tick,
+        cluster,
         minSessionTimeoutMs: opts.minSessionTimeout,
         maxSessionTimeoutMs: opts.maxSessionTimeout,
         maxFrameBytes: opts.maxFrame,
@@ -66,11 +82,13 @@ export function addServerCommand(program: Command): void {
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,
         fsync: opts.fsync,
-        adminPort: opts.adminPort,
+        adminPort: opts.adminPort ?? me?.adminPort,
         adminHost: opts.adminHost,
       });
       const server = await ZkServer.start(config, logger);
-      process.stdout.write(`serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir})\n`);
+      process.stdout.write(
+        `serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir}${cluster ? `, cluster node ${cluster.id} of ${cluster.config.servers.length}` : ''})\n`,
+      );
       if (server.adminUrl) process.stdout.write(`admin server and dashboard on ${server.adminUrl}\n`);
       let stopping = false;
       const stop = () => {

@@ -3,6 +3,7 @@
  * is read from the environment deep inside the server.
  */
 import { DEFAULT_MAX_FRAME } from '../protocol/constants.js';
+import type { ClusterConfig } from './cluster/cluster-config.js';
 
 export interface ServerConfig {
   /** Client port host; loopback by default. */
@@ -33,6 +34,8 @@ export interface ServerConfig {
   serverId: number;
   /** fsync the log before acknowledging writes. Turn off only for experiments. */
   fsync: boolean;
+  /** Set for a cluster node: its id and the cluster file. Absent: standalone. */
+  cluster?: { id: number; config: ClusterConfig };
   /** Admin HTTP server port (commands, metrics, dashboard); none when undefined, 0 = any free port. */
   adminPort?: number;
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */

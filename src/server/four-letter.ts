@@ -21,7 +21,7 @@ export interface ServerView {
   sessionCount(): number;
   sessionsWithEphemerals(): Map<bigint, string[]>;
   outstandingRequests(): number;
-  mode(): 'standalone' | 'leader' | 'follower';
+  mode(): 'standalone' | 'leader' | 'follower' | 'looking';
   /** When each session expires unless touched (ms since the epoch); for `dump`. */
   sessionExpiries?(): Iterable<readonly [bigint, number]>;
 }

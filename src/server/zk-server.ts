@@ -18,6 +18,8 @@ import { ClientPort } from './net/client-port.js';
 import type { ClientConnection } from './net/client-connection.js';
 import { fourLetterWord, type ServerView } from './four-letter.js';
 import { Pipeline } from './pipeline.js';
+import { LocalWritePath, type WritePath } from './write-path.js';
+import { ReplicatedWritePath } from './cluster/replicated-write-path.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from './requests.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { DataDir } from './storage/data-dir.js';
@@ -27,7 +29,7 @@ import { javaStringHash } from './tree/java-hash-set.js';
 import { deserializeState, serializeState } from './tree/snapshot-codec.js';
 import { ZkState } from './tree/state.js';
 import { decodeTxn, encodeTxn } from './tree/txn-codec.js';
-import type { ApplyResult, Txn, WatchTrigger, WriteRequest } from './tree/types.js';
+import type { ApplyResult, WatchTrigger, WriteRequest } from './tree/types.js';
 
 const NOTIFICATION_ZXID = -1n;
 
@@ -63,10 +65,10 @@ export class ZkServer implements ServerView {
   readonly startedAtMs = Date.now();
   private state!: ZkState;
   private dataDir!: DataDir;
-  private pipeline!: Pipeline;
+  private writes!: WritePath;
+  private appliedSinceSnapshot = 0;
   private port!: ClientPort;
   private tracker!: SessionTracker;
-  private nextZxid = 1n;
   private readonly bySession = new Map<bigint, ClientConnection>();
   private readonly byWatcher = new Map<number, ClientConnection>();
   private timers: NodeJS.Timeout[] = [];
@@ -112,17 +114,39 @@ export class ZkServer implements ServerView {
       this.txnLog = recovered.log;
       const options = { extendedTypesEnabled: this.config.extendedTypesEnabled, maxDataBytes: this.config.maxFrameBytes };
       this.state = recovered.snapshot ? deserializeState(recovered.snapshot.payload, options) : new ZkState(options);
-      for (const record of recovered.records) this.state.apply(decodeTxn(record.payload));
-      const applied = this.state.lastProcessedZxid;
-      const logged = recovered.log.lastZxid;
-      this.nextZxid = (applied > logged ? applied : logged) + 1n;
-      if (recovered.snapshot || recovered.records.length > 0) {
-        this.logger.info('recovered', { dataDir: this.config.dataDir, snapshotZxid: recovered.snapshot?.zxid, txns: recovered.records.length, lastZxid: applied });
+      const hooks = { applied: (r: ApplyResult) => this.applied(r) };
+      if (this.config.cluster) {
+        // In a cluster the log after the snapshot is replayed by the consensus core, which
+        // re-commits each entry only once it knows the entry is committed.
+        this.writes = await ReplicatedWritePath.start({
+          server: this.config,
+          cluster: this.config.cluster,
+          dataDir: this.dataDir,
+          recovered,
+          state: () => this.state,
+          replaceState: (next) => {
+            this.state = next;
+          },
+          hooks,
+          dropClients: () => this.dropClients(),
+          becameLeader: () => this.touchAllSessions(),
+          touchRemote: (ids) => ids.forEach((id) => this.tracker.touch(id, Date.now())),
+          logger: this.logger,
+          fatal: (e) => this.fatal(e),
+        });
+      } else {
+        for (const record of recovered.records) this.state.apply(decodeTxn(record.payload));
+        const applied = this.state.lastProcessedZxid;
+        const logged = recovered.log.lastZxid;
+        if (recovered.snapshot || recovered.records.length > 0) {
+          this.logger.info('recovered', { dataDir: this.config.dataDir, snapshotZxid: recovered.snapshot?.zxid, txns: recovered.records.length, lastZxid: applied });
+        }
+        const pipeline = new Pipeline(recovered.log, encodeTxn, (txn) => this.state.apply(txn), (e) => this.fatal(e));
+        this.writes = new LocalWritePath(() => this.state, pipeline, (applied > logged ? applied : logged) + 1n, hooks);
       }
-      this.pipeline = new Pipeline(recovered.log, encodeTxn, (txn) => this.state.apply(txn), (e) => this.fatal(e));
       // Sessions restart their clocks at recovery, as in ZooKeeper: clients get a full timeout to come back.
       const now = Date.now();
-      this.tracker = new SessionTracker(this.config.tickMs, this.config.serverId, now);
+      this.tracker = new SessionTracker(this.config.tickMs, this.config.cluster?.id ?? this.config.serverId, now);
       for (const [id, info] of this.state.sessions) this.tracker.add(id, info.timeoutMs, now);
       this.port = new ClientPort(
         {
@@ -168,7 +192,34 @@ export class ZkServer implements ServerView {
     for (const t of this.timers) clearInterval(t);
     await this.admin?.stop();
     await this.port.close();
+    await this.writes.stop();
     await this.dataDir.close();
+  }
+
+  /** A cluster node that lost its leader closes its clients; they reconnect elsewhere. */
+  private dropClients(): void {
+    for (const c of this.port?.connections ?? []) c.close();
+  }
+
+  /** A new leader restarts every session's clock: followers' touches never reached it before. */
+  private touchAllSessions(): void {
+    const now = Date.now();
+    for (const [id, info] of this.state.sessions) this.tracker.add(id, info.timeoutMs, now);
+  }
+
+  /** Runs for every applied txn, whichever server it came from. */
+  private applied(result: ApplyResult): void {
+    this.counters.writes++;
+    this.deliver(result.triggers);
+    if (result.err === 0 && result.type === OpCode.createSession) {
+      this.tracker.add(result.sessionId, this.state.sessions.get(result.sessionId)?.timeoutMs ?? this.config.minSessionTimeoutMs, Date.now());
+    } else if (result.type === OpCode.closeSession) {
+      this.tracker.remove(result.sessionId);
+      const conn = this.bySession.get(result.sessionId);
+      if (conn) setImmediate(() => conn.close());
+    }
+    this.appliedSinceSnapshot++;
+    this.maybeSnapshot();
   }
 
   private fatal(e: Error): void {
@@ -186,10 +237,14 @@ export class ZkServer implements ServerView {
       conn.close();
       return;
     }
+    if (!this.writes.serving) {
+      conn.close(); // no synced leader: the client tries another server
+      return;
+    }
     const timeoutMs = negotiateTimeout(this.config, req.timeOut);
     const readOnly = req.readOnly;
     if (req.sessionId !== 0n) {
-      const valid = this.tracker.isActive(req.sessionId) && sessionPassword(req.sessionId).equals(req.passwd);
+      const valid = this.sessionLive(req.sessionId) && sessionPassword(req.sessionId).equals(req.passwd);
       if (!valid) {
         // ZooKeeper's answer to an expired or unknown session: timeout 0, id 0.
         conn.send(encodeConnectResponse({ protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16), ...(readOnly === undefined ? {} : { readOnly: false }) }));
@@ -204,7 +259,6 @@ export class ZkServer implements ServerView {
       return;
     }
     const sessionId = this.tracker.newSessionId();
-    this.tracker.add(sessionId, timeoutMs, Date.now());
     this.submitWrite(conn, sessionId, 0, { op: OpCode.createSession, timeoutMs }, (result) => {
       if (conn.closed) return;
       if (result.err !== 0) {
@@ -232,7 +286,12 @@ export class ZkServer implements ServerView {
     if (conn.sessionId !== undefined && this.bySession.get(conn.sessionId) === conn) this.bySession.delete(conn.sessionId);
   }
 
+  private sessionLive(id: bigint): boolean {
+    return this.state.sessionExists(id) && !this.state.sessionIsClosing(id);
+  }
+
   private expireSessions(): void {
+    if (!this.writes.expiresSessions) return;
     for (const id of this.tracker.expired(Date.now())) {
       this.logger.info('session expired', { session: `0x${id.toString(16)}` });
       this.closeSession(id);
@@ -242,7 +301,6 @@ export class ZkServer implements ServerView {
   private closeSession(id: bigint, reply?: { conn: ClientConnection; xid: number; startedAtMs: number }): void {
     this.tracker.setClosing(id);
     this.submitWrite(reply?.conn, id, reply?.xid ?? 0, { op: OpCode.closeSession }, (result) => {
-      this.tracker.remove(id);
       if (reply) reply.conn.reply(encodeReply({ xid: reply.xid, zxid: result.zxid, err: result.err }), reply.startedAtMs);
       const conn = this.bySession.get(id);
       if (conn) conn.close();
@@ -251,6 +309,7 @@ export class ZkServer implements ServerView {
   }
 
   private reapContainers(): void {
+    if (!this.writes.expiresSessions) return;
     for (const path of this.state.expiredContainersAndTtls(BigInt(Date.now()))) {
       this.submitWrite(undefined, 0n, 0, { op: OpCode.deleteContainer, path }, () => undefined);
     }
@@ -259,14 +318,7 @@ export class ZkServer implements ServerView {
   // ---- requests --------------------------------------------------------------------------
 
   private submitWrite(conn: ClientConnection | undefined, sessionId: bigint, cxid: number, request: WriteRequest, done: (r: ApplyResult) => void): void {
-    const zxid = this.nextZxid++;
-    const txn: Txn = this.state.prep(request, { zxid, timeMs: BigInt(Date.now()), sessionId, authIds: conn?.authIds ?? [], cxid });
-    this.counters.writes++;
-    this.pipeline.write(txn, (result) => {
-      this.deliver(result.triggers);
-      done(result);
-      this.maybeSnapshot();
-    });
+    this.writes.submit({ sessionId, cxid, authIds: conn?.authIds ?? [] }, request, done);
   }
 
   private deliver(triggers: readonly WatchTrigger[]): void {
@@ -286,12 +338,14 @@ export class ZkServer implements ServerView {
       conn.close(); // a request before the session was established
       return;
     }
-    if (!this.tracker.touch(sessionId, Date.now()) && req.kind !== 'closeSession') {
+    this.tracker.touch(sessionId, Date.now());
+    this.writes.touched(sessionId);
+    if (!this.sessionLive(sessionId) && req.kind !== 'closeSession') {
       // The session is closing (or gone). ZooKeeper answers SESSIONEXPIRED in order, i.e. after
       // the pending closeSession, whose completion has already closed this connection: a
       // request pipelined behind a closeSession is never answered, and the closeSession reply
       // is not lost.
-      this.pipeline.after(sessionId, () => {
+      this.writes.after(sessionId, () => {
         if (conn.closed) return;
         conn.replyError(req.xid, this.state.lastProcessedZxid, ErrorCode.SESSIONEXPIRED);
         conn.close();
@@ -301,7 +355,7 @@ export class ZkServer implements ServerView {
     const startedAtMs = Date.now();
     this.counters.requests++;
     if (req.kind === 'ping') {
-      this.pipeline.after(sessionId, () => conn.send(encodeReply({ xid: req.xid, zxid: this.state.lastProcessedZxid, err: 0 })));
+      this.writes.after(sessionId, () => conn.send(encodeReply({ xid: req.xid, zxid: this.state.lastProcessedZxid, err: 0 })));
       return;
     }
     if (req.kind === 'closeSession') {
@@ -317,7 +371,9 @@ export class ZkServer implements ServerView {
       });
       return;
     }
-    this.pipeline.after(sessionId, () => {
+    // sync must catch up with the leader first; other reads only with this session's own writes.
+    const order = req.kind === 'sync' ? this.writes.sync.bind(this.writes) : this.writes.after.bind(this.writes);
+    order(sessionId, () => {
       if (conn.closed) return;
       conn.reply(this.read(conn, sessionId, req), startedAtMs);
       this.recordLatency(startedAtMs, req.kind);
@@ -416,7 +472,7 @@ export class ZkServer implements ServerView {
   // ---- snapshots -------------------------------------------------------------------------
 
   private maybeSnapshot(): void {
-    if (this.snapshotting || this.pipeline.appliedSinceSnapshot < this.config.snapCount) return;
+    if (this.snapshotting || this.config.cluster || this.appliedSinceSnapshot < this.config.snapCount) return;
     void this.snapshot();
   }
 
@@ -424,7 +480,7 @@ export class ZkServer implements ServerView {
   async snapshot(): Promise<void> {
     if (this.snapshotting) return;
     this.snapshotting = true;
-    this.pipeline.appliedSinceSnapshot = 0;
+    this.appliedSinceSnapshot = 0;
     try {
       const zxid = this.state.lastProcessedZxid;
       const payload = serializeState(this.state);
@@ -456,7 +512,7 @@ export class ZkServer implements ServerView {
     return out;
   }
   outstandingRequests(): number {
-    return this.pipeline.depth;
+    return this.writes.depth;
   }
   /** The admin server's address, when `adminPort` is set. */
   get adminUrl(): string | undefined {
@@ -468,8 +524,8 @@ export class ZkServer implements ServerView {
   sessionExpiries(): Array<[bigint, number]> {
     return [...this.tracker.entries()].map(([id, s]) => [id, s.expiresAtMs]);
   }
-  mode(): 'standalone' {
-    return 'standalone';
+  mode(): 'standalone' | 'leader' | 'follower' | 'looking' {
+    return this.writes.mode();
   }
 }
 

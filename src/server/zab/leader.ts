@@ -306,6 +306,13 @@ function tryCommit(node: ZabNode): void {
   }
 }
 
+/** The zxid the next `propose` will get, if this leader can propose now (lets the driver prep against it). */
+export function leaderNextZxid(node: ZabNode): number | undefined {
+  const L = node.leader;
+  if (!L || L.phase !== 'broadcast' || L.nextCounter >= node.cfg.zxidCounterLimit) return undefined;
+  return makeZxid(L.epoch, L.nextCounter);
+}
+
 export function leaderPropose(node: ZabNode, payload: Buffer): void {
   const L = st(node);
   if (L.phase !== 'broadcast') {

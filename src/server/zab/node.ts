@@ -6,7 +6,7 @@
 import { startElection, lookingTick, onNotification, type LookingState } from './election.js';
 import { invariant } from './errors.js';
 import { followerPersisted, followerTick, forwardRequest, onLeaderMessage, startFollowing, type FollowerState } from './follower.js';
-import { leaderOnSnapshot, leaderPersisted, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, type LeaderState } from './leader.js';
+import { leaderNextZxid, leaderOnSnapshot, leaderPersisted, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, type LeaderState } from './leader.js';
 import { MemLog } from './log.js';
 import { FOLLOWER_MESSAGES, LEADER_MESSAGES, type NotificationMsg, type PeerState, type Vote, type ZabMessage } from './messages.js';
 import { DURABLE_ACTIONS, type EpochName, type LogEntry, type Role, type ZabAction, type ZabConfig, type ZabDurableState, type ZabInput } from './types.js';
@@ -71,6 +71,14 @@ export class ZabNode {
     this.durableZxid = this.log.lastZxid;
     this.commitZxid = durable.snapshotZxid;
     this.vote = this.selfVote();
+  }
+
+  /**
+   * Leader in broadcast: the zxid the next `propose` will be given, so the driver can prep the
+   * txn (which embeds its zxid) before proposing it. Undefined when a propose would be rejected.
+   */
+  nextProposalZxid(): number | undefined {
+    return this.role === 'leading' ? leaderNextZxid(this) : undefined;
   }
 
   /** Start (or restart) this server: it begins by looking for a leader. */
