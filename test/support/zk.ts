@@ -15,6 +15,7 @@ export const TOPOLOGIES: readonly Topology[] = [
   { name: 'standalone ZooKeeper', nodes: 1, start: (o) => startZooKeeper({ ...o, nodes: 1 }) },
   { name: '3-node ZooKeeper ensemble', nodes: 3, start: (o) => startZooKeeper({ ...o, nodes: 3 }) },
   { name: 'zk-elect server (standalone)', nodes: 1, start: (o) => startZkElectServer({ ...o, nodes: 1 }) },
+  { name: 'zk-elect 3-node cluster', nodes: 3, start: (o) => startZkElectServer({ ...o, nodes: 3 }) },
 ];
 
 export function uniquePath(label: string): string {
