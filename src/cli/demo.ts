@@ -1,9 +1,9 @@
 /**
- * `zk-elect demo`: a ZooKeeper ensemble, three candidates, and the failures that matter,
- * with each re-election timed. Until zk-elect's own cluster lands, the ensemble is Apache
- * ZooKeeper from a local install (Debian's `zookeeper` package or ZOOKEEPER_HOME).
+ * `zk-elect demo`: a 3-node zk-elect cluster (no ZooKeeper install needed), three
+ * candidates, and the failures that matter, with each re-election timed.
  */
-import { startZooKeeper, type ZkEnsemble, type ZkMember } from '../harness/apache-zookeeper.js';
+import type { ZkEnsemble, ZkMember } from '../harness/apache-zookeeper.js';
+import { startZkElectCluster } from '../harness/zk-elect-server.js';
 import { CliProcess, type CliEvent } from '../harness/cli-process.js';
 
 export interface DemoOptions {
@@ -16,8 +16,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const leaderOf = (procs: CliProcess[]) => procs.find((p) => (p.named('elected').at(-1)?.ts ?? -1) > (p.named('lost').at(-1)?.ts ?? -1) && p.child.exitCode === null);
 
 export async function demoCommand(opts: DemoOptions): Promise<void> {
-  say('Starting a 3-node ZooKeeper ensemble on loopback...');
-  const zk = await startZooKeeper({ nodes: 3, controllable: true });
+  say('Starting a 3-node zk-elect cluster on loopback...');
+  const zk = await startZkElectCluster({ nodes: 3, controllable: true, serverArgs: ['--log-level', 'warn'] });
   const procs: CliProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
@@ -25,7 +25,7 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(0)));
   try {
-    say(`Ensemble up at ${zk.connectString} (${zk.source}); ZooKeeper leader is server ${(await zk.leader())?.id ?? '?'}.`);
+    say(`Cluster up at ${zk.connectString}; its leader is server ${(await zk.leader())?.id ?? '?'}.`);
     const path = `/demo/election-${process.pid}`;
     for (let i = 1; i <= opts.candidates; i++) {
       const p = new CliProcess(['join', '--json', '-c', zk.connectString, '-p', path, '--id', `candidate-${i}`, '--session-timeout', String(opts.sessionTimeout)]);
@@ -35,23 +35,27 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     let leader = leaderOf(procs)!;
     say(`${opts.candidates} candidates joined ${path}; ${idOf(leader)} leads with fencing token ${tokenOf(leader.named('elected').at(-1)!)}.`);
 
-    // 1. Kill the ZooKeeper member the election leader talks to: the client fails over, keeps its session and its leadership.
-    const member = await memberOf(zk, leader);
+    // 1. Kill the cluster's leader node: the cluster re-elects, clients fail over and keep their sessions.
+    const member = (await zk.leader()) ?? (await memberOf(zk, leader));
     const t1 = Date.now();
-    say(`\nkill -9 ZooKeeper server ${member.id} (pid ${member.pid}), which serves ${idOf(leader)}...`);
+    say(`\nkill -9 the cluster's leader node, server ${member.id} (pid ${member.pid})...`);
     await member.kill('SIGKILL');
     const back = await leader.waitFor((e) => (e.event === 'reinstated' || e.event === 'elected') && e.ts >= t1, opts.sessionTimeout * 3, 'reinstated');
-    const moved = procs.filter((p) => p !== leader && p.events.some((e) => e.ts >= t1)).map(idOf);
-    say(`  ${idOf(leader)} failed over and still leads after ${back.ts - t1} ms (${back.event}); other candidates that changed state: ${moved.length ? moved.join(', ') : 'none'}.`);
+    // Clients of every node reconnect while the cluster re-elects (suspended, then reinstated);
+    // what must not happen is another candidate being elected.
+    const moved = procs.filter((p) => p !== leader && p.events.some((e) => e.ts >= t1 && e.event === 'elected')).map(idOf);
+    const newLeader = await zk.leader();
+    say(`  server ${newLeader?.id ?? '?'} now leads the cluster; writes resumed after at most ${back.ts - t1} ms.`);
+    say(`  ${idOf(leader)} is still the election leader (${back.event}); other candidates elected meanwhile: ${moved.length ? moved.join(', ') : 'none'}.`);
     await member.start();
-    say(`  server ${member.id} restarted and rejoined the ensemble.`);
+    say(`  server ${member.id} restarted and rejoined as a follower.`);
 
     // 2. Crash the election leader: the successor waits for the server to expire its session.
     const t2 = Date.now();
     const crashed = leader;
     say(`\nkill -9 the election leader ${idOf(crashed)} (pid ${crashed.pid})...`);
     crashed.signal('SIGKILL');
-    const next = await waitForNewLeader(procs, t2, opts.sessionTimeout * 5);
+    const next = await waitForNewLeader(procs, crashed, t2, opts.sessionTimeout * 5);
     say(`  ${idOf(next.proc)} elected after ${next.event.ts - t2} ms (session timeout ${opts.sessionTimeout} ms), token ${tokenOf(next.event)}.`);
 
     // 3. Stop the leader gracefully: it deletes its node, the successor takes over at once.
@@ -59,7 +63,7 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     const t3 = Date.now();
     say(`\nCtrl-C (SIGINT) to the leader ${idOf(leader)}...`);
     leader.signal('SIGINT');
-    const third = await waitForNewLeader(procs, t3, opts.sessionTimeout * 5);
+    const third = await waitForNewLeader(procs, leader, t3, opts.sessionTimeout * 5);
     say(`  ${idOf(third.proc)} elected after ${third.event.ts - t3} ms, token ${tokenOf(third.event)}.`);
 
     if (opts.keep) {
@@ -67,7 +71,7 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
       await new Promise(() => undefined);
     }
   } finally {
-    say('\nStopping candidates and ZooKeeper.');
+    say('\nStopping the candidates and the cluster.');
     await stop();
   }
 }
@@ -85,6 +89,6 @@ async function memberOf(zk: ZkEnsemble, p: CliProcess): Promise<ZkMember> {
   return zk.members[0]!;
 }
 
-async function waitForNewLeader(procs: CliProcess[], since: number, timeoutMs: number): Promise<{ proc: CliProcess; event: CliEvent }> {
-  return Promise.any(procs.filter((p) => p.child.exitCode === null).map((p) => p.waitForEvent('elected', timeoutMs, since).then((event) => ({ proc: p, event }))));
+async function waitForNewLeader(procs: CliProcess[], old: CliProcess, since: number, timeoutMs: number): Promise<{ proc: CliProcess; event: CliEvent }> {
+  return Promise.any(procs.filter((p) => p !== old && p.child.exitCode === null).map((p) => p.waitForEvent('elected', timeoutMs, since).then((event) => ({ proc: p, event }))));
 }

@@ -12,6 +12,7 @@ import { joinCommand } from './join.js';
 import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
 import { runCommand, type RunOptions } from './run.js';
 import { addServerCommand } from './server.js';
+import { addClusterCommand } from './cluster.js';
 import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
 
@@ -81,11 +82,12 @@ Examples:
   ).action((command: string[], opts: RunOptions) => runCommand(command, opts));
 
   addServerCommand(program);
+  addClusterCommand(program);
   addGameCommand(program);
 
   program
     .command('demo')
-    .description('start a local 3-node ZooKeeper ensemble and three candidates, then kill things and time each re-election')
+    .description('start a local 3-node zk-elect cluster and three candidates, then kill things and time each re-election')
     .addOption(new Option('--candidates <n>', 'how many candidates').default(3).argParser((v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 2 || n > 20) throw new UsageError(`--candidates must be a whole number from 2 to 20, got ${JSON.stringify(v)}`);
@@ -93,7 +95,7 @@ Examples:
     }))
     .addOption(new Option('--session-timeout <ms>', 'candidates\' session timeout').default(2000).argParser(parseMs('--session-timeout', 1000, 60_000)))
     .addOption(new Option('--keep', 'keep everything running after the demo until Ctrl-C').default(false))
-    .addHelpText('after', '\nNeeds Java and Apache ZooKeeper locally (Debian: apt-get install -y zookeeper, or ZOOKEEPER_HOME).\n\nExamples:\n  zk-elect demo\n  zk-elect demo --candidates 5 --keep')
+    .addHelpText('after', '\nNeeds nothing but this package: the cluster is zk-elect\'s own ZooKeeper-compatible server.\n\nExamples:\n  zk-elect demo\n  zk-elect demo --candidates 5 --keep')
     .action((opts: DemoOptions) => demoCommand(opts));
 
   return program;

@@ -138,6 +138,7 @@ export class LocalEnsemble implements ZkEnsemble {
   constructor(
     readonly members: LocalMember[],
     private readonly dir: string,
+    private readonly keepDir = false,
   ) {
     this.connectString = members.map((m) => m.address).join(',');
   }
@@ -151,6 +152,7 @@ export class LocalEnsemble implements ZkEnsemble {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all(this.members.map((m) => m.kill('SIGKILL')));
+      if (this.keepDir) return;
       fs.rmSync(this.dir, { recursive: true, force: true });
       untrackDir(this.dir);
     })();

@@ -64,15 +64,30 @@ export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promi
  * An N-node zk-elect cluster as N `zk-elect server --id i --config cluster.json` processes
  * on free loopback ports, each with its own data directory.
  */
-export async function startZkElectCluster(opts: ZkElectServerOptions & { nodes?: number } = {}): Promise<ZkEnsemble> {
+export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'> {
+  nodes?: number;
+  /** Client ports basePort..basePort+n-1, quorum ports +1000, election ports +2000 (default: free ports). */
+  basePort?: number;
+  /** Admin HTTP ports adminBasePort..adminBasePort+n-1 (default: none). */
+  adminBasePort?: number;
+  /** Keep the cluster's data here (not removed on stop); default a temp dir that is. */
+  dataDir?: string;
+}
+
+export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Promise<ZkEnsemble> {
   const nodes = opts.nodes ?? 3;
   if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-cluster-'));
-  trackDir(dir);
+  const persistent = opts.dataDir !== undefined;
+  const dir = persistent ? path.resolve(opts.dataDir!) : fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-cluster-'));
+  fs.mkdirSync(dir, { recursive: true });
+  if (!persistent) trackDir(dir);
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   let ensemble: LocalEnsemble | undefined;
   try {
-    const ports = await allocatePorts(nodes);
+    const ports =
+      opts.basePort === undefined
+        ? await allocatePorts(nodes)
+        : Array.from({ length: nodes }, (_, i) => ({ id: i + 1, client: opts.basePort! + i, quorum: opts.basePort! + 1000 + i, election: opts.basePort! + 2000 + i }));
     const configFile = path.join(dir, 'cluster.json');
     const tickMs = opts.tickTimeMs ?? 200;
     fs.writeFileSync(
@@ -83,7 +98,14 @@ export async function startZkElectCluster(opts: ZkElectServerOptions & { nodes?:
           initLimit: 10,
           syncLimit: 5,
           dataDir: dir,
-          servers: ports.map((p) => ({ id: p.id, host: '127.0.0.1', clientPort: p.client, quorumPort: p.quorum, electionPort: p.election })),
+          servers: ports.map((p) => ({
+            id: p.id,
+            host: '127.0.0.1',
+            clientPort: p.client,
+            quorumPort: p.quorum,
+            electionPort: p.election,
+            ...(opts.adminBasePort === undefined ? {} : { adminPort: opts.adminBasePort + p.id - 1 }),
+          })),
         },
         null,
         2,
@@ -109,7 +131,7 @@ export async function startZkElectCluster(opts: ZkElectServerOptions & { nodes?:
       ];
       return new LocalMember(p.id, p.client, memberDir, process.execPath, args, startTimeoutMs);
     });
-    ensemble = new LocalEnsemble(members, dir);
+    ensemble = new LocalEnsemble(members, dir, persistent);
     ensemble.source = 'zk-elect';
     for (const m of members) m.spawn();
     await ensemble.waitReady(startTimeoutMs, `zk-elect cluster of ${nodes}`);

@@ -272,6 +272,7 @@ function envi(): string {
     ['zookeeper.version', SERVER_VERSION],
     ['host.name', hostname()],
     ['node.version', process.version],
+    ['process.id', String(process.pid)],
     ['os.name', JAVA_OS[platform()] ?? platform()],
     ['os.arch', JAVA_ARCH[arch()] ?? arch()],
     ['os.version', release()],
