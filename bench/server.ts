@@ -15,7 +15,8 @@ import { startZooKeeper, type ZkEnsemble } from '../src/harness/apache-zookeeper
 import { startZkElectServer } from '../src/harness/zk-elect-server.js';
 import { fmt, progress, summarize } from './stats.js';
 
-const { values } = parseArgs({ options: { ops: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { ops: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '4' }, nodes: { type: 'string', default: '1' } } });
+const NODES = values.nodes === '3' ? 3 : 1;
 const MAX_OPS = Number(values.ops);
 const MAX_MS = Number(values.seconds) * 1000;
 const PAYLOAD = Buffer.alloc(100, 'x');
@@ -98,13 +99,13 @@ async function measure(name: string, zk: ZkEnsemble): Promise<{ rows: Row[]; rss
   return { rows, rss };
 }
 
-const apache = await startZooKeeper({ nodes: 1, controllable: true });
-const ours = await startZkElectServer({ controllable: true });
+const apache = await startZooKeeper({ nodes: NODES, controllable: true });
+const ours = await startZkElectServer({ controllable: true, nodes: NODES });
 try {
   // Alternate the order per run so neither always gets the warmer machine.
   const a = await measure('Apache ZooKeeper', apache);
   const z = await measure('zk-elect server', ours);
-  console.log('\n100-byte requests on one connection, fsync on for both (ops/s, latency ms)');
+  console.log(`\n${NODES === 1 ? 'standalone' : '3-node clusters'}: 100-byte requests on one connection, fsync on for both (ops/s, latency ms)`);
   console.log('op        inflight |  Apache ops/s   p50    p99 |  zk-elect ops/s   p50    p99 | throughput ratio  p99 ratio');
   for (let i = 0; i < a.rows.length; i++) {
     const x = a.rows[i]!;
@@ -115,7 +116,7 @@ try {
         ` ${(y.opsPerSec / x.opsPerSec).toFixed(2).padStart(16)} ${(y.p99 / x.p99).toFixed(2).padStart(10)}`,
     );
   }
-  console.log(`\nresident memory after the run: Apache ZooKeeper ${a.rss.toFixed(0)} MB, zk-elect server ${z.rss.toFixed(0)} MB`);
+  console.log(`\nresident memory after the run (first member): Apache ZooKeeper ${a.rss.toFixed(0)} MB, zk-elect server ${z.rss.toFixed(0)} MB`);
 } finally {
   await apache.stop();
   await ours.stop();
