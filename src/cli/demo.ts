@@ -45,8 +45,8 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     // what must not happen is another candidate being elected.
     const moved = procs.filter((p) => p !== leader && p.events.some((e) => e.ts >= t1 && e.event === 'elected')).map(idOf);
     const newLeader = await zk.leader();
-    say(`  server ${newLeader?.id ?? '?'} now leads the cluster; writes resumed after at most ${back.ts - t1} ms.`);
-    say(`  ${idOf(leader)} is still the election leader (${back.event}); other candidates elected meanwhile: ${moved.length ? moved.join(', ') : 'none'}.`);
+    say(`  server ${newLeader?.id ?? '?'} now leads the cluster.`);
+    say(`  ${idOf(leader)} reconnected and confirmed it still leads the election after ${back.ts - t1} ms (${back.event}); other candidates elected meanwhile: ${moved.length ? moved.join(', ') : 'none'}.`);
     await member.start();
     say(`  server ${member.id} restarted and rejoined as a follower.`);
 
