@@ -11,18 +11,8 @@ import { ZkSession } from '../../src/election/session.js';
 import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
 import { sleep } from '../../src/harness/cli-process.js';
 import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import { mulberry32 as prng } from '../support/prng.js';
 
-/** A tiny seeded PRNG (mulberry32), so a failing round can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const payloadFor = (i: number) => Buffer.from(`value-${i}-${'x'.repeat(i % 200)}`);
 

@@ -15,21 +15,12 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataDir, TxnLog, type LogRecord } from '../../src/server/storage/index.js';
+import { mulberry32 } from '../support/prng.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const storageUrl = pathToFileURL(path.join(repoRoot, 'src/server/storage/index.ts')).href;
 const SEED = Number(process.env.STORAGE_CRASH_SEED ?? Date.now() % 1_000_000);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Payload as a function of the zxid (sizes 0..~3 KiB, one in 100 about 40 KiB); shared with the child via toString(). */
 function payloadFor(zxid: bigint): Buffer {

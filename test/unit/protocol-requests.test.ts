@@ -5,6 +5,7 @@ import {
   encodeConnectResponse, encodeMultiReadResponse, encodeReply, encodeRequest, ErrorCode, JuteWriter, OpCode, Perm,
   ProtocolError, requestKind, writeRequestHeader, type ReplyHeader, type Request, type ResponseBody, type Stat,
 } from '../../src/protocol/index.js';
+import { mulberry32 as prng } from '../support/prng.js';
 
 const stat: Stat = {
   czxid: 1n, mzxid: 2n, ctime: 3n, mtime: 4n, version: 5, cversion: 6, aversion: 7,
@@ -220,17 +221,6 @@ test('a multi sub-op of the wrong family is rejected', () => {
   assert.throws(() => decodeRequest(w.toBuffer()), (e: unknown) => e instanceof ProtocolError && e.reason === 'invalid-multi-op');
 });
 
-/** mulberry32: a tiny seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: random mutations of valid frames decode or throw ProtocolError, nothing else', () => {
   const rand = prng(0x5eed);

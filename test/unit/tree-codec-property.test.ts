@@ -3,19 +3,10 @@ import assert from 'node:assert/strict';
 import { ErrorCode, OpCode } from '../../src/protocol/constants.js';
 import { decodeTxn, encodeTxn, sequenceSuffix, ZkState, type ACL, type MultiSubRequest, type Txn, type WriteRequest } from '../../src/server/tree/index.js';
 import { TreeDriver } from '../../src/server/tree/testing.js';
+import { mulberry32 } from '../support/prng.js';
 
 const acl: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A deliberately naive model: a map of znodes with the few rules the random ops exercise. */
 interface MNode { data: string | null; version: number; creates: number; owner: bigint }
