@@ -17,15 +17,17 @@ const leaderOf = (procs: CliProcess[]) => procs.find((p) => (p.named('elected').
 
 export async function demoCommand(opts: DemoOptions): Promise<void> {
   say('Starting a 3-node zk-elect cluster on loopback...');
-  const zk = await startZkElectCluster({ nodes: 3, controllable: true, serverArgs: ['--log-level', 'warn'] });
+  const zk = await startZkElectCluster({ nodes: 3, controllable: true, withAdmin: true, serverArgs: ['--log-level', 'warn'] });
   const procs: CliProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
     await zk.stop();
   };
-  process.once('SIGINT', () => void stop().finally(() => process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().finally(() => process.exit(0)));
   try {
     say(`Cluster up at ${zk.connectString}; its leader is server ${(await zk.leader())?.id ?? '?'}.`);
+    const dashboard = await dashboardUrl(zk);
+    if (dashboard) say(`Dashboard (live roles, zxids, znodes, elections): ${dashboard}`);
     const path = `/demo/election-${process.pid}`;
     for (let i = 1; i <= opts.candidates; i++) {
       const p = new CliProcess(['join', '--json', '-c', zk.connectString, '-p', path, '--id', `candidate-${i}`, '--session-timeout', String(opts.sessionTimeout)]);
@@ -91,4 +93,19 @@ async function memberOf(zk: ZkEnsemble, p: CliProcess): Promise<ZkMember> {
 
 async function waitForNewLeader(procs: CliProcess[], old: CliProcess, since: number, timeoutMs: number): Promise<{ proc: CliProcess; event: CliEvent }> {
   return Promise.any(procs.filter((p) => p !== old && p.child.exitCode === null).map((p) => p.waitForEvent('elected', timeoutMs, since).then((event) => ({ proc: p, event }))));
+}
+
+/** The first node's admin URL, read from the cluster file the launcher wrote. */
+async function dashboardUrl(zk: ZkEnsemble): Promise<string | undefined> {
+  const { readFileSync } = await import('node:fs');
+  const { join, dirname } = await import('node:path');
+  const dir = zk.members[0]?.dir;
+  if (!dir) return undefined;
+  try {
+    const config = JSON.parse(readFileSync(join(dirname(dir), 'cluster.json'), 'utf8')) as { servers: Array<{ host: string; adminPort?: number }> };
+    const first = config.servers[0];
+    return first?.adminPort ? `http://${first.host}:${first.adminPort}/` : undefined;
+  } catch {
+    return undefined;
+  }
 }

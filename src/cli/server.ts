@@ -74,6 +74,7 @@ export function addServerCommand(program: Command): void {
         dataDir: cluster ? dataDirOf(cluster.config, cluster.id) : opts.dataDir!,
         tickMs: cluster?.config.tickMs ?? opts.tick,
         cluster,
+        ...(cluster ? { serverId: cluster.id } : {}),
         minSessionTimeoutMs: opts.minSessionTimeout,
         maxSessionTimeoutMs: opts.maxSessionTimeout,
         maxFrameBytes: opts.maxFrame,

@@ -70,6 +70,8 @@ export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'
   basePort?: number;
   /** Admin HTTP ports adminBasePort..adminBasePort+n-1 (default: none). */
   adminBasePort?: number;
+  /** Give every node an admin HTTP port (free ports) when adminBasePort is not set. */
+  withAdmin?: boolean;
   /** Keep the cluster's data here (not removed on stop); default a temp dir that is. */
   dataDir?: string;
 }
@@ -88,6 +90,8 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
       opts.basePort === undefined
         ? await allocatePorts(nodes)
         : Array.from({ length: nodes }, (_, i) => ({ id: i + 1, client: opts.basePort! + i, quorum: opts.basePort! + 1000 + i, election: opts.basePort! + 2000 + i }));
+    const adminPorts =
+      opts.adminBasePort !== undefined ? ports.map((p) => opts.adminBasePort! + p.id - 1) : opts.withAdmin ? await freePorts(nodes) : undefined;
     const configFile = path.join(dir, 'cluster.json');
     const tickMs = opts.tickTimeMs ?? 200;
     fs.writeFileSync(
@@ -104,7 +108,7 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
             clientPort: p.client,
             quorumPort: p.quorum,
             electionPort: p.election,
-            ...(opts.adminBasePort === undefined ? {} : { adminPort: opts.adminBasePort + p.id - 1 }),
+            ...(adminPorts ? { adminPort: adminPorts[p.id - 1] } : {}),
           })),
         },
         null,

@@ -20,6 +20,7 @@ import { fourLetterWord, type ServerView } from './four-letter.js';
 import { Pipeline } from './pipeline.js';
 import { LocalWritePath, type WritePath } from './write-path.js';
 import { ReplicatedWritePath } from './cluster/replicated-write-path.js';
+import { peerViewProvider } from './cluster/peer-view.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from './requests.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { DataDir } from './storage/data-dir.js';
@@ -170,7 +171,12 @@ export class ZkServer implements ServerView {
       );
       await this.port.listen();
       if (this.config.adminPort !== undefined) {
-        const admin = { host: this.config.adminHost ?? '127.0.0.1', port: this.config.adminPort };
+        const cluster = this.config.cluster;
+        const admin = {
+          host: this.config.adminHost ?? '127.0.0.1',
+          port: this.config.adminPort,
+          ...(cluster ? { clusterView: peerViewProvider(cluster.config, cluster.id) } : {}),
+        };
         this.admin = await AdminServer.start(this, admin, this.logger).catch(async (e: unknown) => {
           await this.port.close();
           throw e;
@@ -524,6 +530,15 @@ export class ZkServer implements ServerView {
   sessionExpiries(): Array<[bigint, number]> {
     return [...this.tracker.entries()].map(([id, s]) => [id, s.expiresAtMs]);
   }
+  /** For the admin server (lead, zabstate, role metrics) on a cluster node. */
+  quorumState(): { role: 'leader' | 'follower' | 'looking'; epoch: number; leaderId: number | null; commitLag: number } | undefined {
+    if (!(this.writes instanceof ReplicatedWritePath)) return undefined;
+    const q = this.writes.quorumState();
+    const role = this.writes.mode();
+    // Commits are applied as soon as they arrive, so nothing committed waits here.
+    return { role, epoch: q.epoch, leaderId: q.synced ? (q.leaderId ?? null) : null, commitLag: 0 };
+  }
+
   mode(): 'standalone' | 'leader' | 'follower' | 'looking' {
     return this.writes.mode();
   }

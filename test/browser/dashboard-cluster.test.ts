@@ -1,0 +1,54 @@
+/**
+ * The dashboard of a real 3-process zk-elect cluster in Chromium: the node table lists all
+ * three nodes with their roles; kill -9 of the leader process shows up on the page as the
+ * old leader going down and another node becoming leader. Screenshot:
+ * test-artifacts/dashboard-cluster.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
+import { eventually } from '../../src/harness/cli-process.js';
+import { startZkElectCluster } from '../../src/harness/zk-elect-server.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
+if (!existsSync(CHROMIUM) && process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+
+let zk: ZkEnsemble | undefined;
+let browser: Browser | undefined;
+after(async () => {
+  await browser?.close();
+  await zk?.stop();
+});
+
+test('a kill -9 of the cluster leader shows up on the dashboard as a new leader', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}` }, async () => {
+  zk = await startZkElectCluster({ nodes: 3, controllable: true, withAdmin: true });
+  const config = JSON.parse(readFileSync(path.join(path.dirname(zk.members[0]!.dir!), 'cluster.json'), 'utf8')) as { servers: Array<{ id: number; adminPort: number }> };
+  const leader = await eventually(() => zk!.leader(), 20_000, 'a leader');
+  const viewer = config.servers.find((s) => s.id !== leader.id)!;
+  const base = `http://127.0.0.1:${viewer.adminPort}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.route('**/*', (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+  await page.goto(`${base}/`);
+  const role = async (id: number) => ((await page.locator(`tr[data-node-id="${id}"] [data-testid=role]`).first().textContent({ timeout: 2000 })) ?? '').trim();
+  await eventually(async () => (await role(leader.id)) === 'leader', 15_000, `node ${leader.id} shown as leader`);
+  for (const s of config.servers) if (s.id !== leader.id) assert.equal(await role(s.id), 'follower');
+
+  await leader.kill('SIGKILL');
+  const fresh = await eventually(async () => {
+    for (const s of config.servers) if (s.id !== leader.id && (await role(s.id)) === 'leader') return s.id;
+    return undefined;
+  }, 20_000, 'another node shown as leader');
+  await eventually(async () => (await role(leader.id)) === 'down', 10_000, `node ${leader.id} shown as down`);
+  assert.notEqual(fresh, leader.id);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-cluster.png'), fullPage: true });
+});
