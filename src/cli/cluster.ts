@@ -33,6 +33,7 @@ export function addClusterCommand(program: Command): void {
         controllable: true,
         tickTimeMs: opts.tick,
         serverArgs: ['--log-level', 'warn'],
+        control: opts.adminPort !== undefined,
         ...(opts.port === undefined ? {} : { basePort: opts.port }),
         ...(opts.adminPort === undefined ? {} : { adminBasePort: opts.adminPort }),
         ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),

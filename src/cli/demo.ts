@@ -17,7 +17,7 @@ const leaderOf = (procs: CliProcess[]) => procs.find((p) => (p.named('elected').
 
 export async function demoCommand(opts: DemoOptions): Promise<void> {
   say('Starting a 3-node zk-elect cluster on loopback...');
-  const zk = await startZkElectCluster({ nodes: 3, controllable: true, withAdmin: true, serverArgs: ['--log-level', 'warn'] });
+  const zk = await startZkElectCluster({ nodes: 3, controllable: true, withAdmin: true, control: true, serverArgs: ['--log-level', 'warn'] });
   const procs: CliProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));

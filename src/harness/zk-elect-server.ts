@@ -72,6 +72,8 @@ export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'
   adminBasePort?: number;
   /** Give every node an admin HTTP port (free ports) when adminBasePort is not set. */
   withAdmin?: boolean;
+  /** Serve kill/pause/resume/restart of the members on loopback for the dashboards' buttons. */
+  control?: boolean;
   /** Keep the cluster's data here (not removed on stop); default a temp dir that is. */
   dataDir?: string;
 }
@@ -93,11 +95,13 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     const adminPorts =
       opts.adminBasePort !== undefined ? ports.map((p) => opts.adminBasePort! + p.id - 1) : opts.withAdmin ? await freePorts(nodes) : undefined;
     const configFile = path.join(dir, 'cluster.json');
+    const control = opts.control ? await startControl(() => ensemble) : undefined;
     const tickMs = opts.tickTimeMs ?? 200;
     fs.writeFileSync(
       configFile,
       JSON.stringify(
         {
+          ...(control ? { controlUrl: control.url } : {}),
           tickMs,
           initLimit: 10,
           syncLimit: 5,
@@ -137,6 +141,13 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     });
     ensemble = new LocalEnsemble(members, dir, persistent);
     ensemble.source = 'zk-elect';
+    if (control) {
+      const stopMembers = ensemble.stop.bind(ensemble);
+      ensemble.stop = async () => {
+        await control.close();
+        await stopMembers();
+      };
+    }
     for (const m of members) m.spawn();
     await ensemble.waitReady(startTimeoutMs, `zk-elect cluster of ${nodes}`);
     return ensemble;
@@ -148,4 +159,37 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     }
     throw e;
   }
+}
+
+/**
+ * The launcher's control endpoint: the dashboards' kill/pause/resume/restart buttons end up
+ * here, because the launcher owns the member processes (it acts on them by PID).
+ */
+async function startControl(ensemble: () => LocalEnsemble | undefined): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const reply = (status: number, body: object) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const action = url.pathname.slice(1);
+    const member = ensemble()?.members.find((m) => m.id === Number(url.searchParams.get('id')));
+    if (req.method !== 'POST') return reply(405, { error: 'POST only' });
+    if (!member) return reply(404, { error: `no member ${url.searchParams.get('id')}` });
+    const run = async () => {
+      if (action === 'kill') await member.kill('SIGKILL');
+      else if (action === 'pause') member.pause();
+      else if (action === 'resume') member.resume();
+      else if (action === 'restart') {
+        await member.kill('SIGKILL');
+        await member.start();
+      } else return reply(404, { error: `unknown action ${action}` });
+      reply(200, { ok: true, action, id: member.id, pid: member.pid ?? null });
+    };
+    run().catch((e: unknown) => reply(500, { error: (e as Error).message }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -20,7 +20,7 @@ import { fourLetterWord, type ServerView } from './four-letter.js';
 import { Pipeline } from './pipeline.js';
 import { LocalWritePath, type WritePath } from './write-path.js';
 import { ReplicatedWritePath } from './cluster/replicated-write-path.js';
-import { peerViewProvider } from './cluster/peer-view.js';
+import { launcherControl, peerViewProvider } from './cluster/peer-view.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from './requests.js';
 import { SessionTracker, sessionPassword } from './session-tracker.js';
 import { DataDir } from './storage/data-dir.js';
@@ -176,6 +176,7 @@ export class ZkServer implements ServerView {
           host: this.config.adminHost ?? '127.0.0.1',
           port: this.config.adminPort,
           ...(cluster ? { clusterView: peerViewProvider(cluster.config, cluster.id) } : {}),
+          ...(cluster?.config.controlUrl ? { control: launcherControl(cluster.config.controlUrl) } : {}),
         };
         this.admin = await AdminServer.start(this, admin, this.logger).catch(async (e: unknown) => {
           await this.port.close();

@@ -1,8 +1,8 @@
 /**
  * The dashboard of a real 3-process zk-elect cluster in Chromium: the node table lists all
- * three nodes with their roles; kill -9 of the leader process shows up on the page as the
- * old leader going down and another node becoming leader. Screenshot:
- * test-artifacts/dashboard-cluster.png.
+ * three nodes with their roles; clicking Kill on the leader's row (the launcher kill -9s
+ * that process) shows up on the page as the old leader going down and another node becoming
+ * leader; Restart brings it back as a follower. Screenshot: test-artifacts/dashboard-cluster.png.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ after(async () => {
 });
 
 test('a kill -9 of the cluster leader shows up on the dashboard as a new leader', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}` }, async () => {
-  zk = await startZkElectCluster({ nodes: 3, controllable: true, withAdmin: true });
+  zk = await startZkElectCluster({ nodes: 3, controllable: true, withAdmin: true, control: true });
   const config = JSON.parse(readFileSync(path.join(path.dirname(zk.members[0]!.dir!), 'cluster.json'), 'utf8')) as { servers: Array<{ id: number; adminPort: number }> };
   const leader = await eventually(() => zk!.leader(), 20_000, 'a leader');
   const viewer = config.servers.find((s) => s.id !== leader.id)!;
@@ -42,13 +42,18 @@ test('a kill -9 of the cluster leader shows up on the dashboard as a new leader'
   await eventually(async () => (await role(leader.id)) === 'leader', 15_000, `node ${leader.id} shown as leader`);
   for (const s of config.servers) if (s.id !== leader.id) assert.equal(await role(s.id), 'follower');
 
-  await leader.kill('SIGKILL');
+  page.on('dialog', (d) => void d.accept()); // the Kill button asks for confirmation
+  await page.locator(`tr[data-node-id="${leader.id}"] button[data-action=kill]`).click();
   const fresh = await eventually(async () => {
     for (const s of config.servers) if (s.id !== leader.id && (await role(s.id)) === 'leader') return s.id;
     return undefined;
   }, 20_000, 'another node shown as leader');
   await eventually(async () => (await role(leader.id)) === 'down', 10_000, `node ${leader.id} shown as down`);
   assert.notEqual(fresh, leader.id);
+  assert.equal(leader.running, false, 'the launcher really killed the process');
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-cluster.png'), fullPage: true });
+
+  await page.locator(`tr[data-node-id="${leader.id}"] button[data-action=restart]`).click();
+  await eventually(async () => (await role(leader.id)) === 'follower', 30_000, `node ${leader.id} back as a follower`);
 });

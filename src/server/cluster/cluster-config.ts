@@ -22,6 +22,8 @@ export interface PeerAddress {
 }
 
 export interface ClusterConfig {
+  /** A local launcher's control endpoint (kill/pause/resume/restart by id), for the dashboard. */
+  controlUrl?: string;
   tickMs: number;
   initLimit: number;
   syncLimit: number;
@@ -73,7 +75,10 @@ export function parseClusterConfig(text: string, source = 'cluster config'): Clu
   const ids = new Set(servers.map((s) => s.id));
   if (ids.size !== servers.length) fail('server ids must be unique');
   if (![1, 3, 5, 7].includes(servers.length)) fail(`a cluster has 1, 3, 5 or 7 servers, got ${servers.length}`);
-  return { tickMs: tickMs as number, initLimit: initLimit as number, syncLimit: syncLimit as number, dataDir: o.dataDir as string, servers };
+  if (o.controlUrl !== undefined && (typeof o.controlUrl !== 'string' || !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+\/$/.test(o.controlUrl))) {
+    fail('controlUrl must be a loopback http URL ending in "/", e.g. http://127.0.0.1:9000/');
+  }
+  return { ...(typeof o.controlUrl === 'string' ? { controlUrl: o.controlUrl } : {}), tickMs: tickMs as number, initLimit: initLimit as number, syncLimit: syncLimit as number, dataDir: o.dataDir as string, servers };
 }
 
 export function loadClusterConfig(file: string): ClusterConfig {

@@ -3,7 +3,7 @@
  * fetched from its admin port (from the cluster file), with a short bound so one dead or
  * paused peer shows as down instead of stalling the page.
  */
-import type { ClusterViewInput, NodeSummary } from '../admin/types.js';
+import type { ClusterViewInput, ControlAction, NodeControl, NodeSummary } from '../admin/types.js';
 import type { ClusterConfig } from './cluster-config.js';
 
 async function fetchPeer(server: ClusterConfig['servers'][number], timeoutMs: number): Promise<NodeSummary> {
@@ -39,5 +39,17 @@ export function peerViewProvider(config: ClusterConfig, myId: number, timeoutMs 
   return async () => {
     const nodes = await Promise.all(config.servers.filter((s) => s.id !== myId).map((s) => fetchPeer(s, timeoutMs)));
     return { nodes, quorumSize: Math.floor(config.servers.length / 2) + 1 };
+  };
+}
+
+/** Node control through the local launcher named in the cluster file (it owns the processes). */
+export function launcherControl(controlUrl: string): NodeControl {
+  return {
+    async perform(action: ControlAction, id: number) {
+      const res = await fetch(`${controlUrl}${action}?id=${id}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+      const body = (await res.json().catch(() => ({}))) as { error?: string };
+      if (!res.ok) throw Object.assign(new Error(body.error ?? `the launcher answered ${res.status}`), { status: res.status });
+      return body;
+    },
   };
 }
