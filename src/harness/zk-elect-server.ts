@@ -16,9 +16,34 @@ export interface ZkElectServerOptions extends StartOptions {
   serverArgs?: string[];
 }
 
+function assertBuilt(): void {
+  if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
+}
+
+/** Flags every launched node gets: session bounds and logging, then the caller's extras. */
+function commonServerArgs(opts: Omit<ZkElectServerOptions, 'nodes'>): string[] {
+  return [
+    '--min-session-timeout',
+    String(opts.minSessionTimeoutMs ?? 1000),
+    '--max-session-timeout',
+    String(opts.maxSessionTimeoutMs ?? 60_000),
+    '--log-level',
+    'info',
+    ...(opts.serverArgs ?? []),
+  ];
+}
+
+/** `dir` only when we created it (a user's --data-dir is never removed). */
+async function cleanUpFailedStart(ensemble: LocalEnsemble | undefined, dir: string | undefined): Promise<void> {
+  if (ensemble) return ensemble.stop();
+  if (dir === undefined) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  untrackDir(dir);
+}
+
 export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
   if ((opts.nodes ?? 1) !== 1) return startZkElectCluster(opts);
-  if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
+  assertBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-server-'));
   trackDir(dir);
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
@@ -36,13 +61,7 @@ export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promi
       String(port),
       '--tick',
       String(opts.tickTimeMs ?? 200),
-      '--min-session-timeout',
-      String(opts.minSessionTimeoutMs ?? 1000),
-      '--max-session-timeout',
-      String(opts.maxSessionTimeoutMs ?? 60_000),
-      '--log-level',
-      'info',
-      ...(opts.serverArgs ?? []),
+      ...commonServerArgs(opts),
     ];
     const member = new LocalMember(1, port!, memberDir, process.execPath, args, startTimeoutMs);
     ensemble = new LocalEnsemble([member], dir);
@@ -51,11 +70,7 @@ export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promi
     await ensemble.waitReady(startTimeoutMs, 'zk-elect server');
     return ensemble;
   } catch (e) {
-    if (ensemble) await ensemble.stop();
-    else {
-      fs.rmSync(dir, { recursive: true, force: true });
-      untrackDir(dir);
-    }
+    await cleanUpFailedStart(ensemble, dir);
     throw e;
   }
 }
@@ -80,13 +95,14 @@ export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'
 
 export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Promise<ZkEnsemble> {
   const nodes = opts.nodes ?? 3;
-  if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
+  assertBuilt();
   const persistent = opts.dataDir !== undefined;
   const dir = persistent ? path.resolve(opts.dataDir!) : fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-cluster-'));
   fs.mkdirSync(dir, { recursive: true });
   if (!persistent) trackDir(dir);
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   let ensemble: LocalEnsemble | undefined;
+  let control: Awaited<ReturnType<typeof startControl>> | undefined;
   try {
     const ports =
       opts.basePort === undefined
@@ -95,7 +111,7 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     const adminPorts =
       opts.adminBasePort !== undefined ? ports.map((p) => opts.adminBasePort! + p.id - 1) : opts.withAdmin ? await freePorts(nodes) : undefined;
     const configFile = path.join(dir, 'cluster.json');
-    const control = opts.control ? await startControl(() => ensemble) : undefined;
+    control = opts.control ? await startControl(() => ensemble) : undefined;
     const tickMs = opts.tickTimeMs ?? 200;
     fs.writeFileSync(
       configFile,
@@ -129,22 +145,17 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
         String(p.id),
         '--config',
         configFile,
-        '--min-session-timeout',
-        String(opts.minSessionTimeoutMs ?? 1000),
-        '--max-session-timeout',
-        String(opts.maxSessionTimeoutMs ?? 60_000),
-        '--log-level',
-        'info',
-        ...(opts.serverArgs ?? []),
+        ...commonServerArgs(opts),
       ];
       return new LocalMember(p.id, p.client, memberDir, process.execPath, args, startTimeoutMs);
     });
     ensemble = new LocalEnsemble(members, dir, persistent);
     ensemble.source = 'zk-elect';
     if (control) {
+      const launcherControl = control;
       const stopMembers = ensemble.stop.bind(ensemble);
       ensemble.stop = async () => {
-        await control.close();
+        await launcherControl.close();
         await stopMembers();
       };
     }
@@ -152,11 +163,8 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     await ensemble.waitReady(startTimeoutMs, `zk-elect cluster of ${nodes}`);
     return ensemble;
   } catch (e) {
-    if (ensemble) await ensemble.stop();
-    else {
-      fs.rmSync(dir, { recursive: true, force: true });
-      untrackDir(dir);
-    }
+    await control?.close();
+    await cleanUpFailedStart(ensemble, persistent ? undefined : dir);
     throw e;
   }
 }

@@ -4,30 +4,9 @@
  */
 import { OpCode } from '../../protocol/constants.js';
 
-export interface Id {
-  scheme: string;
-  id: string;
-}
-
-export interface ACL {
-  perms: number;
-  id: Id;
-}
-
-/** org.apache.zookeeper.data.Stat, as sent to clients. */
-export interface Stat {
-  czxid: bigint;
-  mzxid: bigint;
-  ctime: bigint;
-  mtime: bigint;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-  dataLength: number;
-  numChildren: number;
-  pzxid: bigint;
-}
+/** Id, ACL and Stat are the wire records themselves (org.apache.zookeeper.data.*). */
+import type { ACL, Id, Stat } from '../../protocol/records.js';
+export type { ACL, Id, Stat };
 
 /**
  * org.apache.zookeeper.data.StatPersisted: what the tree stores. Note `cversion` here counts
