@@ -20,6 +20,7 @@ import { uniquePath } from '../support/zk.js';
 const SERVERS = [
   { name: 'Apache ZooKeeper (standalone)', start: () => startZooKeeper({ nodes: 1 }) },
   { name: 'zk-elect server (standalone)', start: () => startZkElectServer({ nodes: 1 }) },
+  { name: 'zk-elect 3-node cluster', start: () => startZkElectServer({ nodes: 3 }) },
 ];
 
 const PLAYERS = 6;
