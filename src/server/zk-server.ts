@@ -136,7 +136,13 @@ export class ZkServer implements ServerView {
           fatal: (e) => this.fatal(e),
         });
       } else {
-        for (const record of recovered.records) this.state.apply(decodeTxn(record.payload));
+        // Replaying a large log takes a while: say how far along it is.
+        const total = recovered.records.length;
+        const every = Math.max(50_000, Math.ceil(total / 10));
+        recovered.records.forEach((record, i) => {
+          this.state.apply(decodeTxn(record.payload));
+          if ((i + 1) % every === 0 && i + 1 < total) this.logger.info('replaying the transaction log', { done: i + 1, total, percent: Math.round(((i + 1) * 100) / total) });
+        });
         const applied = this.state.lastProcessedZxid;
         const logged = recovered.log.lastZxid;
         if (recovered.snapshot || recovered.records.length > 0) {
