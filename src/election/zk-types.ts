@@ -1,3 +1,5 @@
+import { ErrorCode, errorName } from '../protocol/constants.js';
+
 /**
  * The small ZooKeeper surface the election recipe is written against. The adapter over
  * the official C client implements it; nothing in the recipe knows which transport it has.
@@ -36,32 +38,19 @@ export interface ZkOps {
   getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: ZkStat }>;
 }
 
-/** ZooKeeper return codes we branch on (same numbers on the wire and in the C client). */
-export const ZkCode = {
-  OK: 0,
-  SYSTEMERROR: -1,
-  CONNECTIONLOSS: -4,
-  MARSHALLINGERROR: -5,
-  OPERATIONTIMEOUT: -7,
-  BADARGUMENTS: -8,
-  INVALIDSTATE: -9,
-  NONODE: -101,
-  NOAUTH: -102,
-  BADVERSION: -103,
-  NOCHILDRENFOREPHEMERALS: -108,
-  NODEEXISTS: -110,
-  NOTEMPTY: -111,
-  SESSIONEXPIRED: -112,
-  INVALIDACL: -114,
-  AUTHFAILED: -115,
-  CLOSING: -116,
-  SESSIONMOVED: -118,
-} as const;
+/**
+ * ZooKeeper return codes we branch on: the wire's codes plus the two the C client makes up
+ * itself (ZINVALIDSTATE for a dead handle, ZCLOSING while it shuts down).
+ */
+export const ZkCode = { ...ErrorCode, INVALIDSTATE: -9, CLOSING: -116 } as const;
 
-const CODE_NAMES = new Map<number, string>(Object.entries(ZkCode).map(([name, code]) => [code, name]));
+const CLIENT_ONLY_NAMES = new Map<number, string>([
+  [ZkCode.INVALIDSTATE, 'INVALIDSTATE'],
+  [ZkCode.CLOSING, 'CLOSING'],
+]);
 
 export function codeName(code: number): string {
-  return CODE_NAMES.get(code) ?? `ZK_ERROR_${code}`;
+  return CLIENT_ONLY_NAMES.get(code) ?? errorName(code);
 }
 
 /**

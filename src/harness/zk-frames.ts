@@ -7,33 +7,8 @@
  *  only garbage or a hostile peer trips it, and buffering stays bounded. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-/** Special xids the server uses in reply headers (and the client in requests). */
-export const Xid = {
-  NOTIFICATION: -1,
-  PING: -2,
-  AUTH: -4,
-  SET_WATCHES: -8,
-} as const;
-
-/** The opcodes the harness and its tests refer to (ZooDefs.OpCode). */
-export const OpCode = {
-  create: 1,
-  delete: 2,
-  exists: 3,
-  getData: 4,
-  setData: 5,
-  getChildren: 8,
-  sync: 9,
-  ping: 11,
-  getChildren2: 12,
-  multi: 14,
-  create2: 15,
-  createContainer: 19,
-  createTTL: 21,
-  auth: 100,
-  setWatches: 101,
-  closeSession: -11,
-} as const;
+// The harness speaks the same wire constants as everything else.
+export { OpCode, Xid } from '../protocol/constants.js';
 
 export class FrameLengthError extends Error {
   constructor(

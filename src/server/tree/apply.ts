@@ -5,7 +5,7 @@
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
 import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner } from './ephemeral-type.js';
 import { NoNodeError, NodeExistsError, type DataTree } from './data-tree.js';
-import type { MultiOpResult, Stat, Txn, TxnBody, WatchTrigger } from './types.js';
+import type { ApplyResult, MultiOpResult, Stat, Txn, TxnBody, WatchTrigger } from './types.js';
 
 export interface SessionTable {
   addSession(sessionId: bigint, timeoutMs: number): void;
@@ -126,14 +126,8 @@ function toMultiOpResult(r: ProcessResult): MultiOpResult {
   }
 }
 
-export interface ApplyCore {
-  type: number;
-  err: number;
-  path?: string;
-  stat?: Stat;
-  multi?: MultiOpResult[];
-  triggers: WatchTrigger[];
-}
+/** What applying produces before the txn header fields are attached (ZkState.apply adds them). */
+export type ApplyCore = Omit<ApplyResult, 'sessionId' | 'cxid' | 'zxid'>;
 
 /** processTxn + FinalRequestProcessor's reply err: a multi answers err 0 with per-op results. */
 export function applyTxn(tree: DataTree, txn: Txn, sessions: SessionTable): ApplyCore {
