@@ -75,8 +75,11 @@ for (const topology of TOPOLOGIES) {
         throw signal.reason;
       });
       await eventually(() => ticks > 3, 5000, 'the leader function to run');
+      // Attach the rejection check before deleting the node: the watch can fire (and `result`
+      // reject) before remove() resolves, and an unobserved rejection fails the run.
+      const rejected = assert.rejects(result, LeadershipLostError);
       await admin.remove(joinPath(path, election.nodeName!));
-      await assert.rejects(result, LeadershipLostError);
+      await rejected;
       assert.equal(election.role, 'idle', 'rejoin: false keeps it out after the loss');
       await election.close();
     });
