@@ -10,20 +10,28 @@
  *   - the log does not reach back to the snapshot (its first segment starts after it), or
  *   - a newer snapshot was skipped as invalid and the log does not reach its zxid.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LogRangeError, RecoveryError } from './errors.js';
-import { fsyncDir, silentLogger, type StorageLogger } from './fsutil.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { fsyncDir, silentLogger, TempFiles, type StorageLogger } from './fsutil.js';
 import { readEpoch, removeEpochTemps, writeEpoch } from './epochs.js';
 import { DirLock } from './lock.js';
-import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot } from './snapshot.js';
+import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotReadOptions } from './snapshot.js';
 import { TxnLog, type LogRecord, type TxnLogOptions } from './txn-log.js';
 
 export interface DataDirOptions {
   logger?: StorageLogger;
-  log?: Omit<TxnLogOptions, 'logger'>;
+  log?: Omit<TxnLogOptions, 'logger' | 'fs'>;
   /** Snapshots larger than this are treated as invalid. Default 2 GiB. */
   maxSnapshotBytes?: number;
+  /** Everything in the directory is read and written through this. Default the real disk (nodeFileSystem). */
+  fs?: FileSystem;
+  /**
+   * Takes exclusive hold of `dir` (which exists by then), or throws. Default DirLock: a LOCK
+   * file checked against live processes, which only means something on the real disk, so a
+   * custom `fs` needs a custom `lock` too.
+   */
+  lock?: (dir: string) => Promise<{ release(): Promise<void> }>;
 }
 
 export interface Recovered {
@@ -43,27 +51,36 @@ export class DataDir {
   private log: TxnLog | undefined;
   private closed = false;
 
+  /** Shared by every write and cleanup here, so cleanup never removes a write in progress. */
+  private readonly temps: TempFiles;
+
   private constructor(
     readonly dir: string,
-    private readonly lock: DirLock,
+    private readonly lock: { release(): Promise<void> },
     private readonly opts: DataDirOptions,
     private readonly logger: StorageLogger,
+    private readonly fs: FileSystem,
   ) {
+    this.temps = TempFiles.for(fs);
     this.logDir = path.join(dir, 'log');
     this.snapDir = path.join(dir, 'snap');
   }
 
-  /** Locks `dir` (creating it if needed); throws DataDirLockedError if a live process holds it. */
+  /** Locks `dir` (creating it if needed); by default throws DataDirLockedError if a live process holds it. */
   static async open(dir: string, opts: DataDirOptions = {}): Promise<DataDir> {
     const logger = opts.logger ?? silentLogger;
-    await mkdir(dir, { recursive: true });
-    const lock = await DirLock.acquire(dir, logger);
+    const fs = opts.fs ?? nodeFileSystem;
+    if (fs !== nodeFileSystem && !opts.lock) {
+      throw new Error(`DataDir.open(${dir}): a custom fs needs a custom lock too (the default lock is a LOCK file on the real disk, checked against real processes)`);
+    }
+    await fs.mkdir(dir, { recursive: true });
+    const lock = await (opts.lock ?? ((d: string) => DirLock.acquire(d, logger)))(dir);
     try {
-      const d = new DataDir(dir, lock, opts, logger);
-      await mkdir(d.logDir, { recursive: true });
-      await mkdir(d.snapDir, { recursive: true });
-      await fsyncDir(dir);
-      await removeEpochTemps(dir, logger);
+      const d = new DataDir(dir, lock, opts, logger, fs);
+      await fs.mkdir(d.logDir, { recursive: true });
+      await fs.mkdir(d.snapDir, { recursive: true });
+      await fsyncDir(dir, { fs });
+      await removeEpochTemps(dir, { fs, logger });
       return d;
     } catch (err) {
       await lock.release();
@@ -75,11 +92,11 @@ export class DataDir {
   async recover(): Promise<Recovered> {
     if (this.closed) throw new Error(`data directory ${this.dir} is closed`);
     if (this.log) throw new Error(`recover() was already called on ${this.dir}`);
-    const { latest, skipped } = await loadSnapshots(this.snapDir, { logger: this.logger, maxSnapshotBytes: this.opts.maxSnapshotBytes });
+    const { latest, skipped } = await loadSnapshots(this.snapDir, { ...this.snapshotOptions(), logger: this.logger });
     const base = latest?.zxid ?? 0n;
     let opened: Awaited<ReturnType<typeof TxnLog.open>>;
     try {
-      opened = await TxnLog.open(this.logDir, { ...this.opts.log, logger: this.logger, afterZxid: base });
+      opened = await TxnLog.open(this.logDir, { ...this.opts.log, logger: this.logger, afterZxid: base, fs: this.fs });
     } catch (err) {
       if (!(err instanceof LogRangeError)) throw err;
       const from = latest ? `snapshot ${latest.file} (zxid ${hex(latest.zxid)})` : 'no valid snapshot (so from zxid 0)';
@@ -110,22 +127,26 @@ export class DataDir {
   }
 
   writeSnapshot(zxid: bigint, payload: Buffer): Promise<string> {
-    return writeSnapshot(this.snapDir, zxid, payload);
+    return writeSnapshot(this.snapDir, zxid, payload, { fs: this.fs, temps: this.temps });
   }
 
   /** Keeps the `keepSnapshots` newest valid snapshots and the log segments needed after the oldest of them. */
   async purge(keepSnapshots: number): Promise<{ snapshotsRemoved: number; segmentsRemoved: number }> {
-    const { kept, removed } = await purgeSnapshots(this.snapDir, keepSnapshots, { logger: this.logger, maxSnapshotBytes: this.opts.maxSnapshotBytes });
+    const { kept, removed } = await purgeSnapshots(this.snapDir, keepSnapshots, { ...this.snapshotOptions(), logger: this.logger });
     const oldest = kept.length === keepSnapshots ? kept.at(-1) : undefined;
     const segmentsRemoved = oldest && this.log ? await this.log.purgeBefore(oldest.zxid + 1n) : 0;
     return { snapshotsRemoved: removed.length, segmentsRemoved };
   }
 
   readEpoch(name: string): Promise<bigint | undefined> {
-    return readEpoch(this.dir, name);
+    return readEpoch(this.dir, name, { fs: this.fs });
   }
   writeEpoch(name: string, value: bigint | number): Promise<void> {
-    return writeEpoch(this.dir, name, value);
+    return writeEpoch(this.dir, name, value, { fs: this.fs, temps: this.temps });
+  }
+
+  private snapshotOptions(): SnapshotReadOptions {
+    return { fs: this.fs, temps: this.temps, maxSnapshotBytes: this.opts.maxSnapshotBytes };
   }
 
   /** Closes the log (flushing what is pending) and releases the lock. */

@@ -6,11 +6,11 @@
  * holds the old or the new value. A damaged file is refused: guessing an epoch can make a
  * server accept a proposal from an old leader.
  */
-import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { CorruptEpochError } from './errors.js';
-import { atomicWriteFile, isErrno, MAX_ZXID, type StorageLogger } from './fsutil.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { atomicWriteFile, isErrno, MAX_ZXID, TempFiles, type StorageLogger } from './fsutil.js';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const LINE = /^zk-elect-epoch 1 (0|[1-9][0-9]{0,18}) ([0-9a-f]{8})\n$/;
@@ -26,12 +26,12 @@ function crcHex(text: string): string {
 }
 
 /** The stored value, undefined if the file does not exist; throws CorruptEpochError if it is damaged. */
-export async function readEpoch(dir: string, name: string): Promise<bigint | undefined> {
+export async function readEpoch(dir: string, name: string, opts: { fs?: FileSystem } = {}): Promise<bigint | undefined> {
   checkName(name);
   const file = path.join(dir, name);
   let buf: Buffer;
   try {
-    buf = await readFile(file);
+    buf = await (opts.fs ?? nodeFileSystem).readFile(file);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
@@ -45,22 +45,26 @@ export async function readEpoch(dir: string, name: string): Promise<bigint | und
   return value;
 }
 
-/** Durably replaces the value; on return it survives a crash or power cut. */
-export async function writeEpoch(dir: string, name: string, value: bigint | number): Promise<void> {
+/**
+ * Durably replaces the value; on return it survives a crash or power cut. Concurrent writes
+ * of one file should share `temps`, as DataDir's do.
+ */
+export async function writeEpoch(dir: string, name: string, value: bigint | number, opts: { fs?: FileSystem; temps?: TempFiles } = {}): Promise<void> {
   checkName(name);
   if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`epoch must be an integer, got ${value}`);
   const v = BigInt(value);
   if (v < 0n || v > MAX_ZXID) throw new RangeError(`epoch out of range: ${v}`);
   const text = `zk-elect-epoch 1 ${v}`;
-  await atomicWriteFile(path.join(dir, name), [Buffer.from(`${text} ${crcHex(text)}\n`, 'latin1')]);
+  const fs = opts.fs ?? nodeFileSystem;
+  await atomicWriteFile(path.join(dir, name), [Buffer.from(`${text} ${crcHex(text)}\n`, 'latin1')], { fs, temps: opts.temps ?? TempFiles.for(fs) });
 }
 
 /** Removes temp files a crashed writeEpoch left in `dir` (call while holding the directory lock). */
-export async function removeEpochTemps(dir: string, logger: StorageLogger): Promise<void> {
-  for (const name of await readdir(dir)) {
-    const m = /^(.+)\.tmp\.\d+\.\d+$/.exec(name);
+export async function removeEpochTemps(dir: string, o: { fs: FileSystem; logger: StorageLogger }): Promise<void> {
+  for (const name of await o.fs.readdir(dir)) {
+    const m = /^(.+)\.tmp\.(?:\d+\.)?\d+$/.exec(name); // with or without a pid (TempFiles)
     if (!m || !NAME.test(m[1]!)) continue;
-    logger.info('epoch: removing a temp file left by a crash', { file: path.join(dir, name) });
-    await unlink(path.join(dir, name)).catch(() => undefined);
+    o.logger.info('epoch: removing a temp file left by a crash', { file: path.join(dir, name) });
+    await o.fs.unlink(path.join(dir, name)).catch(() => undefined);
   }
 }

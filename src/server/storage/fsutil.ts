@@ -1,6 +1,6 @@
 /** File-system helpers shared by the log, snapshots, epochs and the lock. */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { nodeFileSystem, type FileHandle, type FileSystem } from './file-system.js';
 
 export interface StorageLogger {
   warn(msg: string, meta?: object): void;
@@ -25,8 +25,8 @@ export function isErrno(err: unknown, code: string): boolean {
  * fsync a directory, so that creating, renaming or removing an entry in it survives a power
  * cut (Linux makes the entry durable only when the directory itself is synced).
  */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+export async function fsyncDir(dir: string, o: { fs: FileSystem }): Promise<void> {
+  const fh = await o.fs.open(dir, 'r');
   try {
     await fh.sync();
   } finally {
@@ -56,18 +56,63 @@ export async function readAt(fh: FileHandle, position: number, length: number): 
   return done === length ? buf : buf.subarray(0, done);
 }
 
-let tempCounter = 0;
+/** Gives up creating a temp file after this many names were taken (only a broken fs gets here). */
+const MAX_TEMP_ATTEMPTS = 1000;
+
+/**
+ * The temp files of one writer (a DataDir, or a single call of a free function): how they are
+ * named, and which are still being written, so crash cleanup leaves those alone. State lives
+ * here rather than in the module so that a simulator replaying a seed gets the same file
+ * names whether or not other seeds ran before it in this process.
+ */
+export class TempFiles {
+  private n = 0;
+  private readonly live = new Set<string>();
+
+  /** `pid` goes into the names on the real disk, so a leftover is recognisably a dead incarnation's. */
+  private constructor(private readonly pid: number | undefined) {}
+
+  /** Names `<file>.tmp.<pid>.<n>` on the real disk, `<file>.tmp.<n>` on an injected one. */
+  static for(fs: FileSystem): TempFiles {
+    return new TempFiles(fs === nodeFileSystem ? process.pid : undefined);
+  }
+
+  isLive(file: string): boolean {
+    return this.live.has(file);
+  }
+
+  /**
+   * Creates a fresh temp file for `file`. 'wx' plus retry keeps names unique without a
+   * process-wide counter: another TempFiles (or a crash's leftover) may hold the next name.
+   */
+  async create(fs: FileSystem, file: string): Promise<{ temp: string; fh: FileHandle }> {
+    for (let attempt = 0; attempt < MAX_TEMP_ATTEMPTS; attempt++) {
+      const temp = `${file}.tmp.${this.pid === undefined ? '' : `${this.pid}.`}${++this.n}`;
+      this.live.add(temp); // before it exists: a concurrent cleanup must never see it unclaimed
+      try {
+        return { temp, fh: await fs.open(temp, 'wx') };
+      } catch (err) {
+        this.live.delete(temp);
+        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+    }
+    throw new Error(`could not create a temp file for ${file}: ${MAX_TEMP_ATTEMPTS} names were taken`);
+  }
+
+  done(temp: string): void {
+    this.live.delete(temp);
+  }
+}
 
 /**
  * Replaces `file` atomically: write a temp file in the same directory, fsync it, rename it over
  * `file`, fsync the directory. After a crash the file holds either the old or the new bytes,
- * never a mix; a leftover temp file (`<file>.tmp.<pid>.<n>`) is the only debris.
+ * never a mix; a leftover temp file (see TempFiles) is the only debris.
  */
-export async function atomicWriteFile(file: string, chunks: Buffer[], onTemp?: (temp: string) => void, onDone?: (temp: string) => void): Promise<void> {
-  const temp = `${file}.tmp.${process.pid}.${++tempCounter}`;
-  onTemp?.(temp);
+export async function atomicWriteFile(file: string, chunks: Buffer[], o: { fs: FileSystem; temps: TempFiles }): Promise<void> {
+  const { fs, temps } = o;
+  const { temp, fh } = await temps.create(fs, file);
   try {
-    const fh = await open(temp, 'w'); // our pid in the name: a leftover is a dead incarnation's
     try {
       let pos = 0;
       for (const c of chunks) {
@@ -78,12 +123,12 @@ export async function atomicWriteFile(file: string, chunks: Buffer[], onTemp?: (
     } finally {
       await fh.close();
     }
-    await rename(temp, file);
-    await fsyncDir(path.dirname(file));
+    await fs.rename(temp, file);
+    await fsyncDir(path.dirname(file), { fs });
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await fs.unlink(temp).catch(() => undefined);
     throw err;
   } finally {
-    onDone?.(temp);
+    temps.done(temp);
   }
 }

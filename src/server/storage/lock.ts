@@ -11,10 +11,14 @@
  * still the stale one (not a lock another process just took); if not, it is put back.
  * Residual race: three processes starting on one directory at the same instant after a
  * crash could in theory both win; servers are not started that way.
+ *
+ * Pids and /proc only mean something on the real disk, so this never goes through an injected
+ * FileSystem; DataDir takes a replacement lock (`opts.lock`) when it runs on a simulated one.
  */
 import { link, open, readdir, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DataDirLockedError } from './errors.js';
+import { nodeFileSystem } from './file-system.js';
 import { fsyncDir, isErrno, writeFully, type StorageLogger } from './fsutil.js';
 
 const LOCK = 'LOCK';
@@ -78,7 +82,7 @@ export class DirLock {
       try {
         await link(temp, file); // atomic: fails with EEXIST if anyone holds (or held) the lock
         await unlink(temp);
-        await fsyncDir(dir);
+        await fsyncDir(dir, { fs: nodeFileSystem });
         held.add(key);
         await removeDebris(dir, logger);
         return new DirLock(file, key, content);
@@ -97,7 +101,7 @@ export class DirLock {
     const now = await readFile(this.file, 'latin1').catch(() => undefined);
     if (now !== this.content) return;
     await unlink(this.file);
-    await fsyncDir(path.dirname(this.file));
+    await fsyncDir(path.dirname(this.file), { fs: nodeFileSystem });
   }
 }
 

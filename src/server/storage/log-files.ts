@@ -9,8 +9,8 @@
  *     what remains is always a contiguous chain.
  * TxnLog serialises calls; errors are thrown as WriteFailure naming the file and offset.
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { FileHandle, FileSystem } from './file-system.js';
 import { fsyncDir, writeFully } from './fsutil.js';
 import { encodeSegmentHeader, scanSegment, SEGMENT_HEADER_BYTES, segmentName } from './log-format.js';
 import type { Segment } from './log-recovery.js';
@@ -47,14 +47,14 @@ export class SegmentFiles {
   constructor(
     readonly dir: string,
     readonly segments: Segment[],
-    private readonly o: { maxSegmentBytes: number; maxRecordBytes: number; fsync: boolean },
+    private readonly o: { fs: FileSystem; maxSegmentBytes: number; maxRecordBytes: number; fsync: boolean },
   ) {}
 
   /** Opens the last segment for appending, cutting it at `cutAt` (a torn tail) first; syncs it. */
   async attachLast(cutAt: number | undefined): Promise<void> {
     const last = this.segments.at(-1);
     if (last) {
-      const fh = await open(last.file, 'r+');
+      const fh = await this.o.fs.open(last.file, 'r+');
       this.active = { seg: last, fh };
       if (cutAt !== undefined) await fh.truncate(cutAt);
       // The previous process may have died between write and fdatasync: what was just read
@@ -100,7 +100,7 @@ export class SegmentFiles {
       // Both are empty with the same `prev`, so a crash between these steps is harmless.
       const next = await this.create(first.zxid, act.seg.prev);
       await act.fh.close();
-      await at(act.seg.file, 0, () => unlink(act.seg.file));
+      await at(act.seg.file, 0, () => this.o.fs.unlink(act.seg.file));
       await this.syncDir();
       this.segments.splice(this.segments.indexOf(act.seg), 1, next.seg);
       this.active = next;
@@ -113,16 +113,16 @@ export class SegmentFiles {
     const file = path.join(this.dir, segmentName(base));
     return at(file, 0, async () => {
       const temp = `${file}.tmp`;
-      const t = await open(temp, 'w');
+      const t = await this.o.fs.open(temp, 'w');
       try {
         await writeFully(t, encodeSegmentHeader({ base, prev }), 0);
         await this.sync(t);
       } finally {
         await t.close();
       }
-      await rename(temp, file);
+      await this.o.fs.rename(temp, file);
       await this.syncDir();
-      return { seg: { file, base, prev, last: prev, count: 0, size: SEGMENT_HEADER_BYTES }, fh: await open(file, 'r+') };
+      return { seg: { file, base, prev, last: prev, count: 0, size: SEGMENT_HEADER_BYTES }, fh: await this.o.fs.open(file, 'r+') };
     });
   }
 
@@ -132,14 +132,14 @@ export class SegmentFiles {
     while (this.segments.length > 1 && this.segments.at(-1)!.prev >= zxid) {
       const seg = this.segments.at(-1)!;
       if (this.active?.seg === seg) await this.closeActive();
-      await at(seg.file, 0, () => unlink(seg.file));
+      await at(seg.file, 0, () => this.o.fs.unlink(seg.file));
       this.segments.pop();
       removed = true;
     }
     if (removed) await this.syncDir();
     const seg = this.segments.at(-1)!;
-    const scan = await scanSegment(seg.file, { base: seg.base, final: true, maxRecordBytes: this.o.maxRecordBytes, upTo: zxid });
-    if (this.active?.seg !== seg) this.active = { seg, fh: await open(seg.file, 'r+') };
+    const scan = await scanSegment(seg.file, { fs: this.o.fs, base: seg.base, final: true, maxRecordBytes: this.o.maxRecordBytes, upTo: zxid });
+    if (this.active?.seg !== seg) this.active = { seg, fh: await this.o.fs.open(seg.file, 'r+') };
     const fh = this.active.fh;
     await at(seg.file, scan.validEnd, async () => {
       await fh.truncate(scan.validEnd);
@@ -153,7 +153,7 @@ export class SegmentFiles {
   async purgeBefore(zxid: bigint): Promise<number> {
     let removed = 0;
     while (this.segments.length > 1 && this.segments[0]!.last < zxid) {
-      await unlink(this.segments[0]!.file);
+      await this.o.fs.unlink(this.segments[0]!.file);
       this.segments.shift();
       removed++;
     }
@@ -166,7 +166,7 @@ export class SegmentFiles {
     await this.closeActive();
     while (this.segments.length > 0) {
       const seg = this.segments.at(-1)!;
-      await at(seg.file, 0, () => unlink(seg.file));
+      await at(seg.file, 0, () => this.o.fs.unlink(seg.file));
       this.segments.pop();
     }
     await this.syncDir();
@@ -194,7 +194,7 @@ export class SegmentFiles {
 
   private async syncDir(): Promise<void> {
     if (!this.o.fsync) return;
-    await at(this.dir, 0, () => fsyncDir(this.dir));
+    await at(this.dir, 0, () => fsyncDir(this.dir, { fs: this.o.fs }));
     this.fsyncs++;
   }
 }

@@ -28,9 +28,9 @@
  * the last segment, which the scan below recognises (zero bytes never form a valid record:
  * zxid 0 is below every real zxid and the CRC of zeros is not 0).
  */
-import { open } from 'node:fs/promises';
 import { crc32c } from './crc32c.js';
 import { CorruptLogError } from './errors.js';
+import type { FileHandle, FileSystem } from './file-system.js';
 import { MAX_ZXID, readAt, zxidHex } from './fsutil.js';
 
 export const SEGMENT_MAGIC = 0x5a454c47;
@@ -86,7 +86,7 @@ class Window {
   private buf: Buffer = Buffer.alloc(0);
   private start = 0;
   constructor(
-    private readonly fh: import('node:fs/promises').FileHandle,
+    private readonly fh: FileHandle,
     readonly end: number,
   ) {}
   /** The bytes [pos, pos+n) if already cached, else undefined (caller then awaits `load`). */
@@ -159,6 +159,7 @@ export interface SegmentScan {
 }
 
 export interface ScanOptions {
+  fs: FileSystem;
   base: bigint;
   /** Only the final segment may end in a torn record. */
   final: boolean;
@@ -174,7 +175,7 @@ export interface ScanOptions {
  * the final segment and only when no valid record follows it; anything else throws.
  */
 export async function scanSegment(file: string, o: ScanOptions): Promise<SegmentScan> {
-  const fh = await open(file, 'r');
+  const fh = await o.fs.open(file, 'r');
   try {
     const size = (await fh.stat()).size;
     if (size < SEGMENT_HEADER_BYTES) throw new CorruptLogError(file, 0, `file is ${size} bytes, shorter than the ${SEGMENT_HEADER_BYTES}-byte segment header`);
@@ -212,7 +213,7 @@ export async function scanSegment(file: string, o: ScanOptions): Promise<Segment
  * read back a log that was verified when opened, so any damage now is a hard error.
  */
 export async function* readSegment(
-  fh: import('node:fs/promises').FileHandle,
+  fh: FileHandle,
   file: string,
   end: number,
   maxRecordBytes: number,

@@ -3,9 +3,9 @@
  * work out what must be repaired, all without writing anything, so that a refusal leaves the
  * directory exactly as it was found (an operator can then copy it off and inspect it).
  */
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CorruptLogError, LogRangeError } from './errors.js';
+import type { FileSystem } from './file-system.js';
 import type { StorageLogger } from './fsutil.js';
 import { SEGMENT_NAME, SEGMENT_TEMP_NAME, scanSegment } from './log-format.js';
 
@@ -37,10 +37,10 @@ export interface LoadedLog {
   emptyNonFinal: Segment[];
 }
 
-export async function loadLogDir(dir: string, opts: { maxRecordBytes: number; afterZxid?: bigint; logger: StorageLogger }): Promise<LoadedLog> {
+export async function loadLogDir(dir: string, opts: { fs: FileSystem; maxRecordBytes: number; afterZxid?: bigint; logger: StorageLogger }): Promise<LoadedLog> {
   const found: Array<{ name: string; base: bigint }> = [];
   const temps: string[] = [];
-  for (const name of await readdir(dir)) {
+  for (const name of await opts.fs.readdir(dir)) {
     const m = SEGMENT_NAME.exec(name);
     if (m) found.push({ name, base: BigInt(`0x${m[1]!}`) });
     else if (SEGMENT_TEMP_NAME.test(name)) temps.push(path.join(dir, name));
@@ -56,6 +56,7 @@ export async function loadLogDir(dir: string, opts: { maxRecordBytes: number; af
     const { name, base } = found[i]!;
     const file = path.join(dir, name);
     const scan = await scanSegment(file, {
+      fs: opts.fs,
       base,
       final: i === found.length - 1,
       maxRecordBytes: opts.maxRecordBytes,

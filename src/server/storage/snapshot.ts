@@ -17,11 +17,11 @@
  * covers the difference (DataDir.recover checks exactly that).
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { CorruptSnapshotError, describe } from './errors.js';
-import { atomicWriteFile, MAX_ZXID, readAt, silentLogger, zxidHex, type StorageLogger } from './fsutil.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { atomicWriteFile, isErrno, MAX_ZXID, readAt, silentLogger, TempFiles, zxidHex, type StorageLogger } from './fsutil.js';
 
 const MAGIC = 0x5a45534e;
 const VERSION = 1;
@@ -41,20 +41,28 @@ export interface Snapshot extends SnapshotInfo {
 export interface SkippedSnapshot extends SnapshotInfo {
   reason: string;
 }
-export interface SnapshotReadOptions {
+export interface SnapshotWriteOptions {
+  /** Default the real disk (nodeFileSystem). */
+  fs?: FileSystem;
+  /**
+   * Names the temp file and marks it in progress. Share one with the loadSnapshots and
+   * purgeSnapshots calls that may run meanwhile, or their cleanup may remove the temp file
+   * of a write still running (DataDir does this).
+   */
+  temps?: TempFiles;
+}
+export interface SnapshotReadOptions extends SnapshotWriteOptions {
   logger?: StorageLogger;
   /** Larger snapshots are refused as invalid. Default 2 GiB. */
   maxSnapshotBytes?: number;
 }
 
-/** Temp files of writes in progress in this process, which cleanup must not remove. */
-const inFlight = new Set<string>();
-
 /** Writes `snapshot.<zxid>` durably and atomically; returns its path. */
-export async function writeSnapshot(dir: string, zxid: bigint, payload: Buffer): Promise<string> {
+export async function writeSnapshot(dir: string, zxid: bigint, payload: Buffer, opts: SnapshotWriteOptions = {}): Promise<string> {
   if (typeof zxid !== 'bigint' || zxid < 0n || zxid > MAX_ZXID) throw new RangeError(`snapshot zxid out of range: ${String(zxid)}`);
   if (payload.length > bufferConstants.MAX_LENGTH) throw new RangeError(`snapshot payload of ${payload.length} bytes is too large`);
-  await mkdir(dir, { recursive: true });
+  const fs = opts.fs ?? nodeFileSystem;
+  await fs.mkdir(dir, { recursive: true });
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32BE(MAGIC, 0);
   header.writeUInt16BE(VERSION, 4);
@@ -62,17 +70,17 @@ export async function writeSnapshot(dir: string, zxid: bigint, payload: Buffer):
   header.writeBigUInt64BE(BigInt(payload.length), 16);
   header.writeUInt32BE(crc32c(payload, crc32c(header, 0, 0, 24)), 24);
   const file = path.join(dir, `snapshot.${zxidHex(zxid)}`);
-  await atomicWriteFile(file, [header, payload], (t) => inFlight.add(t), (t) => inFlight.delete(t));
+  await atomicWriteFile(file, [header, payload], { fs, temps: opts.temps ?? TempFiles.for(fs) });
   return file;
 }
 
 /** The snapshot files in `dir`, newest (highest zxid) first. Temp files are not listed. */
-export async function listSnapshots(dir: string): Promise<SnapshotInfo[]> {
+export async function listSnapshots(dir: string, opts: { fs?: FileSystem } = {}): Promise<SnapshotInfo[]> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await (opts.fs ?? nodeFileSystem).readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isErrno(err, 'ENOENT')) return [];
     throw err;
   }
   const out: SnapshotInfo[] = [];
@@ -84,9 +92,10 @@ export async function listSnapshots(dir: string): Promise<SnapshotInfo[]> {
 }
 
 /** Reads and verifies one snapshot file; throws CorruptSnapshotError naming the offset. */
-export async function readSnapshotFile(info: SnapshotInfo, maxBytes = DEFAULT_MAX_SNAPSHOT_BYTES): Promise<Buffer> {
+export async function readSnapshotFile(info: SnapshotInfo, opts: Pick<SnapshotReadOptions, 'fs' | 'maxSnapshotBytes'> = {}): Promise<Buffer> {
   const { file } = info;
-  const fh = await open(file, 'r');
+  const maxBytes = opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES;
+  const fh = await (opts.fs ?? nodeFileSystem).open(file, 'r');
   try {
     const size = (await fh.stat()).size;
     if (size < HEADER_BYTES) throw new CorruptSnapshotError(file, 0, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
@@ -107,20 +116,20 @@ export async function readSnapshotFile(info: SnapshotInfo, maxBytes = DEFAULT_MA
   }
 }
 
-/** Removes temp files left by crashed writers (not those of writes running in this process). */
-async function removeTemps(dir: string, logger: StorageLogger): Promise<void> {
+/** Removes temp files left by crashed writers (not those `temps` is still writing). */
+async function removeTemps(dir: string, o: { fs: FileSystem; temps: TempFiles | undefined; logger: StorageLogger }): Promise<void> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await o.fs.readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (isErrno(err, 'ENOENT')) return;
     throw err;
   }
   for (const name of names) {
     const file = path.join(dir, name);
-    if (!TEMP_NAME.test(name) || inFlight.has(file)) continue;
-    logger.info('snapshot: removing a temp file left by a crash', { file });
-    await unlink(file).catch(() => undefined);
+    if (!TEMP_NAME.test(name) || o.temps?.isLive(file)) continue;
+    o.logger.info('snapshot: removing a temp file left by a crash', { file });
+    await o.fs.unlink(file).catch(() => undefined);
   }
 }
 
@@ -130,11 +139,12 @@ async function removeTemps(dir: string, logger: StorageLogger): Promise<void> {
  */
 export async function loadSnapshots(dir: string, opts: SnapshotReadOptions = {}): Promise<{ latest?: Snapshot; skipped: SkippedSnapshot[] }> {
   const logger = opts.logger ?? silentLogger;
-  await removeTemps(dir, logger);
+  const fs = opts.fs ?? nodeFileSystem;
+  await removeTemps(dir, { fs, temps: opts.temps, logger });
   const skipped: SkippedSnapshot[] = [];
-  for (const info of await listSnapshots(dir)) {
+  for (const info of await listSnapshots(dir, { fs })) {
     try {
-      return { latest: { ...info, payload: await readSnapshotFile(info, opts.maxSnapshotBytes) }, skipped };
+      return { latest: { ...info, payload: await readSnapshotFile(info, { fs, maxSnapshotBytes: opts.maxSnapshotBytes }) }, skipped };
     } catch (err) {
       const reason = describe(err);
       logger.warn('snapshot: skipping an invalid snapshot, falling back to the previous one', { file: info.file, reason });
@@ -161,12 +171,13 @@ export async function readLatestSnapshot(dir: string, opts: SnapshotReadOptions 
  */
 export async function purgeSnapshots(dir: string, keep: number, opts: SnapshotReadOptions = {}): Promise<{ kept: SnapshotInfo[]; removed: string[] }> {
   if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${keep}`);
-  await removeTemps(dir, opts.logger ?? silentLogger);
-  const all = await listSnapshots(dir);
+  const fs = opts.fs ?? nodeFileSystem;
+  await removeTemps(dir, { fs, temps: opts.temps, logger: opts.logger ?? silentLogger });
+  const all = await listSnapshots(dir, { fs });
   const kept: SnapshotInfo[] = [];
   let i = 0;
   for (; i < all.length && kept.length < keep; i++) {
-    const ok = await readSnapshotFile(all[i]!, opts.maxSnapshotBytes).then(
+    const ok = await readSnapshotFile(all[i]!, { fs, maxSnapshotBytes: opts.maxSnapshotBytes }).then(
       () => true,
       () => false,
     );
@@ -175,7 +186,7 @@ export async function purgeSnapshots(dir: string, keep: number, opts: SnapshotRe
   if (kept.length < keep) return { kept, removed: [] };
   const removed: string[] = [];
   for (const old of all.slice(i)) {
-    await unlink(old.file);
+    await fs.unlink(old.file);
     removed.push(old.file);
   }
   return { kept, removed };

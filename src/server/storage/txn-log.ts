@@ -15,8 +15,8 @@
  * A TxnLog does not lock its directory: open it through DataDir, or otherwise make sure no
  * other TxnLog (in this or another process) has the same directory open.
  */
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { LogPoisonedError, LogRangeError } from './errors.js';
+import { nodeFileSystem, type FileHandle, type FileSystem } from './file-system.js';
 import { MAX_ZXID, silentLogger, type StorageLogger } from './fsutil.js';
 import { SegmentFiles, WriteFailure, type PendingRecord } from './log-files.js';
 import { encodeRecord, RECORD_HEADER_BYTES, readSegment } from './log-format.js';
@@ -35,6 +35,8 @@ export interface TxnLogOptions {
   logger?: StorageLogger;
   /** Default true. false skips every fsync: only for benchmarks that say so. */
   fsync?: boolean;
+  /** Default the real disk (nodeFileSystem). */
+  fs?: FileSystem;
 }
 
 export interface TxnLogStats {
@@ -81,20 +83,21 @@ export class TxnLog {
       maxPendingBytes: intOption('maxPendingBytes', opts.maxPendingBytes, 256 * MiB, RECORD_HEADER_BYTES, 2 ** 40),
       fsync: opts.fsync ?? true,
       logger: opts.logger ?? silentLogger,
+      fs: opts.fs ?? nodeFileSystem,
     };
     if (opts.afterZxid !== undefined && (opts.afterZxid < 0n || opts.afterZxid > MAX_ZXID)) throw new RangeError(`afterZxid out of range: ${opts.afterZxid}`);
-    await mkdir(dir, { recursive: true });
-    const loaded = await loadLogDir(dir, { maxRecordBytes: o.maxRecordBytes, afterZxid: opts.afterZxid, logger: o.logger });
+    await o.fs.mkdir(dir, { recursive: true });
+    const loaded = await loadLogDir(dir, { fs: o.fs, maxRecordBytes: o.maxRecordBytes, afterZxid: opts.afterZxid, logger: o.logger });
     // Everything below writes; it runs only once the whole directory has been verified.
     const t = loaded.torn;
     if (t) o.logger.warn('txn log: truncating a torn record at the end of the log', { file: t.file, offset: t.offset, bytesDropped: t.bytes, reason: t.reason });
     for (const temp of loaded.temps) {
       o.logger.info('txn log: removing a temp file left by a crash', { file: temp });
-      await unlink(temp);
+      await o.fs.unlink(temp);
     }
     for (const seg of loaded.emptyNonFinal) {
       o.logger.info('txn log: removing an empty segment left by a crash', { file: seg.file });
-      await unlink(seg.file);
+      await o.fs.unlink(seg.file);
     }
     const files = new SegmentFiles(
       dir,
@@ -214,7 +217,7 @@ export class TxnLog {
       if (zxid < this.startZxid) throw new LogRangeError(this.dir, `records after zxid 0x${zxid.toString(16)} were purged; the log starts after 0x${this.startZxid.toString(16)}`);
       const out: Array<{ fh: FileHandle; file: string; end: number }> = [];
       try {
-        for (const s of this.files.segments) if (s.last > zxid) out.push({ fh: await open(s.file, 'r'), file: s.file, end: s.size });
+        for (const s of this.files.segments) if (s.last > zxid) out.push({ fh: await this.o.fs.open(s.file, 'r'), file: s.file, end: s.size });
       } catch (err) {
         await Promise.all(out.map((f) => f.fh.close()));
         throw err;
