@@ -39,6 +39,10 @@ export interface SimServer {
   heldFsyncs: number[];
   lastFsyncAt: number;
   role: { role: string; leaderId?: number; epoch: number; synced: boolean };
+  /** Sim time at which each of this incarnation's ticks was fed (the driver's monotonic clock). */
+  tickAt: Map<number, number>;
+  /** Until when this server may serve as leader (sim time), from its `lease` actions. */
+  leaderLeaseUntil: number;
 }
 
 export class Sim {
@@ -77,6 +81,7 @@ export class Sim {
       const s: SimServer = {
         id, inc: 0, core: null, disk: new SimDisk(), applied: [], paused: false, inbox: [],
         holdFsync: false, forwardedSeen: new Set(), heldFsyncs: [], lastFsyncAt: 0, role: { role: 'down', epoch: 0, synced: false },
+        tickAt: new Map(), leaderLeaseUntil: -1,
       };
       this.servers.set(id, s);
     }
@@ -97,12 +102,16 @@ export class Sim {
     this.checker.onState(id, s.applied, 'restored state');
     s.core = new ZabNode({ ...this.baseCfg, myId: id }, durable);
     s.role = { role: 'looking', epoch: durable.currentEpoch, synced: false };
+    s.tickAt = new Map([[0, this.now]]);
+    s.leaderLeaseUntil = -1;
     this.exec(s, s.core.start());
     // Ticks at a per-incarnation phase offset, so servers are not in lock step.
     const inc = s.inc;
     const schedule = (at: number): void => {
       this.events.push(at, () => {
         if (s.inc !== inc || s.core === null) return;
+        // A paused server's tick is lost (its timer fires late, as one tick, on resume).
+        if (!s.paused) s.tickAt.set(s.core.now + 1, this.now);
         this.input(id, { type: 'tick' });
         schedule(at + TICK);
       });
@@ -179,7 +188,36 @@ export class Sim {
       }
       case 'role':
         s.role = { role: a.role, ...(a.leaderId === undefined ? {} : { leaderId: a.leaderId }), epoch: a.epoch, synced: a.synced };
-        if (a.role === 'leading' && a.synced) this.checker.onEstablished(s.id, a.epoch);
+        // A leader serves from establishment until its lease says otherwise (a core that reports
+        // no lease counts as serving for as long as it leads).
+        s.leaderLeaseUntil = a.role === 'leading' && a.synced ? Infinity : -1;
+        if (a.role === 'leading' && a.synced) {
+          this.checker.onEstablished(s.id, a.epoch);
+          // (6) leases: no other leader may still be serving when a new one is established.
+          for (const o of this.servers.values()) {
+            if (o.id !== s.id && o.core !== null && o.leaderLeaseUntil > this.now) {
+              this.checker.fail(`(6) server ${s.id} established epoch ${a.epoch} at t=${this.now} while server ${o.id} leads on a lease until t=${o.leaderLeaseUntil}`);
+            }
+          }
+        }
+        return;
+      case 'lease': {
+        if (s.role.role !== 'leading') return; // follower leases protect sessions, not leadership
+        const at = s.tickAt.get(a.anchorTick);
+        if (at === undefined) return this.checker.fail(`lease anchored on tick ${a.anchorTick} that server ${s.id} never saw`);
+        s.leaderLeaseUntil = at + a.ticks * TICK;
+        return;
+      }
+      case 'leaseGranted':
+        return;
+      case 'disconnect':
+        // The link resets: both ends learn it (after the network's delay).
+        for (const [x, y] of [[s.id, a.peer], [a.peer, s.id]] as const) {
+          const inc = this.server(x).inc;
+          this.events.push(this.now + this.rng.int(1, 4), () => {
+            if (this.server(x).inc === inc) this.input(x, { type: 'peerDisconnected', peer: y });
+          });
+        }
         return;
       case 'proposed':
         this.proposedBy.set(a.payload.toString('latin1'), s.id);

@@ -9,6 +9,25 @@ import type { Scenario } from './scenarios.js';
 
 export const BROADCAST_SCENARIOS: readonly Scenario[] = [
   {
+    // zk-elect issue 8, defect 3: the leader's freshness of each follower (syncLimit) and its own
+    // quorum check (another syncLimit) added up, so a leader cut off from its quorum served for
+    // ~2 x syncLimit ticks, well after the majority had established a successor. Checker (6)
+    // fails the run if any leader's lease outlives the establishment of the next one.
+    name: 'defect-3: a leader cut off from its quorum stops serving before a successor is established',
+    run: () => {
+      for (const seed of [31, 32, 33, 34, 35]) {
+        const sim = newSim({ seed, syncLimit: 5, initLimit: 10 });
+        const old = settle(sim);
+        writes(sim, `w${seed}-`, 3);
+        sim.runTicks(sim.rng.int(0, 3)); // cut at any phase of the ping cycle, no write in flight
+        sim.net.partition([[old], others(sim, old)]);
+        assert.ok(sim.runTicks(40, () => sim.leader() !== undefined && sim.leader() !== old), roles(sim));
+        assert.ok(sim.server(old).leaderLeaseUntil < 0 || sim.server(old).leaderLeaseUntil <= sim.now, 'the old leader stopped');
+        finish(sim);
+      }
+    },
+  },
+  {
     // ZOOKEEPER-4394 "Learner.syncWithLeader got NullPointerException": a follower receives
     // DIFF, PROPOSAL p1, NEWLEADER, COMMIT p1, PROPOSAL p2 ... UPTODATE; proposals between NEWLEADER
     // and UPTODATE must be logged and committed in order, exactly once, and be acked after the

@@ -1,7 +1,7 @@
 /** Quorum message codec: round trips of every type; malformed input gives ZabCodecError only. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeMessage, encodeMessage, makeZxid, MAX_PAYLOAD_BYTES, ZabCodecError, type ZabMessage } from '../../src/server/zab/index.js';
+import { CODEC_VERSION, decodeMessage, encodeMessage, makeZxid, MAX_PAYLOAD_BYTES, ZabCodecError, type ZabMessage } from '../../src/server/zab/index.js';
 import { Prng } from '../sim/prng.js';
 
 const z = makeZxid(0x1fffff, 0xfffffffe);
@@ -21,8 +21,9 @@ const SAMPLES: ZabMessage[] = [
   { type: 'newleader', epoch: 5, session: 1, zxid: makeZxid(5, 0) },
   { type: 'ack', epoch: 5, session: 1, zxid: makeZxid(5, 1), newLeader: true },
   { type: 'uptodate', epoch: 5, session: 1, commitZxid: makeZxid(5, 1) },
-  { type: 'ping', epoch: 5, session: 1, commitZxid: makeZxid(5, 1), lastZxid: makeZxid(5, 3), upToDate: false },
-  { type: 'pong', epoch: 5, session: 1, synced: true, zxid: makeZxid(5, 1) },
+  { type: 'ping', epoch: 5, session: 1, commitZxid: makeZxid(5, 1), lastZxid: makeZxid(5, 3), upToDate: false, tick: 17, grant: -1 },
+  { type: 'ping', epoch: 5, session: 1, commitZxid: makeZxid(5, 1), lastZxid: makeZxid(5, 3), upToDate: true, tick: 18, grant: 9 },
+  { type: 'pong', epoch: 5, session: 1, synced: true, zxid: makeZxid(5, 1), pingTick: 17, tick: 9 },
   { type: 'request', epoch: 5, payload: Buffer.from('req') },
   { type: 'opaque', epoch: 5, payload: Buffer.from('reply') },
   { type: 'stale', epoch: 8 },
@@ -51,7 +52,8 @@ describe('quorum message codec', () => {
     const bad = (mut: (b: Buffer) => Buffer, why: string): void => {
       assert.throws(() => decodeMessage(mut(Buffer.from(ack))), ZabCodecError, why);
     };
-    bad((b) => { b[0] = 2; return b; }, 'version');
+    bad((b) => { b[0] = CODEC_VERSION + 1; return b; }, 'version');
+    bad((b) => { b[0] = CODEC_VERSION - 1; return b; }, 'an older version');
     bad((b) => { b[1] = 0; return b; }, 'type 0');
     bad((b) => { b[1] = 200; return b; }, 'type 200');
     bad((b) => { b[b.length - 1] = 2; return b; }, 'bool 2');

@@ -109,7 +109,7 @@ describe('follower steps', () => {
     msg(n, 2, { type: 'diff', epoch: 5, session: 6 });
     msg(n, 2, { type: 'trunc', epoch: 4, session: 7, zxid: 0 });
     assert.equal(n.follower?.phase, 'epochAcked');
-    const stale = msg(n, 3, { type: 'ping', epoch: 3, session: 1, commitZxid: 0, lastZxid: 0, upToDate: true });
+    const stale = msg(n, 3, { type: 'ping', epoch: 3, session: 1, commitZxid: 0, lastZxid: 0, upToDate: true, tick: 0, grant: -1 });
     assert.deepEqual(sends(stale)[0]!.msg, { type: 'stale', epoch: 5 });
   });
 
@@ -178,15 +178,64 @@ describe('leader steps', () => {
     assert.deepEqual(sends(c, 'commit')[0]!.msg, { type: 'commit', epoch: 1, session: 1, zxid: zx(1, 2) });
   });
 
-  test('steps down after syncLimit ticks without a synced quorum', () => {
+  test('leases: serves until syncLimit - 1 ticks after the oldest PING a quorum answered, then steps down', () => {
+    const n = leader();
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    const t0 = n.now;
+    const est = msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
+    // NEWLEADER went out at t0: the follower cannot give up on us before t0 + syncLimit.
+    assert.deepEqual(of(est, 'lease'), [{ type: 'lease', anchorTick: t0, ticks: 4 }]);
+    const pings = sends(ticks(n, 2), 'ping').map((a) => a.msg as Extract<ZabMessage, { type: 'ping' }>);
+    assert.deepEqual(pings.map((p) => p.tick), [t0 + 1, t0 + 2]);
+    // The follower answers the second PING: the lease moves to it. Its first PONG tick is granted
+    // at once (a just-synced follower should not wait a tick to serve), later ones with the next PING.
+    const moved = msg(n, 2, { type: 'pong', epoch: 1, session: 1, synced: true, zxid: 0, pingTick: t0 + 2, tick: 40 });
+    assert.deepEqual(of(moved, 'lease'), [{ type: 'lease', anchorTick: t0 + 2, ticks: 4 }]);
+    assert.equal((sends(moved, 'ping')[0]!.msg as Extract<ZabMessage, { type: 'ping' }>).grant, 40);
+    assert.deepEqual(of(moved, 'leaseGranted'), [{ type: 'leaseGranted', peer: 2, ticks: 3 }]);
+    assert.equal(sends(msg(n, 2, { type: 'pong', epoch: 1, session: 1, synced: true, zxid: 0, pingTick: t0 + 2, tick: 41 }), 'ping').length, 0);
+    const next = ticks(n, 1);
+    assert.equal((sends(next, 'ping')[0]!.msg as Extract<ZabMessage, { type: 'ping' }>).grant, 41);
+    assert.deepEqual(of(next, 'leaseGranted'), [{ type: 'leaseGranted', peer: 2, ticks: 3 }]);
+    assert.equal(of(ticks(n, 1), 'leaseGranted').length, 0, 'the same grant is reported once');
+    // A delayed PONG for an older PING, or one claiming a PING from the future, moves nothing.
+    assert.equal(of(msg(n, 2, { type: 'pong', epoch: 1, session: 1, synced: true, zxid: 0, pingTick: t0 + 1, tick: 42 }), 'lease').length, 0);
+    assert.equal(of(msg(n, 2, { type: 'pong', epoch: 1, session: 1, synced: true, zxid: 0, pingTick: n.now + 5, tick: 43 }), 'lease').length, 0);
+    // t0 + 4 now; silence until t0 + 2 + 4 ends the lease.
+    ticks(n, 1);
+    assert.equal(n.role, 'leading');
+    const down = ticks(n, 1);
+    assert.equal(n.now - (t0 + 2), 4);
+    assert.equal(n.role, 'looking');
+    assert.deepEqual(of(down, 'disconnect').map((a) => a.peer), [2], 'the follower is told by a link reset');
+  });
+
+  test('leases: losing the connection of a quorum member steps the leader down at once', () => {
     const n = leader();
     msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
     msg(n, 2, { type: 'ackepoch', epoch: 1, session: 1, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
     msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
-    ticks(n, 5);
     assert.equal(n.role, 'leading');
-    ticks(n, 7);
+    n.step({ type: 'peerDisconnected', peer: 2 });
     assert.equal(n.role, 'looking');
+  });
+
+  test('leases: a follower serves only on grants of its own PONG ticks', () => {
+    const n = follower();
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 1, session: 7 });
+    const s = { epoch: 1, session: 7 };
+    msg(n, 2, { type: 'diff', ...s });
+    msg(n, 2, { type: 'newleader', ...s, zxid: 0 });
+    const up = msg(n, 2, { type: 'uptodate', ...s, commitZxid: 0 });
+    const pong = sends(up, 'pong')[0]!.msg as Extract<ZabMessage, { type: 'pong' }>;
+    assert.equal(pong.tick, n.now, 'UPTODATE is answered with a PONG asking for a lease');
+    assert.equal(of(up, 'lease').length, 0, 'no lease before a grant');
+    const future = msg(n, 2, { type: 'ping', ...s, commitZxid: 0, lastZxid: 0, upToDate: true, tick: 3, grant: n.now + 1 });
+    assert.equal(of(future, 'lease').length, 0, 'a grant of a tick we never sent is ignored');
+    const granted = msg(n, 2, { type: 'ping', ...s, commitZxid: 0, lastZxid: 0, upToDate: true, tick: 4, grant: pong.tick });
+    assert.deepEqual(of(granted, 'lease'), [{ type: 'lease', anchorTick: pong.tick, ticks: 3 }]);
+    assert.equal((sends(granted, 'pong')[0]!.msg as Extract<ZabMessage, { type: 'pong' }>).pingTick, 4, 'PONG echoes the PING tick');
   });
 
   test('a STALE reply from a newer epoch makes the leader step down at once', () => {

@@ -52,7 +52,7 @@ export function parseClusterConfig(text: string, source = 'cluster config'): Clu
   const syncLimit = o.syncLimit ?? 5;
   if (!Number.isInteger(tickMs) || (tickMs as number) < 1) fail(`tickMs must be a positive integer, got ${JSON.stringify(o.tickMs)}`);
   if (!Number.isInteger(initLimit) || (initLimit as number) < 1) fail(`initLimit must be a positive integer`);
-  if (!Number.isInteger(syncLimit) || (syncLimit as number) < 1) fail(`syncLimit must be a positive integer`);
+  if (!Number.isInteger(syncLimit) || (syncLimit as number) < 2) fail(`syncLimit must be an integer of at least 2 (the leader's lease is syncLimit - 1 ticks)`);
   if (typeof o.dataDir !== 'string' || o.dataDir === '') fail('dataDir must be a non-empty string');
   if (!Array.isArray(o.servers) || o.servers.length === 0) fail('servers must be a non-empty list');
   const servers = (o.servers as unknown[]).map((s, i): PeerAddress => {

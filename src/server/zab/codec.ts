@@ -7,7 +7,7 @@ import { ZabCodecError } from './errors.js';
 import type { MessageType, PeerState, ZabMessage } from './messages.js';
 import { MAX_EPOCH, TWO_32 } from './zxid.js';
 
-export const CODEC_VERSION = 1;
+export const CODEC_VERSION = 2;
 /** Upper bound of an opaque payload (a request, a reply, a proposal). */
 export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 /** Upper bound of a SNAP body. */
@@ -166,12 +166,17 @@ export function encodeMessage(m: ZabMessage): Buffer {
       w.zxid(m.commitZxid);
       w.zxid(m.lastZxid);
       w.bool(m.upToDate);
+      w.u32(m.tick);
+      // -1 (no grant) travels as 0, a grant of tick t as t + 1.
+      w.u32(m.grant + 1);
       break;
     case 'pong':
       w.u32(m.epoch);
       w.u32(m.session);
       w.bool(m.synced);
       w.zxid(m.zxid);
+      w.u32(m.pingTick);
+      w.u32(m.tick);
       break;
     case 'request':
     case 'opaque':
@@ -232,10 +237,10 @@ export function decodeMessage(buf: Buffer): ZabMessage {
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), commitZxid: r.zxid('commitZxid') };
       break;
     case 'ping':
-      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), commitZxid: r.zxid('commitZxid'), lastZxid: r.zxid('lastZxid'), upToDate: r.bool('upToDate') };
+      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), commitZxid: r.zxid('commitZxid'), lastZxid: r.zxid('lastZxid'), upToDate: r.bool('upToDate'), tick: r.u32('tick'), grant: r.u32('grant') - 1 };
       break;
     case 'pong':
-      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), synced: r.bool('synced'), zxid: r.zxid('zxid') };
+      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), synced: r.bool('synced'), zxid: r.zxid('zxid'), pingTick: r.u32('pingTick'), tick: r.u32('tick') };
       break;
     case 'request':
     case 'opaque':

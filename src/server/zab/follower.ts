@@ -39,6 +39,10 @@ export interface FollowerState {
   pendingSnap: { readonly zxid: number; readonly bytes: Buffer; readonly entries: LogEntry[] } | null;
   /** Consecutive PINGs announcing proposals we do not have. */
   behindPings: number;
+  /** Our tick of the newest PONG the leader granted (-1: none): we serve until it + followerLeaseTicks. */
+  leaseAnchor: number;
+  /** The leader's tick of the newest PING we got, echoed in PONGs (0 before any). */
+  lastPingTick: number;
   readonly deadline: number;
   lastHeard: number;
 }
@@ -62,6 +66,8 @@ export function startFollowing(node: ZabNode, leaderId: number): void {
     ackedSent: -1,
     pendingSnap: null,
     behindPings: 0,
+    leaseAnchor: -1,
+    lastPingTick: 0,
     deadline: node.now + node.cfg.initLimit,
     lastHeard: node.now,
   };
@@ -148,6 +154,7 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
       if (f.phase === 'newLeader' && f.newLeaderAcked) toBroadcast(node, msg.commitZxid);
       return;
     case 'ping':
+      f.lastPingTick = Math.max(f.lastPingTick, msg.tick);
       if (synced) learnCommit(node, msg.commitZxid);
       // Proposals sent before this PING should be here by now (FIFO); behind on two PINGs in a
       // row means some were lost, and nothing would resend them: resynchronise.
@@ -157,7 +164,13 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
       }
       if (msg.upToDate && f.phase === 'newLeader' && f.newLeaderAcked) toBroadcast(node, msg.commitZxid);
       if (node.role !== 'following') return;
-      node.send(f.leaderId, { type: 'pong', epoch: f.epoch, session: f.session, synced: f.newLeaderAcked, zxid: f.newLeaderAcked ? node.durableZxid : 0 });
+      // A grant of one of our own PONG ticks (never a future one: a forged or corrupt grant must
+      // not let us serve longer than the leader holds our sessions).
+      if (f.phase === 'broadcast' && msg.grant > f.leaseAnchor && msg.grant <= node.now) {
+        f.leaseAnchor = msg.grant;
+        node.emit({ type: 'lease', anchorTick: msg.grant, ticks: node.cfg.followerLeaseTicks });
+      }
+      sendPong(node);
       return;
     case 'opaque':
       node.emit({ type: 'opaque', from: f.leaderId, payload: msg.payload });
@@ -218,6 +231,11 @@ function tryAckNewLeader(node: ZabNode): void {
   node.send(f.leaderId, { type: 'ack', epoch: f.epoch, session: f.session, zxid: node.durableZxid, newLeader: true });
 }
 
+function sendPong(node: ZabNode): void {
+  const f = st(node);
+  node.send(f.leaderId, { type: 'pong', epoch: f.epoch, session: f.session, synced: f.newLeaderAcked, zxid: f.newLeaderAcked ? node.durableZxid : 0, pingTick: f.lastPingTick, tick: node.now });
+}
+
 function toBroadcast(node: ZabNode, commitZxid: number): void {
   const f = st(node);
   f.phase = 'broadcast';
@@ -226,6 +244,8 @@ function toBroadcast(node: ZabNode, commitZxid: number): void {
   // the vote it was elected with would disagree with the leader's and stall a joiner).
   node.vote = { leader: f.leaderId, zxid: node.log.lastZxid, peerEpoch: f.epoch };
   node.emit({ type: 'role', role: 'following', leaderId: f.leaderId, epoch: f.epoch, synced: true });
+  // Ask for our first lease right away (the leader answers this PONG with a granting PING).
+  sendPong(node);
 }
 
 export function followerPersisted(node: ZabNode): void {

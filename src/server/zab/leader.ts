@@ -10,6 +10,14 @@
  *   sync       each acked follower gets DIFF/TRUNC/SNAP + proposals + COMMIT + NEWLEADER; we count
  *              ourselves once our whole history is durable and currentEpoch persisted.
  *   broadcast  a quorum acked NEWLEADER: our history is committed; UPTODATE; new proposals.
+ *
+ * Leases. A follower gives up on us only after syncLimit ticks without hearing from us, so once
+ * a quorum has answered a PING we sent at tick k, no quorum can elect anyone else before k +
+ * syncLimit ticks. We serve until k + syncLimit - 1 (the `lease` action) and step down at that
+ * tick: the old leader stops before any successor can be established (ZooKeeper's leader only
+ * counts syncLimit from the last ACK, and its successor can be serving first). Followers serve
+ * on leases we grant them in PINGs (`grant` echoes their PONG's tick), and we tell the driver
+ * how long each grant runs (`leaseGranted`) so sessions a follower owns outlive its last reply.
  */
 import { invariant } from './errors.js';
 import type { ZabMessage } from './messages.js';
@@ -32,6 +40,14 @@ export interface Handler {
   /** Cumulative durable ack; meaningful once synced. */
   ackedZxid: number;
   lastHeard: number;
+  /** The newest of our ticks this follower has answered (a PONG's echo, or NEWLEADER's ack). */
+  answeredTick: number;
+  /** The tick of our first NEWLEADER to it: its ack proves it heard us no earlier. */
+  newLeaderTick: number;
+  /** The follower's tick from its latest PONG: the next PING grants it (-1: nothing to grant). */
+  grant: number;
+  /** The newest grant already reported to the driver with `leaseGranted`. */
+  grantReported: number;
 }
 
 export type LeaderPhase = 'discovery' | 'epochAck' | 'sync' | 'broadcast';
@@ -49,7 +65,8 @@ export interface LeaderState {
   historyLast: number;
   selfAcked: boolean;
   nextCounter: number;
-  lastQuorumTick: number;
+  /** The lease anchor last reported to the driver (-1: none yet). */
+  leaseAnchor: number;
 }
 
 function st(node: ZabNode): LeaderState {
@@ -69,7 +86,7 @@ export function startLeading(node: ZabNode): void {
     historyLast: -1,
     selfAcked: false,
     nextCounter: 1,
-    lastQuorumTick: node.now,
+    leaseAnchor: -1,
   };
   maybeDecideEpoch(node);
 }
@@ -122,14 +139,37 @@ function maybeEstablished(node: ZabNode): void {
   const L = st(node);
   if (L.phase !== 'sync' || L.newLeaderAckers.size < node.quorum) return;
   L.phase = 'broadcast';
-  L.lastQuorumTick = node.now;
   // A quorum durably holds our whole history and will not accept an older epoch: it is committed.
   node.commitTo(L.historyLast);
   // Answer looking servers with the established epoch: every member of the ensemble then reports
   // the same (leader, peerEpoch), so a joining server sees a quorum agree (see election.ts).
   node.vote = { leader: node.myId, zxid: node.log.lastZxid, peerEpoch: L.epoch };
   node.emit({ type: 'role', role: 'leading', leaderId: node.myId, epoch: L.epoch, synced: true });
+  updateLease(node);
+  if (node.role !== 'leading') return;
   for (const h of L.handlers.values()) if (h.phase === 'synced') sendUpToDate(node, h);
+}
+
+/** The tick our lease hangs on: the quorum-th newest of our ticks answered (we answer ourselves now). */
+function quorumAnsweredTick(node: ZabNode): number {
+  const L = st(node);
+  const answered = [node.now];
+  for (const h of L.handlers.values()) if (h.phase === 'synced') answered.push(h.answeredTick);
+  if (answered.length < node.quorum) return -1;
+  answered.sort((a, b) => b - a);
+  return answered[node.quorum - 1] as number;
+}
+
+/** Recomputes the lease after anything that moves it (answers, a lost follower); steps down when it ran out. */
+function updateLease(node: ZabNode): void {
+  const L = st(node);
+  if (L.phase !== 'broadcast') return;
+  const anchor = quorumAnsweredTick(node);
+  const ticks = node.cfg.syncLimit - 1;
+  if (anchor < 0 || node.now - anchor >= ticks) return stepDown(node, 'lost the quorum lease');
+  if (anchor === L.leaseAnchor) return;
+  L.leaseAnchor = anchor;
+  node.emit({ type: 'lease', anchorTick: anchor, ticks });
 }
 
 function sendUpToDate(node: ZabNode, h: Handler): void {
@@ -165,6 +205,7 @@ function sendHistory(node: ZabNode, h: Handler, from: number): void {
   if (node.commitZxid > from) node.send(h.sid, { type: 'commit', epoch: L.epoch, session: h.session, zxid: node.commitZxid });
   h.newLeaderZxid = node.log.lastZxid;
   node.send(h.sid, { type: 'newleader', epoch: L.epoch, session: h.session, zxid: h.newLeaderZxid });
+  h.newLeaderTick = node.now;
   h.phase = 'syncing';
 }
 
@@ -212,9 +253,11 @@ export function onFollowerMessage(node: ZabNode, from: number, msg: ZabMessage):
         if (h.phase !== 'syncing' || msg.zxid < h.newLeaderZxid) return;
         h.phase = 'synced';
         h.ackedZxid = Math.min(msg.zxid, node.log.lastZxid);
+        h.answeredTick = Math.max(h.answeredTick, h.newLeaderTick);
         L.newLeaderAckers.add(from);
         if (L.phase === 'broadcast') sendUpToDate(node, h);
         else maybeEstablished(node);
+        if (node.role !== 'leading') return;
       } else {
         // ZOOKEEPER-4685: an ACK of a proposal from a follower that has not (yet, as far as we
         // know) acked NEWLEADER is ignored, not a reason to tear the quorum down.
@@ -224,8 +267,19 @@ export function onFollowerMessage(node: ZabNode, from: number, msg: ZabMessage):
       tryCommit(node);
       return;
     case 'pong':
+      // Any PONG of this connection proves the follower heard that PING (during sync too). A
+      // duplicated or delayed one never moves the lease back, nor past what we actually sent.
+      if (msg.pingTick <= node.now && msg.pingTick > h.answeredTick) {
+        h.answeredTick = msg.pingTick;
+        updateLease(node);
+        if (node.role !== 'leading') return;
+      }
       if (msg.synced && h.phase === 'synced') {
         h.ackedZxid = Math.max(h.ackedZxid, Math.min(msg.zxid, node.log.lastZxid));
+        h.grant = Math.max(h.grant, msg.tick);
+        // A follower that just synced (it PONGs at UPTODATE) gets its first lease now, not a
+        // tick later: until then it cannot serve its clients.
+        if (h.grantReported < 0 && L.phase === 'broadcast') sendPing(node, h);
         tryCommit(node);
       }
       return;
@@ -261,6 +315,10 @@ function onFollowerInfo(node: ZabNode, from: number, attempt: number, acceptedEp
     newLeaderZxid: -1,
     ackedZxid: -1,
     lastHeard: node.now,
+    answeredTick: -1,
+    newLeaderTick: node.now,
+    grant: -1,
+    grantReported: -1,
   };
   L.handlers.set(from, h);
   if (L.phase === 'discovery') {
@@ -280,7 +338,7 @@ export function onStale(node: ZabNode, from: number, epoch: number): void {
 }
 
 export function onFollowerDisconnected(node: ZabNode, peer: number): void {
-  st(node).handlers.delete(peer);
+  if (st(node).handlers.delete(peer)) updateLease(node);
 }
 
 export function leaderPersisted(node: ZabNode): void {
@@ -344,18 +402,30 @@ export function leaderTick(node: ZabNode): void {
   if (L.phase !== 'broadcast' && node.now >= L.deadline) return stepDown(node, 'initLimit expired before a quorum synced');
   for (const h of [...L.handlers.values()]) {
     const limit = h.phase === 'synced' ? node.cfg.syncLimit : node.cfg.initLimit;
-    if (node.now - h.lastHeard > limit) L.handlers.delete(h.sid);
+    if (node.now - h.lastHeard > limit) {
+      L.handlers.delete(h.sid);
+      // It may still believe it follows us: reset the link so it looks for a leader now.
+      node.emit({ type: 'disconnect', peer: h.sid });
+    }
   }
-  if (L.phase === 'broadcast') {
-    let heard = 1;
-    for (const h of L.handlers.values()) if (h.phase === 'synced' && node.now - h.lastHeard <= node.cfg.syncLimit) heard++;
-    if (heard >= node.quorum) L.lastQuorumTick = node.now;
-    else if (node.now - L.lastQuorumTick >= node.cfg.syncLimit) return stepDown(node, 'lost the quorum');
-  }
-  if (L.epoch < 0) return;
+  updateLease(node);
+  if (node.role !== 'leading' || L.epoch < 0) return;
   for (const h of L.handlers.values()) {
     // A lost NEWLEADER would otherwise stall this follower until initLimit.
     if (h.phase === 'syncing') node.send(h.sid, { type: 'newleader', epoch: L.epoch, session: h.session, zxid: h.newLeaderZxid });
-    node.send(h.sid, { type: 'ping', epoch: L.epoch, session: h.session, commitZxid: node.commitZxid, lastZxid: node.log.lastZxid, upToDate: L.phase === 'broadcast' && h.phase === 'synced' });
+    sendPing(node, h);
   }
+}
+
+function sendPing(node: ZabNode, h: Handler): void {
+  const L = st(node);
+  // Grants go out only from a leader whose own lease holds (updateLease stepped down otherwise).
+  const grant = L.phase === 'broadcast' && h.phase === 'synced' ? h.grant : -1;
+  // The follower's lease runs from its PONG, which it sent before we first grant it: counting
+  // from this first grant bounds it from above. Repeats of the same grant extend nothing.
+  if (grant > h.grantReported) {
+    h.grantReported = grant;
+    node.emit({ type: 'leaseGranted', peer: h.sid, ticks: node.cfg.followerLeaseTicks });
+  }
+  node.send(h.sid, { type: 'ping', epoch: L.epoch, session: h.session, commitZxid: node.commitZxid, lastZxid: node.log.lastZxid, upToDate: L.phase === 'broadcast' && h.phase === 'synced', tick: node.now, grant });
 }

@@ -75,10 +75,20 @@ export interface AckMsg extends Sessioned { readonly type: 'ack'; readonly zxid:
 export interface UpToDateMsg extends Sessioned { readonly type: 'uptodate'; readonly commitZxid: number }
 /** Leader -> follower every tick. `upToDate` repeats UPTODATE for a follower that has synced;
  * `lastZxid` (the leader's last proposal) lets a follower notice that it lost the last proposals
- * of a burst, which no later proposal would reveal. */
-export interface PingMsg extends Sessioned { readonly type: 'ping'; readonly commitZxid: number; readonly lastZxid: number; readonly upToDate: boolean }
-/** Follower -> leader answer to PING. `zxid` is a cumulative ack when `synced` (NEWLEADER acked). */
-export interface PongMsg extends Sessioned { readonly type: 'pong'; readonly synced: boolean; readonly zxid: number }
+ * of a burst, which no later proposal would reveal. `tick` is the leader's tick when sent, echoed
+ * by the PONG: the leader's quorum lease is anchored on it. `grant` (-1: none) is a follower tick
+ * taken from an earlier PONG: the follower may serve clients until that tick + followerLeaseTicks. */
+export interface PingMsg extends Sessioned {
+  readonly type: 'ping';
+  readonly commitZxid: number;
+  readonly lastZxid: number;
+  readonly upToDate: boolean;
+  readonly tick: number;
+  readonly grant: number;
+}
+/** Follower -> leader answer to PING. `zxid` is a cumulative ack when `synced` (NEWLEADER acked).
+ * `pingTick` echoes the PING's tick; `tick` is the follower's own tick, which a later PING grants. */
+export interface PongMsg extends Sessioned { readonly type: 'pong'; readonly synced: boolean; readonly zxid: number; readonly pingTick: number; readonly tick: number }
 /** Follower -> leader: opaque request forwarded by the server glue. */
 export interface RequestMsg { readonly type: 'request'; readonly epoch: number; readonly payload: Buffer }
 /** Leader -> follower: opaque reply/notification from the server glue. */

@@ -52,13 +52,16 @@ export class ZabNode {
     const peers = [...new Set(config.peers)];
     invariant(peers.includes(config.myId), 'myId must be one of peers');
     invariant(peers.every((p) => Number.isInteger(p) && p >= 0 && p < 0x1_0000_0000), 'peer ids must be u32');
-    invariant(config.initLimit >= 1 && config.syncLimit >= 1 && config.electionFinalizeTicks >= 0, 'limits must be positive');
+    invariant(config.initLimit >= 1 && config.electionFinalizeTicks >= 0, 'limits must be positive');
     this.cfg = {
       electionMaxBackoffTicks: 8,
       zxidCounterLimit: MAX_COUNTER,
+      followerLeaseTicks: 3,
       ...config,
       peers,
     };
+    invariant(this.cfg.syncLimit >= 2, 'syncLimit must be at least 2 (the leader lease is syncLimit - 1 ticks)');
+    invariant(this.cfg.followerLeaseTicks >= 1, 'followerLeaseTicks must be positive');
     invariant(this.cfg.zxidCounterLimit >= 2 && this.cfg.zxidCounterLimit <= MAX_COUNTER, 'zxidCounterLimit out of range');
     this.myId = config.myId;
     this.voters = new Set(peers);
@@ -257,6 +260,11 @@ export class ZabNode {
   }
 
   becomeLooking(_reason: string): void {
+    // Abandoning a leader (or followers) resets those links, so the other end learns it now and
+    // not only after its own timeout: a leader that keeps counting a follower which already
+    // left would serve on a quorum it no longer has.
+    if (this.follower !== null) this.emit({ type: 'disconnect', peer: this.follower.leaderId });
+    if (this.leader !== null) for (const sid of this.leader.handlers.keys()) this.emit({ type: 'disconnect', peer: sid });
     this.leader = null;
     this.follower = null;
     this.role = 'looking';

@@ -9,9 +9,14 @@ export interface ZabConfig {
   /** Ticks a new leader has to complete discovery + synchronization with a quorum, and a
    * follower has to go from FOLLOWERINFO to UPTODATE. */
   readonly initLimit: number;
-  /** Ticks without leader traffic after which a follower gives up; ticks without a synced
-   * quorum after which a leader steps down. */
+  /** Ticks without leader traffic after which a follower gives up. A leader serves only while a
+   * quorum answered one of its pings sent less than syncLimit - 1 ticks ago (its lease), so it
+   * stops before any follower can have given up on it; at least 2. */
   readonly syncLimit: number;
+  /** How long a follower may serve clients after the PONG the leader last granted, in ticks.
+   * The leader holds the sessions a follower owns for this long after its last grant (see
+   * `leaseGranted`). Default 3: PINGs come once a tick and a grant answers the previous PONG, so 3 leaves a tick of slack. */
+  readonly followerLeaseTicks?: number;
   /** Ticks an elector waits, once a quorum agrees with its vote, for a better vote (FLE's finalizeWait). */
   readonly electionFinalizeTicks: number;
   /** Cap of the election re-notification back-off, in ticks. Default 8. */
@@ -70,7 +75,18 @@ export type ZabAction =
   | { readonly type: 'proposed'; readonly zxid: number; readonly payload: Buffer }
   | { readonly type: 'rejected'; readonly reason: RejectReason; readonly payload: Buffer }
   | { readonly type: 'forwarded'; readonly from: number; readonly payload: Buffer }
-  | { readonly type: 'opaque'; readonly from: number; readonly payload: Buffer };
+  | { readonly type: 'opaque'; readonly from: number; readonly payload: Buffer }
+  // --- leases and links ---
+  /** This server may answer clients until the wall of tick `anchorTick` + `ticks` ticks (measured on
+   * the driver's monotonic clock from the moment it fed tick `anchorTick`), unless a later `lease`
+   * replaces it. Any `role` action ends it. Leader: anchored on the oldest ping a quorum answered;
+   * follower: on the PONG the leader last granted. */
+  | { readonly type: 'lease'; readonly anchorTick: number; readonly ticks: number }
+  /** Leader: `peer` may serve clients for at most `ticks` ticks from now (this tick): hold the
+   * sessions it owns at least that long before expiring them. */
+  | { readonly type: 'leaseGranted'; readonly peer: number; readonly ticks: number }
+  /** Reset the quorum link with `peer`, so that its end sees the loss too (it drops us, or we drop it). */
+  | { readonly type: 'disconnect'; readonly peer: number };
 
 export type ActionType = ZabAction['type'];
 
