@@ -1,0 +1,128 @@
+/**
+ * The socket interface the client port and the peer links are written against.
+ * `nodeNetwork` is node:net; the simulator (test/sim) implements the same interface with
+ * seeded delays, partitions and resets, so the connections `zk-elect server` serves are the
+ * ones the simulator breaks.
+ *
+ * A socket is a reliable, ordered byte stream (TCP). `end()` is a graceful close: queued
+ * bytes are delivered first, then the peer sees the close. `destroy()` is a reset: queued
+ * bytes are dropped and both ends see the close. Every socket reports its close exactly once.
+ */
+import { createConnection, createServer, type Socket } from 'node:net';
+
+export interface NetSocket {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Bytes written but not yet handed to the network (a slow reader makes this grow). */
+  readonly queuedBytes: number;
+  /** Queues bytes; writes made in one turn of the event loop leave together. */
+  write(data: Buffer): void;
+  /** Graceful close after the queued bytes (and `data`, if given). */
+  end(data?: Buffer): void;
+  /** Reset: drop what is queued, close now. */
+  destroy(): void;
+  /** Stop / restart delivering received data (backpressure on a peer that sends too much). */
+  pause(): void;
+  resume(): void;
+  /** Single subscribers; set once, right after the socket is created or accepted. */
+  onConnect(fn: () => void): void;
+  onData(fn: (chunk: Buffer) => void): void;
+  onClose(fn: () => void): void;
+}
+
+export interface NetListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface Network {
+  /** Listens; `port` 0 picks a free one. Rejects with a message naming the address. */
+  listen(host: string, port: number, onConnection: (socket: NetSocket) => void): Promise<NetListener>;
+  /** Dials; `onConnect` fires once connected, `onClose` if it fails or later closes. */
+  connect(host: string, port: number): NetSocket;
+}
+
+/** `::ffff:127.0.0.1` -> `127.0.0.1`, as ZooKeeper reports IPv4 clients. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+class NodeSocket implements NetSocket {
+  private corked = false;
+  private closeFn: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly s: Socket) {
+    s.setNoDelay(true);
+    s.on('error', () => undefined); // 'close' follows and reports it
+    s.on('close', () => {
+      this.closed = true;
+      this.closeFn?.();
+    });
+  }
+
+  get remoteAddress(): string {
+    return normalizeAddress(this.s.remoteAddress ?? '');
+  }
+  get remotePort(): number {
+    return this.s.remotePort ?? 0;
+  }
+  get queuedBytes(): number {
+    return this.s.writableLength;
+  }
+
+  write(data: Buffer): void {
+    if (this.closed) return;
+    // Everything written in one turn of the event loop leaves in one syscall.
+    if (!this.corked) {
+      this.corked = true;
+      this.s.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.s.uncork();
+      });
+    }
+    this.s.write(data);
+  }
+  end(data?: Buffer): void {
+    if (data) this.s.end(data);
+    else this.s.end();
+  }
+  destroy(): void {
+    this.s.destroy();
+  }
+  pause(): void {
+    this.s.pause();
+  }
+  resume(): void {
+    this.s.resume();
+  }
+  onConnect(fn: () => void): void {
+    this.s.once('connect', fn);
+  }
+  onData(fn: (chunk: Buffer) => void): void {
+    this.s.on('data', fn);
+  }
+  onClose(fn: () => void): void {
+    this.closeFn = fn;
+    if (this.closed) fn();
+  }
+}
+
+export const nodeNetwork: Network = {
+  async listen(host, port, onConnection) {
+    const server = createServer((s) => onConnection(new NodeSocket(s)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${port}: ${e.code ?? e.message}`, { cause: e })));
+      server.listen(port, host, () => resolve());
+    });
+    const addr = server.address();
+    return {
+      port: typeof addr === 'object' && addr ? addr.port : port,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  },
+  connect(host, port) {
+    return new NodeSocket(createConnection({ host, port }));
+  },
+};
