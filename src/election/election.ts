@@ -58,9 +58,10 @@ export interface ElectionOptions {
   /** Re-enter after losing our node (expiry or deletion). Default true. */
   rejoin?: boolean;
   logger?: Logger;
+  /** The uuid in our node names. Default: a random UUID; give one to make names reproducible. */
+  uuid?: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function isTransient(e: unknown): boolean {
   return e instanceof ConnectionLossError || e instanceof OperationTimeoutError;
@@ -70,7 +71,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   readonly path: string;
   readonly id: string;
   /** Names our nodes (`_c_<uuid>-__lock__<seq>`) so a create whose reply was lost can be found again. */
-  readonly uuid = randomUUID();
+  readonly uuid: string;
   private readonly rejoin: boolean;
   private readonly logger: Logger;
 
@@ -100,6 +101,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     this.id = options.id ?? `${hostname()}-${process.pid}`;
     if (this.id.length === 0) throw new InvalidArgumentError('the candidate id must not be empty');
     this.rejoin = options.rejoin ?? true;
+    this.uuid = options.uuid ?? randomUUID();
+    if (!/^[0-9a-zA-Z-]{1,64}$/.test(this.uuid)) throw new InvalidArgumentError(`the uuid must be 1-64 letters, digits or dashes, got ${JSON.stringify(this.uuid)}`);
     this.logger = (options.logger ?? session.logger).child({ election: this.path, id: this.id });
     this.listen();
   }
@@ -150,13 +153,17 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
    */
   async resign(options: { requeue?: boolean } = {}): Promise<void> {
     this.assertOpen();
-    const wasLeader = this.roleValue === 'leader';
     const requeue = options.requeue ?? false;
     this.wanted = requeue;
     await this.running;
-    await this.leave();
+    const wasLeader = this.roleValue === 'leader';
+    // Stop leading before the node goes: a successor may be elected the moment its delete
+    // commits, possibly before we hear back. (Found by the simulator: the old order left
+    // isLeader true, and a suspended leader unsuspended, while the delete was in flight.)
     this.roleValue = requeue ? 'joining' : 'idle';
+    this.leaderInfo = undefined;
     this.emit('resigned', { wasLeader, requeued: requeue });
+    await this.leave();
     if (requeue) await this.kick();
   }
 
@@ -169,9 +176,11 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     for (const w of [...this.closeWaiters]) w();
     await this.running?.catch(() => undefined);
     const wasLeader = this.roleValue === 'leader';
-    if (!this.session.isClosed) await this.leave().catch(() => undefined);
+    // As in resign(): not a leader any more before the node is deleted.
     this.roleValue = 'idle';
+    this.leaderInfo = undefined;
     if (wasLeader) this.emit('resigned', { wasLeader, requeued: false });
+    if (!this.session.isClosed) await this.leave().catch(() => undefined);
     if (this.ownsSession) await this.session.close();
   }
 
@@ -196,8 +205,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       this.on('reinstated', onReinstated);
       cleanups.push(() => this.off('elected', onElected), () => this.off('reinstated', onReinstated));
       if (options.timeoutMs !== undefined) {
-        const t = setTimeout(() => done(() => reject(new LeadershipWaitError(`not elected within ${options.timeoutMs} ms`))), options.timeoutMs);
-        cleanups.push(() => clearTimeout(t));
+        const t = this.session.clock.after(options.timeoutMs, () => done(() => reject(new LeadershipWaitError(`not elected within ${options.timeoutMs} ms`))));
+        cleanups.push(() => t.cancel());
       }
       if (options.signal) {
         const signal = options.signal;
@@ -280,7 +289,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
           this.logger.debug('transient failure; retrying', { error: (e as Error).message });
         }
         this.dirty = true;
-        await sleep(backoffMs);
+        await new Promise<void>((r) => this.session.clock.after(backoffMs, r));
         backoffMs = Math.min(backoffMs * 2, 2000);
       }
     }

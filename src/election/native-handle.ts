@@ -9,14 +9,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import {
   ConnectionLossError,
   OperationTimeoutError,
   SessionExpiredError,
   ZooKeeperError,
 } from './errors.js';
-import { codeName, isServerReply, ZkCode, type CreateMode, type Watcher, type WatchEventType, type ZkOps, type ZkStat } from './zk-types.js';
+import type { HandleOptions, SessionHandle, SessionHandleEvents } from './handle.js';
+import { codeName, isServerReply, ZkCode, type CreateMode, type Watcher, type WatchEventType, type ZkStat } from './zk-types.js';
 
 type Callback = (rc: number, error: string, ...rest: unknown[]) => void;
 type NativeWatch = (type: number, state: number, path: string) => void;
@@ -68,23 +68,6 @@ const WATCH_TYPES = new Map<number, WatchEventType>([
   [-2, 'notwatching'],
 ]);
 
-export interface NativeHandleEvents {
-  /** Connected: first time, or again after a disconnect (same session). */
-  connected: [];
-  /** The TCP connection dropped; the C client is reconnecting. The session may still be alive. */
-  connecting: [];
-  /** The handle is dead: session expired, auth failed, or closed by us. Never reused. */
-  closed: [code: number];
-}
-
-export interface NativeHandleOptions {
-  connect: string;
-  sessionTimeoutMs: number;
-  /** Called with the send time of every request a server answered. */
-  onServerReply: (sentAtMs: number) => void;
-  /** C client's own stderr logging: 0 silences it. */
-  clientLogLevel?: number;
-}
 
 function toStat(raw: unknown): ZkStat {
   const s = raw as Record<string, unknown>;
@@ -104,13 +87,13 @@ function toStat(raw: unknown): ZkStat {
   };
 }
 
-export class NativeHandle extends EventEmitter<NativeHandleEvents> implements ZkOps {
+export class NativeHandle extends EventEmitter<SessionHandleEvents> implements SessionHandle {
   private readonly client: NativeClient;
   private closedFlag = false;
   /** Per-operation bound; a reply later than this is ignored and the caller told "unknown outcome". */
   opTimeoutMs: number;
 
-  constructor(private readonly options: NativeHandleOptions) {
+  constructor(private readonly options: HandleOptions) {
     super();
     const Native = loadNative();
     this.opTimeoutMs = options.sessionTimeoutMs;
@@ -213,19 +196,18 @@ export class NativeHandle extends EventEmitter<NativeHandleEvents> implements Zk
         reject(new SessionExpiredError(ZkCode.SESSIONEXPIRED, 'SESSION_CLOSED', op, path));
         return;
       }
-      const sentAtMs = performance.now();
+      const sentAtMs = this.options.clock.monoMs();
       let settled = false;
-      const timer = setTimeout(() => {
+      const timer = this.options.clock.after(this.opTimeoutMs, () => {
         if (settled) return;
         settled = true;
         reject(new OperationTimeoutError(op, path, this.opTimeoutMs));
-      }, this.opTimeoutMs);
-      timer.unref();
+      });
       const cb: Callback = (rc, _message, ...rest) => {
         if (isServerReply(rc)) this.options.onServerReply(sentAtMs);
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         if (rc === ZkCode.OK) {
           try {
             resolve(decode(rest));
@@ -241,14 +223,14 @@ export class NativeHandle extends EventEmitter<NativeHandleEvents> implements Zk
         rc = start(cb);
       } catch (e) {
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         reject(new ZooKeeperError(ZkCode.BADARGUMENTS, 'BADARGUMENTS', op, path, { cause: e }));
         return;
       }
       // A non-zero return means the C client refused the call and will never call back.
       if (typeof rc === 'number' && rc !== ZkCode.OK) {
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         reject(errorFor(rc, op, path));
       }
     });
@@ -263,3 +245,6 @@ export function errorFor(code: number, op: string, path: string | undefined): Zo
   }
   return new ZooKeeperError(code, name, op, path);
 }
+
+/** The default transport: the official C client. */
+export const nativeHandle = (options: HandleOptions): SessionHandle => new NativeHandle(options);

@@ -9,12 +9,13 @@
  *   dead after that and must never be touched again).
  */
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { parseConnectString } from './connect-string.js';
 import { ClosedError, ConnectTimeoutError, InvalidArgumentError, SessionExpiredError } from './errors.js';
 import { LivenessMonitor, thresholdsFor, type Liveness } from './liveness.js';
-import { NativeHandle } from './native-handle.js';
+import type { HandleFactory, SessionHandle } from './handle.js';
+import { nativeHandle } from './native-handle.js';
 import type { CreateMode, Watcher, ZkOps, ZkStat } from './zk-types.js';
 
 export interface SessionOptions {
@@ -34,6 +35,10 @@ export interface SessionOptions {
   logger?: Logger;
   /** The C client's own stderr logging level (0 = off, 1 error ... 4 debug). Default 0. */
   clientLogLevel?: number;
+  /** Time for timers and the loss deadline. Default: the process's (monotonic) clocks. */
+  clock?: Clock;
+  /** How handles reach ZooKeeper. Default: the official C client (npm `zookeeper`). */
+  transport?: HandleFactory;
 }
 
 export type SessionHealth = Liveness;
@@ -56,23 +61,25 @@ export interface SessionEvents {
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
-  private handle!: NativeHandle;
+  private handle!: SessionHandle;
   private readonly liveness: LivenessMonitor;
   private health: SessionHealth = 'confirmed';
   private connected = false;
   private closing = false;
   private renewing = false;
-  private probeTimer: NodeJS.Timeout | undefined;
-  private livenessTimer: NodeJS.Timeout | undefined;
+  private probeTimer: Timer | undefined;
+  private livenessTimer: Timer | undefined;
   private generationCounter = 0;
   readonly logger: Logger;
   readonly connectString: string;
+  readonly clock: Clock;
 
   private constructor(private readonly options: Required<Omit<SessionOptions, 'logger'>> & { logger: Logger }) {
     super();
     this.logger = options.logger;
     this.connectString = options.connect;
-    this.liveness = new LivenessMonitor(thresholdsFor(options.sessionTimeoutMs, options.lossDeadlineRatio), performance.now());
+    this.clock = options.clock;
+    this.liveness = new LivenessMonitor(thresholdsFor(options.sessionTimeoutMs, options.lossDeadlineRatio), this.clock.monoMs());
   }
 
   /** Connects, waiting at most `connectTimeoutMs`. */
@@ -94,6 +101,8 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       renewOnExpiry: options.renewOnExpiry ?? true,
       clientLogLevel: options.clientLogLevel ?? 0,
       logger: options.logger ?? silentLogger(),
+      clock: options.clock ?? systemClock,
+      transport: options.transport ?? nativeHandle,
     });
     await session.open(session.options.connectTimeoutMs);
     session.startTimers();
@@ -129,7 +138,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
 
   /** Milliseconds since the last confirmed contact, on the monotonic clock. */
   sinceContactMs(): number {
-    return this.liveness.sinceContactMs(performance.now());
+    return this.liveness.sinceContactMs(this.clock.monoMs());
   }
 
   create(path: string, data: Buffer, mode: CreateMode): Promise<string> {
@@ -156,8 +165,8 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    clearInterval(this.probeTimer);
-    clearInterval(this.livenessTimer);
+    this.probeTimer?.cancel();
+    this.livenessTimer?.cancel();
     this.handle.close();
     this.emit('closed');
   }
@@ -166,17 +175,18 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
     await this.close();
   }
 
-  private live(): NativeHandle {
+  private live(): SessionHandle {
     if (this.closing) throw new ClosedError('the ZooKeeper session was closed');
     return this.handle;
   }
 
   /** Opens a new handle and waits until it is connected (or `timeoutMs` passes, if given). */
   private open(timeoutMs: number | undefined): Promise<void> {
-    const handle = new NativeHandle({
+    const handle = this.options.transport({
       connect: this.options.connect,
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       clientLogLevel: this.options.clientLogLevel,
+      clock: this.clock,
       onServerReply: (sentAtMs) => {
         if (handle === this.handle) this.liveness.confirm(sentAtMs);
       },
@@ -188,20 +198,20 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       const timer =
         timeoutMs === undefined
           ? undefined
-          : setTimeout(() => {
+          : this.clock.after(timeoutMs, () => {
               if (!first) return;
               first = false;
               handle.removeAllListeners();
               handle.close();
               reject(new ConnectTimeoutError(this.options.connect, timeoutMs));
-            }, timeoutMs);
+            });
       handle.on('connected', () => {
         this.connected = true;
         if (first) {
           first = false;
-          clearTimeout(timer);
+          timer?.cancel();
           handle.opTimeoutMs = handle.negotiatedTimeoutMs;
-          this.liveness.reset(performance.now(), thresholdsFor(handle.negotiatedTimeoutMs, this.options.lossDeadlineRatio));
+          this.liveness.reset(this.clock.monoMs(), thresholdsFor(handle.negotiatedTimeoutMs, this.options.lossDeadlineRatio));
           this.health = 'confirmed';
           this.logger.info('connected', { session: handle.sessionId, timeoutMs: handle.negotiatedTimeoutMs });
           resolve();
@@ -220,7 +230,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
         this.connected = false;
         if (first) {
           first = false;
-          clearTimeout(timer);
+          timer?.cancel();
           reject(new SessionExpiredError(code, 'SESSION_CLOSED', 'connect', undefined));
           return;
         }
@@ -256,7 +266,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
           return;
         } catch (e) {
           this.logger.warn('could not open a new session; retrying', { connect: this.options.connect, error: (e as Error).message });
-          await new Promise((r) => setTimeout(r, backoffMs).unref());
+          await new Promise<void>((r) => this.clock.after(backoffMs, r));
           backoffMs = Math.min(backoffMs * 2, 5000);
         }
       }
@@ -268,11 +278,9 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   private startTimers(): void {
     // Probe often enough that a healthy session confirms contact several times per suspend window.
     const probeEveryMs = Math.max(50, Math.floor(this.timeoutMs / 6));
-    this.probeTimer = setInterval(() => this.probe(), probeEveryMs);
-    this.probeTimer.unref();
+    this.probeTimer = this.clock.every(probeEveryMs, () => this.probe());
     const tickMs = Math.min(100, Math.max(10, Math.floor(this.timeoutMs / 50)));
-    this.livenessTimer = setInterval(() => this.evaluate(), tickMs);
-    this.livenessTimer.unref();
+    this.livenessTimer = this.clock.every(tickMs, () => this.evaluate());
   }
 
   private probe(): void {
@@ -286,7 +294,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
 
   private evaluate(): void {
     if (this.closing || this.renewing || this.handle.closed) return;
-    const verdict = this.liveness.evaluate(performance.now());
+    const verdict = this.liveness.evaluate(this.clock.monoMs());
     if (verdict === 'confirmed' && !this.connected) return; // wait for the reconnect itself
     this.transition(verdict, 'unconfirmed');
   }

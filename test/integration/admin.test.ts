@@ -494,7 +494,7 @@ describe('admin server in process: cluster view and control providers', () => {
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'zk-elect-admin-'));
     server = await ZkServer.start(defaultConfig({ dataDir: dir, port: 0 }));
-    admin = await AdminServer.start(server, {
+    admin = await AdminServer.start(server.node, {
       port: 0,
       clusterView: async () => {
         if (clusterMode === 'throw') throw new Error('peer 2 unreachable');
@@ -581,7 +581,7 @@ describe('admin server in process: cluster view and control providers', () => {
   });
 
   test('control endpoints are off on a non-loopback bind unless allowed', async () => {
-    const open = await AdminServer.start(server, { host: '0.0.0.0', port: 0, control: { perform: () => undefined } });
+    const open = await AdminServer.start(server.node, { host: '0.0.0.0', port: 0, control: { perform: () => undefined } });
     try {
       const base = `http://127.0.0.1:${open.port}`;
       const r = await request(base, '/api/control/kill?id=1', { method: 'POST' });
@@ -592,7 +592,7 @@ describe('admin server in process: cluster view and control providers', () => {
     } finally {
       await open.stop();
     }
-    const allowed = await AdminServer.start(server, { host: '0.0.0.0', port: 0, allowRemoteControl: true, control: { perform: () => undefined } });
+    const allowed = await AdminServer.start(server.node, { host: '0.0.0.0', port: 0, allowRemoteControl: true, control: { perform: () => undefined } });
     try {
       const r = await request(`http://127.0.0.1:${allowed.port}`, '/api/control/kill?id=1', { method: 'POST' });
       assert.equal(r.status, 200, r.text);
@@ -602,7 +602,7 @@ describe('admin server in process: cluster view and control providers', () => {
   });
 
   test('an event stream limit, and stop() ends open streams', async () => {
-    const small = await AdminServer.start(server, { port: 0, maxEventStreams: 1 });
+    const small = await AdminServer.start(server.node, { port: 0, maxEventStreams: 1 });
     const first = http.get(`${small.url}events`, { agent: false });
     const opened = await new Promise<http.IncomingMessage>((resolve, reject) => first.on('response', resolve).on('error', reject));
     assert.equal(opened.statusCode, 200);

@@ -117,7 +117,7 @@ function checkRecords(records: LogRecord[], from: bigint, maxAppended: bigint, c
   });
 }
 
-describe('storage under kill -9', { timeout: 30_000 }, () => {
+describe('storage under kill -9', { timeout: 120_000 }, () => {
   let work: string;
   let script: string;
   const rand = mulberry32(SEED);

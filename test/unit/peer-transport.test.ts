@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { PeerTransport } from '../../src/server/net/peer-transport.js';
+import { nodeNetwork } from '../../src/server/net/network.js';
+import { systemClock } from '../../src/server/node/clock.js';
 import { parseClusterConfig, ClusterConfigError } from '../../src/server/cluster/cluster-config.js';
 
 const quiet = { warn: () => undefined, debug: () => undefined };
@@ -18,7 +20,7 @@ async function freePort(): Promise<number> {
 test('three peers exchange messages over real loopback sockets, and reconnect after a restart', async () => {
   const ports = [await freePort(), await freePort(), await freePort()];
   const peers = new Map(ports.map((port, i) => [i + 1, { host: '127.0.0.1', port }]));
-  const make = (id: number) => new PeerTransport({ myId: id, listenHost: '127.0.0.1', listenPort: ports[id - 1]!, peers, maxMessageBytes: 1 << 20, maxQueuedBytes: 8 << 20, log: quiet });
+  const make = (id: number) => new PeerTransport({ myId: id, listenHost: '127.0.0.1', listenPort: ports[id - 1]!, peers, maxMessageBytes: 1 << 20, maxQueuedBytes: 8 << 20, log: quiet }, { network: nodeNetwork, clock: systemClock });
   const nodes = [make(1), make(2), make(3)];
   const got: Array<[number, number, string]> = [];
   nodes.forEach((n, i) => n.on('message', (from, p) => got.push([i + 1, from, p.toString()])));
@@ -45,6 +47,16 @@ test('three peers exchange messages over real loopback sockets, and reconnect af
   await until(() => nodes[0]!.isConnected(2), 5000);
   nodes[0]!.send(2, Buffer.from('back'));
   await until(() => got.some((g) => g[2] === 'back'));
+
+  // A reset by one side is seen by both: each reports the other down, then both redial.
+  const events: string[] = [];
+  nodes[0]!.on('down', (p) => events.push(`1 lost ${p}`));
+  nodes[2]!.on('down', (p) => events.push(`3 lost ${p}`));
+  nodes[2]!.reset(1);
+  await until(() => events.includes('1 lost 3') && events.includes('3 lost 1'));
+  await until(() => nodes[0]!.isConnected(3) && nodes[2]!.isConnected(1), 5000);
+  nodes[0]!.send(3, Buffer.from('after reset'));
+  await until(() => got.some((g) => g[2] === 'after reset' && g[0] === 3));
   await Promise.all([nodes[0]!.stop(), again.stop(), nodes[2]!.stop()]);
 });
 

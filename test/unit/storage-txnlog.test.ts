@@ -204,9 +204,13 @@ describe('TxnLog', () => {
     assert.throws(() => log.append(1n << 63n, Buffer.alloc(1)), RangeError);
     assert.throws(() => log.append(11 as unknown as bigint, Buffer.alloc(1)), TypeError);
     for (let z = 11n; z <= 14n; z++) log.append(z, Buffer.alloc(900));
-    assert.throws(() => log.append(15n, Buffer.alloc(900)), /maxPendingBytes/);
-    await log.flush();
+    assert.equal(log.congested, false);
+    // Past maxPendingBytes the log pushes back (congested) instead of refusing the record.
     log.append(15n, Buffer.alloc(900));
+    assert.equal(log.congested, true);
+    await log.flush();
+    assert.equal(log.congested, false);
+    assert.equal(log.pendingByteCount, 0);
     await log.close();
     assert.throws(() => log.append(16n, Buffer.alloc(1)), /closed/);
     await assert.rejects(TxnLog.open(dir, { maxSegmentBytes: 10 }), RangeError);

@@ -1,10 +1,19 @@
 /**
  * What followers and the leader tell each other on top of ZAB's opaque REQUEST/OPAQUE
- * messages: forwarded writes (prepped on the leader, with the origin's session, cxid and
- * auth ids), session touches (the leader alone decides expiry), and sync round trips.
+ * messages:
+ *   follower -> leader: forwarded writes (prepped on the leader, with the origin's session,
+ *     cxid and auth ids), session touches, sync round trips, revalidation of a session a
+ *     client reattaches here, and answers to the leader's idle queries;
+ *   leader -> follower: sync answers, revalidation answers, idle queries.
  *
  * Encoded as JSON with bigints and Buffers tagged, which keeps the format obvious; the
  * peer link bounds the size.
+ *
+ * A follower's notes form one ordered stream per following session (`stream` is the session
+ * number the leader gave the connection, `seq` counts from 0): the leader applies them in
+ * order and exactly once. TCP already gives that within a connection; the check keeps a
+ * duplicated, reordered or half-lost stream from ever applying a write twice or out of order
+ * (the leader resets the link instead, as a broken TCP stream would be).
  */
 import type { Id } from '../../protocol/records.js';
 import type { WriteRequest } from '../tree/types.js';
@@ -12,11 +21,23 @@ import type { WriteRequest } from '../tree/types.js';
 export type Forwarded =
   | { k: 'write'; sessionId: bigint; cxid: number; authIds: Id[]; request: WriteRequest }
   | { k: 'touch'; sessionIds: bigint[] }
-  | { k: 'sync'; nonce: number };
+  | { k: 'sync'; nonce: number }
+  | { k: 'revalidate'; nonce: number; sessionId: bigint; timeoutMs: number }
+  /** `idleMs` null: the session is unknown here (idle forever). */
+  | { k: 'idle'; nonce: number; sessionId: bigint; idleMs: number | null };
 
-export type LeaderNote = { k: 'synced'; nonce: number; zxid: number };
+export type LeaderNote =
+  | { k: 'synced'; nonce: number; zxid: number }
+  | { k: 'revalidated'; nonce: number; live: boolean }
+  | { k: 'idleQuery'; nonce: number; sessionId: bigint; timeoutMs: number };
 
-export function encodeNote(v: Forwarded | LeaderNote): Buffer {
+export interface Sequenced {
+  stream: number;
+  seq: number;
+  note: Forwarded;
+}
+
+export function encodeNote(v: Forwarded | LeaderNote | Sequenced): Buffer {
   return Buffer.from(
     JSON.stringify(v, function (this: unknown, _key, value: unknown) {
       if (typeof value === 'bigint') return { $big: value.toString() };
@@ -28,7 +49,7 @@ export function encodeNote(v: Forwarded | LeaderNote): Buffer {
   );
 }
 
-export function decodeNote<T extends Forwarded | LeaderNote>(bytes: Buffer): T {
+export function decodeNote<T extends Forwarded | LeaderNote | Sequenced>(bytes: Buffer): T {
   return JSON.parse(bytes.toString('utf8'), (_key, value: unknown) => {
     if (value && typeof value === 'object') {
       const o = value as { $big?: string; $buf?: string };

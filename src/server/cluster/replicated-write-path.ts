@@ -8,42 +8,50 @@
  * machine. The leader preps client writes (its own and forwarded ones) against its pending
  * changes and proposes them; every server applies committed txns and answers the writes
  * that were submitted to it, matched by session id and cxid.
+ *
+ * Leases (see zab/leader.ts): this server answers clients only while the core's lease holds,
+ * measured on the monotonic clock (LeaseClock); frames wait otherwise. Sessions have owners
+ * (the server their client talks to); the leader's side of that lives in session-relay.ts.
  */
 import { encodeMessage, decodeMessage, ZabNode, type LogEntry, type ZabAction, type ZabInput, type ZabMessage } from '../zab/index.js';
-import type { Logger } from '../../log.js';
+import { ErrorCode, OpCode } from '../../protocol/constants.js';
 import type { ServerConfig } from '../config.js';
+import type { NodeIo } from '../node/io.js';
+import type { Timer } from '../node/clock.js';
+import type { SnapshotPolicy } from '../node/snapshot-policy.js';
+import type { NodeMode, NodeServices, WriteOrigin, WritePath } from '../node/write-path.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import type { DataDir, Recovered } from '../storage/data-dir.js';
 import type { TxnLog } from '../storage/txn-log.js';
 import { deserializeState, serializeState } from '../tree/snapshot-codec.js';
-import type { ZkState } from '../tree/state.js';
 import { decodeTxn, encodeTxn } from '../tree/txn-codec.js';
-import type { ApplyResult, WriteRequest } from '../tree/types.js';
-import type { ApplyHooks, WriteOrigin, WritePath } from '../write-path.js';
+import type { ApplyResult, Txn, WriteRequest } from '../tree/types.js';
 import type { ClusterConfig } from './cluster-config.js';
-import { decodeNote, encodeNote, type Forwarded, type LeaderNote } from './forwarding.js';
+import { decodeNote, encodeNote, type Forwarded, type LeaderNote, type Sequenced } from './forwarding.js';
+import { LeaseClock } from './lease-clock.js';
+import { SessionRelay } from './session-relay.js';
 
 export interface ReplicatedOptions {
   server: ServerConfig;
   cluster: { id: number; config: ClusterConfig };
+  io: NodeIo;
   dataDir: DataDir;
   recovered: Recovered;
-  state(): ZkState;
-  replaceState(next: ZkState): void;
-  hooks: ApplyHooks;
-  dropClients(): void;
-  becameLeader(): void;
-  touchRemote(ids: bigint[]): void;
-  logger: Logger;
-  fatal(e: Error): void;
+  node: NodeServices;
+  snapshots: SnapshotPolicy;
 }
 
 type QueueEntry = { kind: 'write'; key: string } | { kind: 'wait'; fn: () => void } | { kind: 'sync'; fn: () => void; nonce: number; untilZxid: number | undefined };
 
+interface Pending {
+  done: (r: ApplyResult) => void;
+  failed: () => void;
+}
+
 const keyOf = (sessionId: bigint, cxid: number) => `${sessionId}:${cxid}`;
 
 export class ReplicatedWritePath implements WritePath {
-  private readonly core: ZabNode;
+  readonly core: ZabNode;
   private readonly log: TxnLog;
   private readonly quorumLinks: PeerTransport;
   private readonly electionLinks: PeerTransport;
@@ -56,13 +64,17 @@ export class ReplicatedWritePath implements WritePath {
   private epoch = 0;
   /** Bumped by truncation/snapshot install: fsyncs started before must not report `persisted`. */
   private flushGeneration = 0;
-  private readonly pending = new Map<string, (r: ApplyResult) => void>();
+  private readonly pending = new Map<string, Pending>();
   private readonly queues = new Map<bigint, QueueEntry[]>();
-  private readonly touchedIds = new Set<bigint>();
   private nonce = 0;
-  private commitsSinceSnapshot = 0;
-  private snapshotting = false;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: Timer | undefined;
+  /** Follower: the next sequence number of our note stream to the leader (and whose stream). */
+  private outStream = { stream: -1, seq: 0 };
+  /** Leader: the next expected sequence number of each follower's current note stream. */
+  private readonly inStreams = new Map<number, { stream: number; seq: number }>();
+  readonly leases: LeaseClock;
+  private readonly relay: SessionRelay;
+  private readonly node: NodeServices;
 
   private constructor(
     private readonly o: ReplicatedOptions,
@@ -70,7 +82,9 @@ export class ReplicatedWritePath implements WritePath {
     currentEpoch: number,
   ) {
     const { id, config } = o.cluster;
+    this.node = o.node;
     this.log = o.recovered.log;
+    this.leases = new LeaseClock(config.tickMs);
     this.core = new ZabNode(
       { myId: id, peers: config.servers.map((s) => s.id), initLimit: config.initLimit, syncLimit: config.syncLimit, electionFinalizeTicks: 1 },
       {
@@ -82,18 +96,31 @@ export class ReplicatedWritePath implements WritePath {
     );
     const link = (port: (s: ClusterConfig['servers'][number]) => number) => {
       const me = config.servers.find((s) => s.id === id)!;
-      return new PeerTransport({
-        myId: id,
-        listenHost: o.server.host === '0.0.0.0' ? '0.0.0.0' : me.host,
-        listenPort: port(me),
-        peers: new Map(config.servers.map((s) => [s.id, { host: s.host, port: port(s) }])),
-        maxMessageBytes: 600 * 1024 * 1024,
-        maxQueuedBytes: 1024 * 1024 * 1024,
-        log: o.logger,
-      });
+      return new PeerTransport(
+        {
+          myId: id,
+          listenHost: o.server.host === '0.0.0.0' ? '0.0.0.0' : me.host,
+          listenPort: port(me),
+          peers: new Map(config.servers.map((s) => [s.id, { host: s.host, port: port(s) }])),
+          maxMessageBytes: 600 * 1024 * 1024,
+          maxQueuedBytes: 1024 * 1024 * 1024,
+          log: o.node.logger,
+        },
+        { network: o.io.network, clock: o.io.clock },
+      );
     };
     this.quorumLinks = link((s) => s.quorumPort);
     this.electionLinks = link((s) => s.electionPort);
+    this.relay = new SessionRelay({
+      node: o.node,
+      leases: this.leases,
+      myId: id,
+      unknownOwnerHoldMs: this.core.cfg.followerLeaseTicks * config.tickMs,
+      queryTimeoutMs: config.tickMs,
+      toLeader: (note) => this.enqueue(() => this.forward(note)),
+      toFollower: (peer, note) => this.enqueue(() => this.input({ type: 'sendOpaque', to: peer, payload: encodeNote(note) })),
+      isSyncedFollower: (peer) => this.core.leader?.handlers.get(peer)?.phase === 'synced',
+    });
   }
 
   static async start(o: ReplicatedOptions): Promise<ReplicatedWritePath> {
@@ -106,19 +133,23 @@ export class ReplicatedWritePath implements WritePath {
     }
     path.quorumLinks.on('up', (peer) => path.enqueue(() => path.input({ type: 'peerConnected', peer })));
     path.quorumLinks.on('down', (peer) => path.enqueue(() => path.input({ type: 'peerDisconnected', peer })));
+    path.leases.fed(path.core.now, o.io.clock.monoMs());
     path.enqueue(() => path.execute(path.core.start()));
-    path.ticker = setInterval(() => path.enqueue(() => path.tick()), o.cluster.config.tickMs);
-    path.ticker.unref();
+    path.ticker = o.io.clock.every(o.cluster.config.tickMs, () => path.enqueue(() => path.tick()));
     return path;
   }
 
-  mode(): 'leader' | 'follower' | 'looking' {
+  mode(): NodeMode {
     if (!this.synced) return 'looking';
     return this.role === 'leading' ? 'leader' : 'follower';
   }
 
   get serving(): boolean {
     return this.synced && !this.stopped;
+  }
+
+  mayReply(): boolean {
+    return this.serving && this.leases.holds(this.node.clock.monoMs());
   }
 
   get expiresSessions(): boolean {
@@ -136,21 +167,21 @@ export class ReplicatedWritePath implements WritePath {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.ticker);
+    this.ticker?.cancel();
+    this.relay.stop();
     await Promise.all([this.quorumLinks.stop(), this.electionLinks.stop()]);
   }
 
   // ---- the client-facing side ---------------------------------------------------------------
 
-  submit(origin: WriteOrigin, request: WriteRequest, done: (result: ApplyResult) => void): void {
+  submit(origin: WriteOrigin, request: WriteRequest, done: (result: ApplyResult) => void, failed: () => void = () => undefined): void {
     const key = keyOf(origin.sessionId, origin.cxid);
-    this.pending.set(key, done);
+    this.pending.set(key, { done, failed });
     this.queueOf(origin.sessionId).push({ kind: 'write', key });
     this.enqueue(() => {
       if (!this.synced) return this.failAll('no synced leader');
-      if (this.role === 'leading') return this.proposeWrite(origin, request);
-      const payload = encodeNote({ k: 'write', sessionId: origin.sessionId, cxid: origin.cxid, authIds: [...origin.authIds], request });
-      return this.input({ type: 'forward', payload });
+      if (this.role === 'leading') return this.proposeWrite(origin, request, this.o.cluster.id);
+      return this.forward({ k: 'write', sessionId: origin.sessionId, cxid: origin.cxid, authIds: [...origin.authIds], request });
     });
   }
 
@@ -170,12 +201,33 @@ export class ReplicatedWritePath implements WritePath {
         this.drain(sessionId);
         return;
       }
-      return this.input({ type: 'forward', payload: encodeNote({ k: 'sync', nonce: entry.nonce }) });
+      return this.forward({ k: 'sync', nonce: entry.nonce });
     });
   }
 
+  /** Follower: the next note of our ordered stream to the leader (dropped if we have no leader). */
+  private forward(note: Forwarded): Promise<void> | void {
+    const f = this.core.follower;
+    if (f === null || f.phase !== 'broadcast') return; // the role change that follows drops our clients
+    if (this.outStream.stream !== f.session) this.outStream = { stream: f.session, seq: 0 };
+    const payload = encodeNote({ stream: f.session, seq: this.outStream.seq++, note } satisfies Sequenced);
+    return this.input({ type: 'forward', payload });
+  }
+
   touched(sessionId: bigint): void {
-    if (this.role !== 'leading') this.touchedIds.add(sessionId);
+    if (this.role === 'following') this.relay.touched(sessionId);
+  }
+
+  revalidate(sessionId: bigint, timeoutMs: number, done: (live: boolean) => void): void {
+    this.enqueue(() => {
+      if (!this.synced) return done(false);
+      if (this.role === 'leading') return done(this.relay.revalidateAt(this.o.cluster.id, sessionId, timeoutMs));
+      this.relay.revalidateVia(sessionId, timeoutMs, done);
+    });
+  }
+
+  askOwner(owner: number, sessionId: bigint, done: Parameters<WritePath['askOwner']>[2]): void {
+    this.enqueue(() => this.relay.askOwner(owner, sessionId, done));
   }
 
   private queueOf(sessionId: bigint): QueueEntry[] {
@@ -188,7 +240,7 @@ export class ReplicatedWritePath implements WritePath {
   private drain(sessionId: bigint): void {
     const q = this.queues.get(sessionId);
     if (!q) return;
-    const applied = Number(this.o.state().lastProcessedZxid);
+    const applied = Number(this.node.state().lastProcessedZxid);
     while (q.length > 0) {
       const head = q[0]!;
       if (head.kind === 'write') break;
@@ -201,15 +253,27 @@ export class ReplicatedWritePath implements WritePath {
 
   /** Leadership moved or was lost: nothing in flight here can be answered any more. */
   private failAll(why: string): void {
-    if (this.pending.size > 0 || this.queues.size > 0) this.o.logger.warn('dropping client requests in flight', { why, pending: this.pending.size });
+    if (this.pending.size > 0 || this.queues.size > 0) this.node.logger.warn('dropping client requests in flight', { why, pending: this.pending.size });
     this.pending.clear();
     this.queues.clear();
-    this.o.dropClients();
+    this.node.dropClients();
+  }
+
+  /** One request cannot be proposed: only its client is cut (it retries elsewhere). */
+  private failOne(sessionId: bigint, cxid: number): void {
+    const key = keyOf(sessionId, cxid);
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    const q = this.queues.get(sessionId);
+    const i = q?.findIndex((x) => x.kind === 'write' && x.key === key) ?? -1;
+    if (q && i >= 0) q.splice(i, 1);
+    p.failed();
   }
 
   // ---- the job loop --------------------------------------------------------------------------
 
-  private enqueue(job: () => Promise<void> | void): void {
+  enqueue(job: () => Promise<void> | void): void {
     if (this.stopped) return;
     this.jobs.push(job);
     if (!this.running) void this.run();
@@ -223,7 +287,7 @@ export class ReplicatedWritePath implements WritePath {
         await job();
       }
     } catch (e) {
-      this.o.fatal(e as Error);
+      this.node.fatal(e as Error);
     } finally {
       this.running = false;
     }
@@ -234,12 +298,10 @@ export class ReplicatedWritePath implements WritePath {
   }
 
   private async tick(): Promise<void> {
-    await this.input({ type: 'tick' });
-    if (this.synced && this.role === 'following' && this.touchedIds.size > 0) {
-      const sessionIds = [...this.touchedIds];
-      this.touchedIds.clear();
-      await this.input({ type: 'forward', payload: encodeNote({ k: 'touch', sessionIds }) });
-    }
+    const actions = this.core.step({ type: 'tick' });
+    this.leases.fed(this.core.now, this.node.clock.monoMs());
+    await this.execute(actions);
+    if (this.synced && this.role === 'following') this.relay.flushTouches();
   }
 
   private async onPeerMessage(from: number, bytes: Buffer): Promise<void> {
@@ -247,20 +309,33 @@ export class ReplicatedWritePath implements WritePath {
     try {
       msg = decodeMessage(bytes);
     } catch (e) {
-      this.o.logger.warn('dropping a malformed peer message', { from, error: (e as Error).message });
+      this.node.logger.warn('dropping a malformed peer message', { from, error: (e as Error).message });
       return;
     }
     await this.input({ type: 'message', from, msg });
   }
 
-  private async proposeWrite(origin: WriteOrigin, request: WriteRequest): Promise<void> {
+  /** Leader: prep (against pending changes) and propose. `from` is the server the client is on. */
+  private async proposeWrite(origin: WriteOrigin, request: WriteRequest, from: number): Promise<void> {
     const zxid = this.core.nextProposalZxid();
-    if (zxid === undefined) return this.failAll('this leader cannot propose now');
-    const txn = this.o.state().prep(request, { zxid: BigInt(zxid), timeMs: BigInt(Date.now()), sessionId: origin.sessionId, authIds: origin.authIds, cxid: origin.cxid });
+    if (zxid === undefined) {
+      // The core cannot give this write a zxid: the counter ran out (ZOOKEEPER-1277) or we are
+      // no longer established. Let the core decide; on rollover it steps down, forcing a new
+      // epoch, and the role change drops the clients. Only this write fails here.
+      await this.execute(this.core.step({ type: 'propose', payload: Buffer.alloc(0) }));
+      if (from === this.o.cluster.id) this.failOne(origin.sessionId, origin.cxid);
+      return;
+    }
+    const header = { zxid: BigInt(zxid), timeMs: BigInt(this.node.clock.wallMs()), sessionId: origin.sessionId, authIds: origin.authIds, cxid: origin.cxid };
+    const moved = !origin.internal && this.relay.checkOwner(origin.sessionId, from, request);
+    const txn: Txn = moved
+      ? { sessionId: header.sessionId, cxid: header.cxid, zxid: header.zxid, time: header.timeMs, body: { type: OpCode.error, err: ErrorCode.SESSIONMOVED } }
+      : this.node.state().prep(request, header);
     const actions = this.core.step({ type: 'propose', payload: encodeTxn(txn) });
     const outcome = actions.find((a) => a.type === 'proposed' || a.type === 'rejected');
     if (outcome?.type === 'proposed' && outcome.zxid !== zxid) throw new Error(`the core proposed 0x${outcome.zxid.toString(16)}, prep used 0x${zxid.toString(16)}`);
     await this.execute(actions);
+    if (outcome?.type === 'rejected' && from === this.o.cluster.id) this.failOne(origin.sessionId, origin.cxid);
   }
 
   private async execute(actions: readonly ZabAction[]): Promise<void> {
@@ -288,7 +363,7 @@ export class ReplicatedWritePath implements WritePath {
           this.applyEntries(a.entries);
           break;
         case 'requestSnapshot': {
-          const state = this.o.state();
+          const state = this.node.state();
           const peer = a.peer;
           const zxid = Number(state.lastProcessedZxid);
           const bytes = serializeState(state);
@@ -298,8 +373,15 @@ export class ReplicatedWritePath implements WritePath {
         case 'role':
           this.onRole(a.role, a.leaderId, a.epoch, a.synced);
           break;
-        case 'rejected':
-          this.failAll(`request rejected: ${a.reason}`);
+        case 'lease':
+          this.leases.lease(a.anchorTick, a.ticks);
+          if (this.mayReply()) this.node.leaseRenewed();
+          break;
+        case 'leaseGranted':
+          this.leases.grant(a.peer, a.ticks, this.node.clock.monoMs());
+          break;
+        case 'disconnect':
+          this.quorumLinks.reset(a.peer);
           break;
         case 'forwarded':
           await this.onForwarded(a.from, a.payload);
@@ -307,7 +389,10 @@ export class ReplicatedWritePath implements WritePath {
         case 'opaque':
           this.onNote(decodeNote<LeaderNote>(a.payload));
           break;
+        case 'rejected':
         case 'proposed':
+          // proposeWrite reads the outcome of its own propose; a rejected forward (we lost the
+          // leader meanwhile) needs nothing: the role change drops the clients.
           break;
       }
     }
@@ -321,13 +406,13 @@ export class ReplicatedWritePath implements WritePath {
       () => {
         if (generation === this.flushGeneration) this.enqueue(() => this.input({ type: 'persisted', upToZxid }));
       },
-      (e: unknown) => this.o.fatal(e as Error),
+      (e: unknown) => this.node.fatal(e as Error),
     );
   }
 
   private async installSnapshot(zxid: number, bytes: Buffer, entries: readonly LogEntry[]): Promise<void> {
     this.flushGeneration++;
-    const next = deserializeState(bytes, this.o.state().options);
+    const next = deserializeState(bytes, this.node.state().options);
     const z = BigInt(zxid);
     await this.o.dataDir.writeSnapshot(z, bytes);
     if (this.log.lastZxid > z) await this.log.truncateAfter(z);
@@ -337,49 +422,34 @@ export class ReplicatedWritePath implements WritePath {
     }
     for (const e of entries) this.log.append(BigInt(e.zxid), e.payload);
     await this.log.flush();
-    this.o.replaceState(next);
-    this.o.logger.info('installed a snapshot from the leader', { zxid: `0x${zxid.toString(16)}`, entries: entries.length });
+    this.node.replaceState(next);
+    this.node.logger.info('installed a snapshot from the leader', { zxid: `0x${zxid.toString(16)}`, entries: entries.length });
   }
 
   private applyEntries(entries: readonly LogEntry[]): void {
     const touchedSessions = new Set<bigint>();
     for (const e of entries) {
-      const result = this.o.state().apply(decodeTxn(e.payload));
-      this.o.hooks.applied(result);
+      const result = this.node.state().apply(decodeTxn(e.payload));
+      this.node.applied(result);
       const key = keyOf(result.sessionId, result.cxid);
-      const done = this.pending.get(key);
-      if (done) {
+      const p = this.pending.get(key);
+      if (p) {
         this.pending.delete(key);
         const q = this.queues.get(result.sessionId);
         const i = q?.findIndex((x) => x.kind === 'write' && x.key === key) ?? -1;
         if (q && i >= 0) q.splice(i, 1);
-        done(result);
+        p.done(result);
       }
       touchedSessions.add(result.sessionId);
     }
     for (const id of this.queues.keys()) touchedSessions.add(id);
     for (const id of touchedSessions) this.drain(id);
-    this.commitsSinceSnapshot += entries.length;
-    if (this.commitsSinceSnapshot >= this.o.server.snapCount) void this.snapshot();
+    this.o.snapshots.applied(entries.length);
   }
 
-  private async snapshot(): Promise<void> {
-    if (this.snapshotting) return;
-    this.snapshotting = true;
-    this.commitsSinceSnapshot = 0;
-    try {
-      const state = this.o.state();
-      const zxid = state.lastProcessedZxid;
-      await this.o.dataDir.writeSnapshot(zxid, serializeState(state));
-      this.enqueue(() => this.input({ type: 'snapshotInstalled', zxid: Number(zxid) }));
-      this.enqueue(async () => {
-        await this.o.dataDir.purge(this.o.server.snapRetain);
-      });
-    } catch (e) {
-      this.o.logger.error('snapshot failed (the log still holds everything)', { error: (e as Error).message });
-    } finally {
-      this.snapshotting = false;
-    }
+  /** The snapshot policy wrote a snapshot of our applied state at `zxid`: the core may forget the log up to it. */
+  snapshotWritten(zxid: bigint): void {
+    this.enqueue(() => this.input({ type: 'snapshotInstalled', zxid: Number(zxid) }));
   }
 
   private onRole(role: 'leading' | 'following' | 'looking', leaderId: number | undefined, epoch: number, synced: boolean): void {
@@ -389,33 +459,72 @@ export class ReplicatedWritePath implements WritePath {
     this.leaderId = leaderId;
     this.epoch = epoch;
     this.synced = synced && role !== 'looking';
-    if (wasServing && (!this.synced || changed)) this.failAll(`role is now ${role}`);
+    // Any role action ends the lease it was given under; a new one follows if we serve again.
+    this.leases.endLease();
+    if (wasServing && (!this.synced || changed)) {
+      this.failAll(`role is now ${role}`);
+      this.resetPreparedState();
+    }
     if (!wasServing && this.synced) {
-      this.o.logger.info(role === 'leading' ? 'leading' : 'following', { leader: leaderId, epoch });
-      if (role === 'leading') this.o.becameLeader();
+      this.node.logger.info(role === 'leading' ? 'leading' : 'following', { leader: leaderId, epoch });
+      // Prep state of a previous leadership (outstanding changes, closing sessions) belongs to
+      // proposals that may have been truncated: start clean.
+      this.resetPreparedState();
+      if (role === 'leading') {
+        this.leases.clearGrants();
+        this.relay.becameLeader();
+        this.node.becameLeader();
+      }
     } else if (!this.synced) {
-      this.o.logger.info('role', { role, leader: leaderId, epoch });
+      this.node.logger.info('role', { role, leader: leaderId, epoch });
     }
   }
 
+  /** Forget prepared-but-uncommitted changes (issue 8, defect 2: they outlived leadership). */
+  private resetPreparedState(): void {
+    this.node.state().clearOutstanding();
+    this.node.tracker.clearClosing();
+    this.relay.reset();
+  }
+
   private async onForwarded(from: number, payload: Buffer): Promise<void> {
-    let note: Forwarded;
+    let envelope: Sequenced;
     try {
-      note = decodeNote<Forwarded>(payload);
+      envelope = decodeNote<Sequenced>(payload);
     } catch {
-      this.o.logger.warn('dropping a malformed forwarded request', { from });
+      this.node.logger.warn('dropping a malformed forwarded request', { from });
       return;
     }
-    if (note.k === 'touch') this.o.touchRemote(note.sessionIds);
-    else if (note.k === 'sync') {
-      const reply: LeaderNote = { k: 'synced', nonce: note.nonce, zxid: this.core.log.lastZxid };
-      await this.input({ type: 'sendOpaque', to: from, payload: encodeNote(reply) });
-    } else if (this.role === 'leading') {
-      await this.proposeWrite({ sessionId: note.sessionId, cxid: note.cxid, authIds: note.authIds }, note.request);
+    if (this.role !== 'leading') return;
+    const handler = this.core.leader?.handlers.get(from);
+    if (handler === undefined || envelope.stream !== handler.session) return; // an earlier connection's
+    const expect = this.inStreams.get(from);
+    const next = expect?.stream === envelope.stream ? expect.seq : 0;
+    if (envelope.seq < next) return; // a duplicate
+    if (envelope.seq > next) {
+      // A note is missing: what follows may depend on it. Break the stream as TCP would.
+      this.node.logger.warn('a follower note stream has a gap; resetting the link', { from, expected: next, got: envelope.seq });
+      this.inStreams.delete(from);
+      this.quorumLinks.reset(from);
+      return;
+    }
+    this.inStreams.set(from, { stream: envelope.stream, seq: next + 1 });
+    const note = envelope.note;
+    switch (note.k) {
+      case 'write':
+        this.relay.touchFrom(from, [note.sessionId]);
+        return this.proposeWrite({ sessionId: note.sessionId, cxid: note.cxid, authIds: note.authIds }, note.request, from);
+      case 'sync':
+        // Answered only on a lease: a leader that may have been replaced must not vouch for freshness.
+        if (!this.mayReply()) return;
+        return this.input({ type: 'sendOpaque', to: from, payload: encodeNote({ k: 'synced', nonce: note.nonce, zxid: this.core.log.lastZxid }) });
+      default:
+        return this.relay.onForwarded(from, note);
     }
   }
 
   private onNote(note: LeaderNote): void {
+    if (note.k !== 'synced') return this.relay.onLeaderNote(note);
     for (const [sessionId, q] of this.queues) {
       const entry = q.find((x) => x.kind === 'sync' && x.nonce === note.nonce);
       if (entry && entry.kind === 'sync') {

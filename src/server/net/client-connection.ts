@@ -4,13 +4,16 @@
  * requests in flight, bytes queued for a slow reader); what requests *mean* is the
  * handler's business. A malformed frame closes this connection only.
  */
-import type { Socket } from 'node:net';
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
 import { FrameDecoder } from '../../protocol/framing.js';
 import { ProtocolError } from '../../protocol/jute.js';
 import type { ConnectRequest, Id } from '../../protocol/records.js';
 import { decodeConnectRequest, decodeRequest, type Request } from '../../protocol/requests.js';
 import { encodeReply } from '../../protocol/responses.js';
+import type { Clock } from '../node/clock.js';
+import type { NetSocket } from './network.js';
+
+export { normalizeAddress } from './network.js';
 
 export interface ConnectionHandler {
   fourLetter(conn: ClientConnection, word: string): Promise<string> | string;
@@ -19,6 +22,8 @@ export interface ConnectionHandler {
   closed(conn: ClientConnection): void;
   /** Every frame queued for this client (replies, notifications, the ConnectResponse). */
   sent?(conn: ClientConnection): void;
+  /** Whether frames may leave now (the server's lease holds); held frames wait in order. */
+  mayReply?(): boolean;
 }
 
 export interface ConnectionLimits {
@@ -28,13 +33,14 @@ export interface ConnectionLimits {
   maxQueuedBytes: number;
 }
 
-let nextConnectionId = 1;
+/** How long a closed connection may take to flush before it is cut (a peer that never reads). */
+const CLOSE_GRACE_MS = 1000;
 
 export class ClientConnection {
-  readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly establishedAtMs = Date.now();
+  /** Wall-clock time of the accept, for `cons` and the dashboard. */
+  readonly establishedAtMs: number;
   sessionId: bigint | undefined;
   sessionTimeoutMs = 0;
   authIds: Id[] = [];
@@ -46,8 +52,10 @@ export class ClientConnection {
   lastOp = 'NA';
   /** The xid of the last request read (-1 before any), for the `cons` word's lcxid. */
   lastCxid = -1;
-  /** When the last reply left (Date.now() ms; 0 before any), for `cons`'s lresp. */
+  /** When the last reply left (wall-clock ms; 0 before any), for `cons`'s lresp. */
   lastResponseAtMs = 0;
+  /** Monotonic time of the last frame read from this client (session activity). */
+  lastReceivedMono: number;
   lastLatencyMs = 0;
   minLatencyMs = Number.POSITIVE_INFINITY;
   maxLatencyMs = 0;
@@ -56,23 +64,32 @@ export class ClientConnection {
   private readonly decoder: FrameDecoder;
   private handshakeDone = false;
   private closedFlag = false;
+  /** Reading stopped because too many requests are in flight on this connection. */
   private paused = false;
-  private corked = false;
+  /** Reading stopped because the server as a whole pushes back. */
+  private throttled = false;
+  /** Frames that could not leave yet (no lease), in order. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
 
   constructor(
-    private readonly socket: Socket,
+    /** Unique within its server; also the watcher id the tree keys watches by. Assigned by the
+     * port, not a process-wide counter, so a simulated run numbers connections the same on replay. */
+    readonly id: number,
+    private readonly socket: NetSocket,
     private readonly handler: ConnectionHandler,
     private readonly limits: ConnectionLimits,
+    private readonly clock: Clock,
     private readonly log: { warn(msg: string, meta?: object): void; debug(msg: string, meta?: object): void },
   ) {
-    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.establishedAtMs = clock.wallMs();
+    this.lastReceivedMono = clock.monoMs();
     this.authIds = [{ scheme: 'ip', id: this.remoteAddress }];
     this.decoder = new FrameDecoder({ maxFrame: limits.maxFrameBytes });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => undefined); // 'close' follows and does the work
-    socket.on('close', () => this.onClosed());
+    socket.onData((chunk) => this.onData(chunk));
+    socket.onClose(() => this.onClosed());
   }
 
   get closed(): boolean {
@@ -87,44 +104,65 @@ export class ClientConnection {
     if (this.closedFlag) return;
     this.packetsSent++;
     this.handler.sent?.(this);
-    // Replies produced in one turn of the event loop leave in one write (one syscall).
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    if (this.held.length > 0 || !(this.handler.mayReply?.() ?? true)) {
+      // Nothing may reach a client while this server cannot vouch for its session (lease).
+      this.held.push(frame);
+      this.heldBytes += frame.length;
+      if (this.heldBytes > this.limits.maxQueuedBytes) this.close();
+      return;
     }
     this.socket.write(frame);
-    if (this.socket.writableLength > this.limits.maxQueuedBytes) {
-      this.log.warn('closing a client that does not read its replies', { client: this.address, queuedBytes: this.socket.writableLength });
+    if (this.socket.queuedBytes > this.limits.maxQueuedBytes) {
+      this.log.warn('closing a client that does not read its replies', { client: this.address, queuedBytes: this.socket.queuedBytes });
       this.close();
     }
   }
 
+  /** Sends what was held, if frames may leave now. */
+  flushHeld(): void {
+    if (this.closedFlag || this.held.length === 0 || !(this.handler.mayReply?.() ?? true)) return;
+    const frames = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const f of frames) this.socket.write(f);
+  }
+
   /** A reply to a request: counts it off the in-flight total. */
-  reply(frame: Buffer, startedAtMs?: number): void {
+  reply(frame: Buffer, startedAtMono?: number): void {
     this.outstanding = Math.max(0, this.outstanding - 1);
-    this.lastResponseAtMs = Date.now();
-    if (startedAtMs !== undefined) this.recordLatency(Date.now() - startedAtMs);
+    this.lastResponseAtMs = this.clock.wallMs();
+    if (startedAtMono !== undefined) this.recordLatency(Math.round(this.clock.monoMs() - startedAtMono));
     this.send(frame);
     if (this.paused && this.outstanding <= this.limits.maxOutstanding / 2) {
       this.paused = false;
-      this.socket.resume();
+      this.updateReading();
     }
   }
 
-  replyError(xid: number, zxid: bigint, err: number, startedAtMs?: number): void {
-    this.reply(encodeReply({ xid, zxid, err }), startedAtMs);
+  /** Server-wide backpressure (e.g. the log has too much waiting for fsync). */
+  setThrottled(on: boolean): void {
+    this.throttled = on;
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    if (this.closedFlag) return;
+    if (this.paused || this.throttled) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  replyError(xid: number, zxid: bigint, err: number, startedAtMono?: number): void {
+    this.reply(encodeReply({ xid, zxid, err }), startedAtMono);
   }
 
   /** Closes after what was queued has been flushed. Idempotent. */
   close(): void {
     if (this.closedFlag) return;
+    // Held frames never leave: the lease that would have allowed them did not come.
+    this.held = [];
     this.socket.end();
     // A peer that never reads would keep the socket half-open: cut it after a moment.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.clock.after(CLOSE_GRACE_MS, () => this.socket.destroy());
     this.onClosed();
   }
 
@@ -153,6 +191,7 @@ export class ClientConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
+    this.lastReceivedMono = this.clock.monoMs();
     let frames;
     try {
       frames = this.decoder.push(chunk);
@@ -192,7 +231,7 @@ export class ClientConnection {
         this.outstanding++;
         if (!this.paused && this.outstanding >= this.limits.maxOutstanding) {
           this.paused = true;
-          this.socket.pause();
+          this.updateReading();
         }
       }
       this.lastOp = req.kind;
@@ -204,7 +243,7 @@ export class ClientConnection {
   private async answerFourLetter(word: string): Promise<void> {
     try {
       const text = await this.handler.fourLetter(this, word);
-      if (!this.closedFlag) this.socket.end(text);
+      if (!this.closedFlag) this.socket.end(Buffer.from(text, 'utf8'));
     } catch (e) {
       this.log.warn('four-letter word failed', { word, error: (e as Error).message });
       this.socket.destroy();
@@ -218,7 +257,3 @@ export class ClientConnection {
   }
 }
 
-/** `::ffff:127.0.0.1` -> `127.0.0.1`, as ZooKeeper reports IPv4 clients. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}

@@ -2,16 +2,24 @@
  * Message links between cluster peers. Each node dials every peer and sends only on the
  * connections it dialled; it receives on the ones it accepted. That keeps the rule for who
  * owns a link trivial (no ZooKeeper-style "higher id wins" handshake), at the price of two
- * TCP connections per pair. Messages are length-prefixed; the first frame on a dialled
- * link says who we are. Delivery is best effort: the consensus core resends what matters
- * on its own ticks, so a message to a disconnected peer is dropped, not queued forever.
+ * TCP connections per pair. Messages are length-prefixed and each leaves in one write; the
+ * first frame on a dialled link says who we are. Delivery is best effort: the consensus core
+ * resends what matters on its own ticks, so a message to a disconnected peer is dropped, not
+ * queued forever.
+ *
+ * `reset(peer)` cuts both connections with a peer. The peer sees its dialled link close and
+ * reports the peer down too, so a link that one side gives up on is given up on by both
+ * (otherwise a follower the leader dropped would keep sending into the void until syncLimit).
  */
 import { EventEmitter } from 'node:events';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Clock, Timer } from '../node/clock.js';
+import type { NetListener, NetSocket, Network } from './network.js';
 
 const MAGIC = 0x5a4b5045; // "ZKPE"
 const VERSION = 1;
 const HELLO_BYTES = 10;
+const FIRST_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 1000;
 
 export interface PeerTransportOptions {
   myId: number;
@@ -32,40 +40,40 @@ export interface PeerTransportEvents {
 }
 
 interface OutLink {
-  socket: Socket | undefined;
+  socket: NetSocket | undefined;
   connected: boolean;
   backoffMs: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
 }
 
 export class PeerTransport extends EventEmitter<PeerTransportEvents> {
-  private server: Server | undefined;
+  private listener: NetListener | undefined;
   private readonly out = new Map<number, OutLink>();
-  private readonly inbound = new Set<Socket>();
+  private readonly inbound = new Map<NetSocket, { from: number | undefined }>();
   private stopped = false;
 
-  constructor(private readonly o: PeerTransportOptions) {
+  constructor(
+    private readonly o: PeerTransportOptions,
+    private readonly io: { network: Network; clock: Clock },
+  ) {
     super();
   }
 
   async start(): Promise<void> {
-    const server = createServer((s) => this.accept(s));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen for peers on ${this.o.listenHost}:${this.o.listenPort}: ${e.code ?? e.message}`)));
-      server.listen(this.o.listenPort, this.o.listenHost, () => resolve());
-    });
+    this.listener = await this.io.network
+      .listen(this.o.listenHost, this.o.listenPort, (s) => this.accept(s))
+      .catch((e: Error) => Promise.reject(new Error(`cannot listen for peers: ${e.message}`, { cause: e })));
     for (const id of this.o.peers.keys()) if (id !== this.o.myId) this.dial(id);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const link of this.out.values()) {
-      clearTimeout(link.timer);
+      link.timer?.cancel();
       link.socket?.destroy();
     }
-    for (const s of this.inbound) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    for (const s of this.inbound.keys()) s.destroy();
+    await this.listener?.close();
   }
 
   isConnected(peer: number): boolean {
@@ -77,68 +85,71 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     const link = this.out.get(to);
     if (!link?.connected || !link.socket) return false;
     if (payload.length > this.o.maxMessageBytes) throw new Error(`message of ${payload.length} bytes exceeds the ${this.o.maxMessageBytes}-byte peer limit`);
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(payload.length);
-    link.socket.write(header);
-    link.socket.write(payload);
-    if (link.socket.writableLength > this.o.maxQueuedBytes) {
-      this.o.log.warn('peer is not reading; cutting the link', { peer: to, queuedBytes: link.socket.writableLength });
+    const framed = Buffer.allocUnsafe(4 + payload.length);
+    framed.writeUInt32BE(payload.length, 0);
+    payload.copy(framed, 4);
+    link.socket.write(framed);
+    if (link.socket.queuedBytes > this.o.maxQueuedBytes) {
+      this.o.log.warn('peer is not reading; cutting the link', { peer: to, queuedBytes: link.socket.queuedBytes });
       link.socket.destroy();
     }
     return true;
   }
 
+  /** Cuts both connections with `peer` (it notices and redials, as we do). */
+  reset(peer: number): void {
+    this.out.get(peer)?.socket?.destroy();
+    for (const [s, info] of this.inbound) if (info.from === peer) s.destroy();
+  }
+
   private dial(id: number): void {
     if (this.stopped) return;
     const addr = this.o.peers.get(id)!;
-    const link = this.out.get(id) ?? { socket: undefined, connected: false, backoffMs: 50, timer: undefined };
+    const link = this.out.get(id) ?? { socket: undefined, connected: false, backoffMs: FIRST_BACKOFF_MS, timer: undefined };
     this.out.set(id, link);
-    const socket = createConnection({ host: addr.host, port: addr.port });
+    const socket = this.io.network.connect(addr.host, addr.port);
     link.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('connect', () => {
+    socket.onConnect(() => {
+      if (link.socket !== socket) return;
       const hello = Buffer.alloc(HELLO_BYTES);
       hello.writeUInt32BE(MAGIC, 0);
       hello.writeUInt16BE(VERSION, 4);
       hello.writeUInt32BE(this.o.myId, 6);
       socket.write(hello);
       link.connected = true;
-      link.backoffMs = 50;
+      link.backoffMs = FIRST_BACKOFF_MS;
       this.emit('up', id);
     });
-    socket.on('data', () => undefined); // nothing flows back on a dialled link
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
+    socket.onData(() => undefined); // nothing flows back on a dialled link
+    socket.onClose(() => {
+      if (link.socket !== socket) return;
       const was = link.connected;
       link.connected = false;
       link.socket = undefined;
       if (was) this.emit('down', id);
       if (this.stopped) return;
-      link.timer = setTimeout(() => this.dial(id), link.backoffMs);
-      link.timer.unref();
-      link.backoffMs = Math.min(link.backoffMs * 2, 1000);
+      link.timer = this.io.clock.after(link.backoffMs, () => this.dial(id));
+      link.backoffMs = Math.min(link.backoffMs * 2, MAX_BACKOFF_MS);
     });
   }
 
-  private accept(socket: Socket): void {
-    this.inbound.add(socket);
-    socket.setNoDelay(true);
-    let from: number | undefined;
+  private accept(socket: NetSocket): void {
+    const info: { from: number | undefined } = { from: undefined };
+    this.inbound.set(socket, info);
     let buf: Buffer = Buffer.alloc(0);
     const cut = (why: string) => {
       this.o.log.warn('dropping a peer connection', { remote: socket.remoteAddress, why });
       socket.destroy();
     };
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.inbound.delete(socket));
-    socket.on('data', (chunk: Buffer) => {
+    socket.onClose(() => this.inbound.delete(socket));
+    socket.onData((chunk) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      if (from === undefined) {
+      if (info.from === undefined) {
         if (buf.length < HELLO_BYTES) return;
         if (buf.readUInt32BE(0) !== MAGIC || buf.readUInt16BE(4) !== VERSION) return cut('bad hello');
         const id = buf.readUInt32BE(6);
         if (!this.o.peers.has(id) || id === this.o.myId) return cut(`unknown peer id ${id}`);
-        from = id;
+        info.from = id;
         buf = buf.subarray(HELLO_BYTES);
       }
       while (buf.length >= 4) {
@@ -147,7 +158,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
         if (buf.length < 4 + len) break;
         const payload = Buffer.from(buf.subarray(4, 4 + len));
         buf = buf.subarray(4 + len);
-        this.emit('message', from, payload);
+        this.emit('message', info.from, payload);
       }
     });
   }

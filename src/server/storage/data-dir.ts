@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { LogRangeError, RecoveryError } from './errors.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
-import { fsyncDir, silentLogger, TempFiles, type StorageLogger } from './fsutil.js';
+import { fsyncDir, mkdirDurable, silentLogger, TempFiles, type StorageLogger } from './fsutil.js';
 import { readEpoch, removeEpochTemps, writeEpoch } from './epochs.js';
 import { DirLock } from './lock.js';
 import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotReadOptions } from './snapshot.js';
@@ -73,12 +73,12 @@ export class DataDir {
     if (fs !== nodeFileSystem && !opts.lock) {
       throw new Error(`DataDir.open(${dir}): a custom fs needs a custom lock too (the default lock is a LOCK file on the real disk, checked against real processes)`);
     }
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirDurable(dir, { fs });
     const lock = await (opts.lock ?? ((d: string) => DirLock.acquire(d, logger)))(dir);
     try {
       const d = new DataDir(dir, lock, opts, logger, fs);
-      await fs.mkdir(d.logDir, { recursive: true });
-      await fs.mkdir(d.snapDir, { recursive: true });
+      await mkdirDurable(d.logDir, { fs });
+      await mkdirDurable(d.snapDir, { fs });
       await fsyncDir(dir, { fs });
       await removeEpochTemps(dir, { fs, logger });
       return d;

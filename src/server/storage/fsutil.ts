@@ -34,6 +34,27 @@ export async function fsyncDir(dir: string, o: { fs: FileSystem }): Promise<void
   }
 }
 
+/**
+ * mkdir -p that survives a power cut: each directory it creates becomes durable only once its
+ * parent is synced, so the parents of every created directory are synced, deepest first.
+ * (Without it a crash right after the first start could lose the whole data directory, and the
+ * server would come back empty, as if it had never promised anything.)
+ */
+export async function mkdirDurable(dir: string, o: { fs: FileSystem }): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const exists = await o.fs.stat(d).then(
+      () => true,
+      (e: unknown) => (isErrno(e, 'ENOENT') ? false : Promise.reject(e)),
+    );
+    if (exists || path.dirname(d) === d) break;
+    missing.push(d);
+  }
+  if (missing.length === 0) return;
+  await o.fs.mkdir(dir, { recursive: true });
+  for (const d of missing) await fsyncDir(path.dirname(d), o);
+}
+
 /** write() may write fewer bytes than asked (disk full mid-way, signals); loop until all are written. */
 export async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   let done = 0;

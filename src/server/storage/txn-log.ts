@@ -17,7 +17,7 @@
  */
 import { LogPoisonedError, LogRangeError } from './errors.js';
 import { nodeFileSystem, type FileHandle, type FileSystem } from './file-system.js';
-import { MAX_ZXID, silentLogger, type StorageLogger } from './fsutil.js';
+import { MAX_ZXID, mkdirDurable, silentLogger, type StorageLogger } from './fsutil.js';
 import { SegmentFiles, WriteFailure, type PendingRecord } from './log-files.js';
 import { encodeRecord, RECORD_HEADER_BYTES, readSegment } from './log-format.js';
 import { loadLogDir, type LogRecord } from './log-recovery.js';
@@ -30,7 +30,8 @@ export interface TxnLogOptions {
   maxSegmentBytes?: number;
   /** Largest payload accepted, and trusted when reading. Default 16 MiB, 0..1 GiB. */
   maxRecordBytes?: number;
-  /** Appended but not yet flushed bytes above which append() throws. Default 256 MiB. */
+  /** Appended but not yet flushed bytes above which the log reports itself `congested`, so that
+   * the server stops reading requests until a flush catches up. Default 256 MiB. */
   maxPendingBytes?: number;
   logger?: StorageLogger;
   /** Default true. false skips every fsync: only for benchmarks that say so. */
@@ -86,7 +87,7 @@ export class TxnLog {
       fs: opts.fs ?? nodeFileSystem,
     };
     if (opts.afterZxid !== undefined && (opts.afterZxid < 0n || opts.afterZxid > MAX_ZXID)) throw new RangeError(`afterZxid out of range: ${opts.afterZxid}`);
-    await o.fs.mkdir(dir, { recursive: true });
+    await mkdirDurable(dir, { fs: o.fs });
     const loaded = await loadLogDir(dir, { fs: o.fs, maxRecordBytes: o.maxRecordBytes, afterZxid: opts.afterZxid, logger: o.logger });
     // Everything below writes; it runs only once the whole directory has been verified.
     const t = loaded.torn;
@@ -116,6 +117,17 @@ export class TxnLog {
   get lastZxid(): bigint {
     return this._lastZxid;
   }
+  /** Bytes appended and not yet handed to a flush. */
+  get pendingByteCount(): number {
+    return this.pendingBytes;
+  }
+  /** More than maxPendingBytes waits for a flush: callers should stop taking new writes (backpressure, never a failure). */
+  get congested(): boolean {
+    return this.pendingBytes > this.o.maxPendingBytes;
+  }
+  get maxPendingBytes(): number {
+    return this.o.maxPendingBytes;
+  }
   get durableZxid(): bigint {
     return this._durableZxid;
   }
@@ -133,7 +145,6 @@ export class TxnLog {
     if (!Buffer.isBuffer(payload)) throw new TypeError('payload must be a Buffer');
     if (payload.length > this.o.maxRecordBytes) throw new RangeError(`payload of ${payload.length} bytes exceeds maxRecordBytes ${this.o.maxRecordBytes}`);
     const size = RECORD_HEADER_BYTES + payload.length;
-    if (this.pendingBytes + size > this.o.maxPendingBytes) throw new RangeError(`${this.pendingBytes} bytes await flush(); maxPendingBytes is ${this.o.maxPendingBytes}`);
     // Encoding now copies the payload, so the caller may reuse its buffer right away.
     this.pending.push({ zxid, buf: encodeRecord(zxid, payload) });
     this.pendingBytes += size;

@@ -6,7 +6,8 @@
  *
  * `apply` is the only stage that changes the state; it runs here and nowhere else.
  */
-import type { ApplyResult, Txn } from './tree/types.js';
+import type { Clock } from '../node/clock.js';
+import type { ApplyResult, Txn } from '../tree/types.js';
 
 export interface DurableLog {
   append(zxid: bigint, payload: Buffer): void;
@@ -24,13 +25,15 @@ export class Pipeline {
   private readonly pendingPerSession = new Map<bigint, number>();
   private draining = false;
   private failed: Error | undefined;
-  appliedSinceSnapshot = 0;
 
   constructor(
     private readonly log: DurableLog,
     private readonly encode: (txn: Txn) => Buffer,
     private readonly apply: (txn: Txn) => ApplyResult,
+    private readonly clock: Clock,
     private readonly onFatal: (e: Error) => void,
+    /** After each flush: the log may have room again. */
+    private readonly flushed: () => void = () => undefined,
   ) {}
 
   get depth(): number {
@@ -63,7 +66,7 @@ export class Pipeline {
     if (!this.draining) {
       this.draining = true;
       // Let the current burst of requests (one socket read may carry many) queue up first.
-      setImmediate(() => void this.drain());
+      this.clock.soon(() => void this.drain());
     }
   }
 
@@ -71,14 +74,16 @@ export class Pipeline {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.length;
-        if (this.queue.slice(0, batch).some((e) => e.txn)) await this.log.flush();
+        if (this.queue.slice(0, batch).some((e) => e.txn)) {
+          await this.log.flush();
+          this.flushed();
+        }
         for (const e of this.queue.splice(0, batch)) {
           const left = (this.pendingPerSession.get(e.sessionId) ?? 1) - 1;
           if (left <= 0) this.pendingPerSession.delete(e.sessionId);
           else this.pendingPerSession.set(e.sessionId, left);
           if (e.txn) {
             const result = this.apply(e.txn);
-            this.appliedSinceSnapshot++;
             e.done(result);
           } else {
             e.done(undefined);

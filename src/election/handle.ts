@@ -1,0 +1,44 @@
+/**
+ * One ZooKeeper session handle, as the session layer (session.ts) uses it: ZooKeeper calls
+ * with typed errors, plus connected/connecting/closed events. The default is the official C
+ * client (native-handle.ts); the simulator supplies one over its own wire-protocol client, so
+ * the recipe and its loss deadline run unchanged on simulated time.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Clock } from '../clock.js';
+import type { ZkOps, ZkStat } from './zk-types.js';
+
+export interface SessionHandleEvents {
+  /** Connected: first time, or again after a disconnect (same session). */
+  connected: [];
+  /** The TCP connection dropped; the client is reconnecting. The session may still be alive. */
+  connecting: [];
+  /** The handle is dead: session expired, auth failed, or closed by us. Never reused. */
+  closed: [code: number];
+}
+
+export interface SessionHandle extends ZkOps, EventEmitter<SessionHandleEvents> {
+  readonly closed: boolean;
+  /** Session id as lower-case hex, as ZooKeeper prints it and as Stat.ephemeralOwner holds it. */
+  readonly sessionId: string;
+  /** The timeout the server granted. */
+  readonly negotiatedTimeoutMs: number;
+  /** Per-operation bound; a reply later than this is ignored and the caller told "unknown outcome". */
+  opTimeoutMs: number;
+  /** Conditional write: `version` -1 writes whatever the version. */
+  setData(path: string, data: Buffer, version?: number): Promise<ZkStat>;
+  close(): void;
+}
+
+export interface HandleOptions {
+  connect: string;
+  sessionTimeoutMs: number;
+  /** Called with the send time (clock.monoMs) of every request a server answered. */
+  onServerReply: (sentAtMs: number) => void;
+  /** The C client's own stderr logging: 0 silences it. */
+  clientLogLevel?: number;
+  clock: Clock;
+}
+
+/** Opens a handle; it connects in the background and emits `connected`. */
+export type HandleFactory = (options: HandleOptions) => SessionHandle;
