@@ -40,6 +40,12 @@ export interface ServerConfig {
   adminPort?: number;
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */
   adminHost?: string;
+  /** Log bytes waiting for fsync above which the server stops reading requests until the disk
+   * catches up (backpressure). Default 256 MiB. */
+  maxPendingLogBytes: number;
+  /** Cluster leaders treat zxid counters at or above this as exhausted (ZOOKEEPER-1277) and
+   * force a new epoch. Default: the full 32-bit counter; lower only to exercise the rollover. */
+  zxidCounterLimit?: number;
 }
 
 export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
@@ -61,6 +67,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     superDigest: undefined,
     serverId: 0,
     fsync: true,
+    maxPendingLogBytes: 256 * 1024 * 1024,
   };
   const merged = { ...base, ...stripUndefined(overrides) };
   // Unless given explicitly, the bounds follow the tick as in ZooKeeper.
@@ -85,6 +92,8 @@ function validate(c: ServerConfig): void {
   if (!(c.maxFrameBytes >= 1024 && c.maxFrameBytes <= 256 * 1024 * 1024)) fail(`max frame ${c.maxFrameBytes} must be 1 KiB .. 256 MiB`);
   if (!(c.snapCount >= 2)) fail(`snapCount ${c.snapCount} must be at least 2`);
   if (!(c.serverId >= 0 && c.serverId <= 254)) fail(`server id ${c.serverId} must be 0-254`);
+  if (!(Number.isInteger(c.maxPendingLogBytes) && c.maxPendingLogBytes >= 1024)) fail(`maxPendingLogBytes ${c.maxPendingLogBytes} must be at least 1024`);
+  if (c.zxidCounterLimit !== undefined && !(Number.isInteger(c.zxidCounterLimit) && c.zxidCounterLimit >= 2)) fail(`zxidCounterLimit ${c.zxidCounterLimit} must be an integer of at least 2`);
 }
 
 /** ZooKeeper's negotiation: clamp the requested timeout into [min, max]. */

@@ -1,9 +1,13 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P]`: seeded runs of
- * the real server cluster under faults (test/sim/world). The last line is
+ * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P]` runs seeded
+ * random runs of the real server cluster under faults (test/sim/world); `--scenarios` runs the
+ * named scenarios instead (`--scenario NAME` one of them). The last line is
  * `seeds: N, violations: V`; a failing seed prints its shortest history and how to replay it.
  */
+import { SCENARIOS } from './world/scenarios.js';
 import { runSeed, SimViolation, type SeedResult } from './world/run-seed.js';
+
+const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--scenarios | --scenario NAME] [--stop-on-violation]';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -13,40 +17,62 @@ function num(name: string, def: number | undefined): number | undefined {
   const v = arg(name);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${name} must be a whole number, got ${JSON.stringify(v)}\nusage: npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P]\n`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(n) || n < 0) usage(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
   return n;
 }
-
-const only = num('seed', undefined);
-const seeds = only !== undefined ? 1 : (num('seeds', 100) ?? 100);
-const from = only ?? num('from', 1) ?? 1;
-const nodesArg = num('nodes', undefined);
-if (nodesArg !== undefined && nodesArg !== 3 && nodesArg !== 5) {
-  process.stderr.write('--nodes must be 3 or 5\n');
+function usage(why: string): never {
+  process.stderr.write(`${why}\n${USAGE}\n`);
   process.exit(2);
 }
-const profile = arg('profile');
 
+const known = new Set(['--seeds', '--seed', '--from', '--nodes', '--profile', '--scenarios', '--scenario', '--stop-on-violation']);
+for (const a of process.argv.slice(2)) if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
+const stopEarly = process.argv.includes('--stop-on-violation');
+const only = num('seed', undefined);
 const t0 = performance.now();
 let violations = 0;
-const results: SeedResult[] = [];
-for (let seed = from; seed < from + seeds; seed++) {
-  try {
-    const r = await runSeed(seed, { ...(nodesArg ? { nodes: nodesArg as 3 | 5 } : {}), ...(profile ? { profile } : {}) });
-    results.push(r);
-    if (only !== undefined) console.log(JSON.stringify(r));
-  } catch (e) {
-    violations++;
-    console.log(e instanceof SimViolation ? e.message : `seed ${seed}: ${(e as Error).stack}`);
+let count = 0;
+
+const scenarioName = arg('scenario');
+if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
+  const list = scenarioName === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name === scenarioName);
+  if (list.length === 0) usage(`no scenario ${JSON.stringify(scenarioName)}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const seed = only ?? 1;
+  for (const s of list) {
+    count++;
+    try {
+      await s.run(seed);
+      console.log(`ok   ${s.name}: ${s.about}`);
+    } catch (e) {
+      violations++;
+      console.log(`FAIL ${s.name} (seed ${seed}): ${(e as Error).message}\n  replay: npm run sim -- --scenario ${s.name} --seed ${seed}`);
+      if (stopEarly) break;
+    }
   }
-  const done = seed - from + 1;
-  if (done % 25 === 0 || done === seeds) process.stderr.write(`... ${done}/${seeds} seeds, ${violations} violations, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+} else {
+  const seeds = only !== undefined ? 1 : (num('seeds', 100) ?? 100);
+  const from = only ?? num('from', 1) ?? 1;
+  const nodesArg = num('nodes', undefined);
+  if (nodesArg !== undefined && nodesArg !== 3 && nodesArg !== 5) usage('--nodes must be 3 or 5');
+  const profile = arg('profile');
+  const results: SeedResult[] = [];
+  for (let seed = from; seed < from + seeds; seed++) {
+    count++;
+    try {
+      const r = await runSeed(seed, { ...(nodesArg ? { nodes: nodesArg as 3 | 5 } : {}), ...(profile ? { profile } : {}) });
+      results.push(r);
+      if (only !== undefined) console.log(JSON.stringify(r));
+    } catch (e) {
+      violations++;
+      console.log(e instanceof SimViolation ? e.message : `seed ${seed}: ${(e as Error).stack}`);
+      if (stopEarly) break;
+    }
+    const done = seed - from + 1;
+    if (done % 25 === 0 || done === seeds) process.stderr.write(`... ${done}/${seeds} seeds, ${violations} violations, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const sum = (f: (r: SeedResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  console.log(`${results.length} passed in ${secs.toFixed(1)} s (${(count / secs).toFixed(2)} seeds/s); register ops ${sum((r) => r.ops)}, acked creates ${sum((r) => r.acked)}, elections ${sum((r) => r.elections)}, simulated ${(sum((r) => r.simMs) / 1000).toFixed(0)} s`);
 }
-const secs = (performance.now() - t0) / 1000;
-const sum = (f: (r: SeedResult) => number) => results.reduce((a, r) => a + f(r), 0);
-console.log(`${results.length} passed in ${secs.toFixed(1)} s (${(seeds / secs).toFixed(2)} seeds/s); register ops ${sum((r) => r.ops)}, acked creates ${sum((r) => r.acked)}, elections ${sum((r) => r.elections)}, simulated ${(sum((r) => r.simMs) / 1000).toFixed(0)} s`);
-console.log(`seeds: ${seeds}, violations: ${violations}`);
+console.log(`seeds: ${count}, violations: ${violations}`);
 process.exitCode = violations > 0 ? 1 : 0;

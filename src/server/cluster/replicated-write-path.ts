@@ -67,6 +67,7 @@ export class ReplicatedWritePath implements WritePath {
   private readonly pending = new Map<string, Pending>();
   private readonly queues = new Map<bigint, QueueEntry[]>();
   private nonce = 0;
+  private pushingBack = false;
   private ticker: Timer | undefined;
   /** Follower: the next sequence number of our note stream to the leader (and whose stream). */
   private outStream = { stream: -1, seq: 0 };
@@ -86,7 +87,14 @@ export class ReplicatedWritePath implements WritePath {
     this.log = o.recovered.log;
     this.leases = new LeaseClock(config.tickMs);
     this.core = new ZabNode(
-      { myId: id, peers: config.servers.map((s) => s.id), initLimit: config.initLimit, syncLimit: config.syncLimit, electionFinalizeTicks: 1 },
+      {
+        myId: id,
+        peers: config.servers.map((s) => s.id),
+        initLimit: config.initLimit,
+        syncLimit: config.syncLimit,
+        electionFinalizeTicks: 1,
+        ...(o.server.zxidCounterLimit === undefined ? {} : { zxidCounterLimit: o.server.zxidCounterLimit }),
+      },
       {
         acceptedEpoch,
         currentEpoch,
@@ -156,8 +164,11 @@ export class ReplicatedWritePath implements WritePath {
     return this.synced && this.role === 'leading';
   }
 
+  /** Requests waiting here: writes not yet applied, and reads and syncs queued behind them. */
   get depth(): number {
-    return this.pending.size;
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
   }
 
   /** For the admin view and 4lw: who leads, in which epoch. */
@@ -400,14 +411,24 @@ export class ReplicatedWritePath implements WritePath {
 
   private append(entries: readonly LogEntry[]): void {
     for (const e of entries) this.log.append(BigInt(e.zxid), e.payload);
+    this.checkPressure();
     const upToZxid = entries.at(-1)!.zxid;
     const generation = this.flushGeneration;
     this.log.flush().then(
       () => {
+        this.checkPressure();
         if (generation === this.flushGeneration) this.enqueue(() => this.input({ type: 'persisted', upToZxid }));
       },
       (e: unknown) => this.node.fatal(e as Error),
     );
+  }
+
+  /** Too much waits for fsync: stop reading client requests here until the disk catches up. */
+  private checkPressure(): void {
+    const congested = this.log.congested;
+    if (congested === this.pushingBack) return;
+    this.pushingBack = congested;
+    this.node.pushBack(congested);
   }
 
   private async installSnapshot(zxid: number, bytes: Buffer, entries: readonly LogEntry[]): Promise<void> {

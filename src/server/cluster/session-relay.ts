@@ -54,7 +54,7 @@ export class SessionRelay {
   constructor(private readonly o: RelayOptions) {}
 
   private get now(): number {
-    return this.o.node.clock.monoMs();
+    return this.o.node.tracker.now();
   }
 
   // ---- follower side --------------------------------------------------------------------------

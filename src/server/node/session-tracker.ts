@@ -26,8 +26,15 @@ export class SessionTracker {
   private readonly sessions = new Map<bigint, Tracked>();
   private nextId: bigint;
 
-  /** `wallMs` only seeds the id space; nothing is timed with it. */
-  constructor(serverId: number, wallMs: number) {
+  /**
+   * `now` is the clock every session deadline is measured on (monotonic); `wallMs` only seeds
+   * the id space, nothing is timed with it.
+   */
+  constructor(
+    serverId: number,
+    wallMs: number,
+    readonly now: () => number,
+  ) {
     // Like ZooKeeper: the server id in the top byte, a time-derived counter below, so ids
     // from different servers (and restarts) do not collide.
     this.nextId = (BigInt(serverId) << 56n) | ((BigInt(Math.floor(wallMs)) << 24n) & 0x00ffffffffffffffn);

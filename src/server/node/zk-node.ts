@@ -70,7 +70,7 @@ export class ZkNode implements ServerView {
     readonly logger: Logger,
   ) {
     this.startedAtMs = io.clock.wallMs();
-    this.tracker = new SessionTracker(config.cluster?.id ?? config.serverId, io.clock.wallMs());
+    this.tracker = new SessionTracker(config.cluster?.id ?? config.serverId, io.clock.wallMs(), () => io.clock.monoMs());
   }
 
   static async start(config: ServerConfig, io: NodeIo, logger: Logger = silentLogger()): Promise<ZkNode> {
@@ -106,7 +106,7 @@ export class ZkNode implements ServerView {
       logger: storageLog,
       fs: this.io.fs,
       ...(this.io.lock ? { lock: this.io.lock } : {}),
-      log: { fsync: this.config.fsync, maxRecordBytes: this.config.maxFrameBytes + 4096 },
+      log: { fsync: this.config.fsync, maxRecordBytes: this.config.maxFrameBytes + 4096, maxPendingBytes: this.config.maxPendingLogBytes },
     });
     try {
       const recovered = await this.dataDir.recover();
@@ -225,7 +225,7 @@ export class ZkNode implements ServerView {
   /** Standalone start: every recovered session gets a full timeout from now. */
   private becameLeader(): void {
     if (this.config.cluster) return; // the relay holds sessions for a new cluster leader
-    const now = this.io.clock.monoMs();
+    const now = this.tracker.now();
     for (const [id, info] of this.state.sessions) this.tracker.add(id, info.timeoutMs, now);
   }
 
@@ -240,7 +240,7 @@ export class ZkNode implements ServerView {
     for (const fn of this.applyListeners) fn(result);
     this.deliver(result.triggers);
     if (result.err === 0 && result.type === OpCode.createSession) {
-      this.tracker.add(result.sessionId, this.state.sessions.get(result.sessionId)?.timeoutMs ?? this.config.minSessionTimeoutMs, this.io.clock.monoMs());
+      this.tracker.add(result.sessionId, this.state.sessions.get(result.sessionId)?.timeoutMs ?? this.config.minSessionTimeoutMs, this.tracker.now());
     } else if (result.type === OpCode.closeSession) {
       this.tracker.remove(result.sessionId);
       this.lastActive.delete(result.sessionId);
@@ -313,7 +313,7 @@ export class ZkNode implements ServerView {
 
   /** A request (or connect) of this session reached us. */
   private active(sessionId: bigint): void {
-    const now = this.io.clock.monoMs();
+    const now = this.tracker.now();
     this.lastActive.set(sessionId, now);
     if (this.writes.expiresSessions) {
       const owner = this.tracker.ownerOf(sessionId);
@@ -339,7 +339,7 @@ export class ZkNode implements ServerView {
    */
   private idleHere(sessionId: bigint, timeoutMs: number): number {
     const last = this.lastActive.get(sessionId);
-    const idle = last === undefined ? Infinity : this.io.clock.monoMs() - last;
+    const idle = last === undefined ? Infinity : this.tracker.now() - last;
     if (idle >= timeoutMs) {
       this.bySession.get(sessionId)?.close();
       this.lastActive.delete(sessionId);
@@ -350,7 +350,7 @@ export class ZkNode implements ServerView {
   private expireSessions(): void {
     if (!this.writes.expiresSessions || !this.writes.mayReply()) return;
     const me = this.services().serverId;
-    const now = this.io.clock.monoMs();
+    const now = this.tracker.now();
     for (const id of this.tracker.due(now)) {
       const owner = this.tracker.ownerOf(id);
       if (owner === undefined || owner === me) {
@@ -364,7 +364,7 @@ export class ZkNode implements ServerView {
         // The session may have been touched or moved while we asked: only a still-due session
         // of the same owner is expired on this answer.
         if (answer === 'retry' || this.tracker.ownerOf(id) !== owner) return;
-        const t = this.io.clock.monoMs();
+        const t = this.tracker.now();
         if ('unreachable' in answer) {
           // The owner answers nobody after its last lease: hold until then, then no one owns it.
           this.tracker.touch(id, answer.holdUntilMono);

@@ -68,7 +68,7 @@ export class LocalWritePath implements WritePath {
     if (live) {
       // ZooKeeper's revalidateSession: the timeout negotiated on THIS connect applies from now on.
       this.node.tracker.setTimeout(sessionId, timeoutMs);
-      this.node.tracker.touch(sessionId, this.node.clock.monoMs());
+      this.node.tracker.touch(sessionId, this.node.tracker.now());
     }
     done(live);
   }

@@ -31,6 +31,14 @@ export class SimZkClient extends SessionCore {
   }
 
   create(path: string, data: Buffer | null, flags: number = CreateMode.PERSISTENT, acl: ACL[] = OPEN_ACL_UNSAFE): Promise<CreateResult> {
+    // Like the C client: a container is created with its own opcode (its reply is create2-shaped).
+    if (flags === CreateMode.CONTAINER) {
+      return this.call(
+        (xid) => ({ kind: 'createContainer', xid, type: OpCode.createContainer, body: { path, data, acl, flags } }),
+        { op: OpCode.createContainer, path },
+        (b: ResponseBodies['createContainer']) => ({ path: b.path }),
+      );
+    }
     return this.call(
       (xid) => ({ kind: 'create', xid, type: OpCode.create, body: { path, data, acl, flags } }),
       { op: OpCode.create, path },

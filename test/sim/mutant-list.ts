@@ -1,0 +1,152 @@
+/**
+ * Single-point faults that the simulator must catch (`npm run sim:mutants`). Each replaces one
+ * piece of production code by a plausible mistake: the ones the issue names (ACK before fsync,
+ * a leader counting its own unsynced entries, ...) and one per defect it found, which brings
+ * that defect back. `sim` narrows the run to the scenario that targets it, when there is one.
+ */
+export interface Mutant {
+  readonly name: string;
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
+  /** Arguments for test/sim/run.ts; default: random seeds. */
+  readonly sim?: readonly string[];
+}
+
+const scenario = (name: string): readonly string[] => ['--scenario', name];
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: 'ack-before-fsync',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'this.log.flush().then(',
+    replace: 'Promise.resolve().then(',
+    sim: ['--seeds', '300', '--profile', 'crashes'],
+  },
+  {
+    name: 'leader-counts-its-unsynced-entries',
+    file: 'src/server/zab/leader.ts',
+    find: 'const acks = [node.durableZxid];',
+    replace: 'const acks = [node.log.lastZxid];',
+    sim: ['--seeds', '300', '--profile', 'crashes'],
+  },
+  {
+    name: 'accepted-epoch-not-persisted',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'await this.o.dataDir.writeEpoch(a.name, a.value);',
+    replace: "if (a.name !== 'acceptedEpoch') await this.o.dataDir.writeEpoch(a.name, a.value);",
+    sim: ['--seeds', '300', '--profile', 'crashes'],
+  },
+  {
+    name: 'no-directory-fsync-after-rename',
+    file: 'src/server/storage/fsutil.ts',
+    find: 'await fsyncDir(path.dirname(file), { fs });',
+    replace: '',
+    sim: ['--seeds', '300', '--profile', 'crashes'],
+  },
+  {
+    name: 'no-fsync-of-new-directories',
+    file: 'src/server/storage/fsutil.ts',
+    find: 'for (const d of missing) await fsyncDir(path.dirname(d), o);',
+    replace: '',
+    sim: ['--seeds', '300', '--profile', 'crashes'],
+  },
+  {
+    name: 'prev-zxid-check-removed',
+    file: 'src/server/zab/follower.ts',
+    find: 'if (msg.prevZxid !== node.log.lastZxid || !node.log.canAppend(msg.zxid))',
+    replace: 'if (!node.log.canAppend(msg.zxid))',
+    sim: ['--seeds', '300', '--profile', 'lossy'],
+  },
+  {
+    name: 'forwarded-duplicates-applied',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'if (envelope.seq < next) return; // a duplicate',
+    replace: '',
+    sim: ['--seeds', '300', '--profile', 'lossy'],
+  },
+  {
+    name: 'watch-dropped',
+    file: 'src/server/node/zk-node.ts',
+    find: 'if (!conn || !mayDeliver(trigger, conn.authIds)) continue;',
+    replace: 'if (!conn || !mayDeliver(trigger, conn.authIds) || (trigger.event.type === 3 && conn.id % 2 === 0)) continue;',
+    sim: ['--seeds', '100'],
+  },
+  {
+    name: 'replies-out-of-order',
+    file: 'src/server/node/zk-node.ts',
+    find: 'const order = req.kind === \'sync\' ? this.writes.sync.bind(this.writes) : this.writes.after.bind(this.writes);',
+    replace: 'const order = req.kind === \'sync\' ? this.writes.sync.bind(this.writes) : (_id: bigint, fn: () => void) => fn();',
+    sim: ['--seeds', '100'],
+  },
+  {
+    name: 'expiry-on-the-wall-clock',
+    file: 'src/server/node/zk-node.ts',
+    find: '() => io.clock.monoMs());',
+    replace: '() => io.clock.wallMs());',
+    sim: scenario('defect-5-wall-clock-jump'),
+  },
+  {
+    name: 'no-session-revalidation',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'this.relay.revalidateVia(sessionId, timeoutMs, done);',
+    replace: 'done(this.node.state().sessionExists(sessionId));',
+    sim: scenario('defect-4-silent-server-death'),
+  },
+  {
+    name: 'no-session-owner-check',
+    file: 'src/server/cluster/session-relay.ts',
+    find: 'else if (owner !== undefined && owner !== from) return true;',
+    replace: 'else if (owner !== undefined && owner !== from) return false;',
+    sim: scenario('defect-4-session-moved-late-write'),
+  },
+  {
+    name: 'isolated-leader-never-steps-down',
+    file: 'src/server/zab/leader.ts',
+    find: "if (anchor < 0 || node.now - anchor >= ticks) return stepDown(node, 'lost the quorum lease');",
+    replace: "if (anchor >= 0 && node.now - anchor >= ticks + node.cfg.syncLimit) return stepDown(node, 'lost the quorum lease');",
+    sim: scenario('defect-3-isolated-leader-stale-sync'),
+  },
+  {
+    name: 'rollover-drops-every-client',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: "await this.execute(this.core.step({ type: 'propose', payload: Buffer.alloc(0) }));",
+    replace: "return this.failAll('this leader cannot propose now');",
+    sim: scenario('defect-1-zxid-rollover'),
+  },
+  {
+    name: 'prepared-changes-outlive-leadership',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'this.node.state().clearOutstanding();',
+    replace: '',
+    sim: scenario('defect-2-prep-state-after-leadership'),
+  },
+  {
+    name: 'link-reset-one-sided',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: "case 'disconnect':\n          this.quorumLinks.reset(a.peer);",
+    replace: "case 'disconnect':",
+    sim: scenario('defect-6-one-sided-link-loss'),
+  },
+  {
+    name: 'reaper-requests-share-a-key',
+    file: 'src/server/node/zk-node.ts',
+    find: 'this.submitWrite(undefined, 0n, --this.internalCxid,',
+    replace: 'this.submitWrite(undefined, 0n, 0,',
+    sim: scenario('defect-7-reaper-requests'),
+  },
+  {
+    name: 'log-throws-when-congested',
+    file: 'src/server/storage/txn-log.ts',
+    find: '    // Encoding now copies the payload, so the caller may reuse its buffer right away.',
+    replace: "    if (this.pendingBytes + size > this.o.maxPendingBytes) throw new RangeError('maxPendingBytes');",
+    sim: scenario('defect-7-log-pushback'),
+  },
+  {
+    name: 'resign-deletes-before-stepping-down',
+    file: 'src/election/election.ts',
+    find: "    this.emit('resigned', { wasLeader, requeued: requeue });\n    await this.leave();",
+    replace: "    await this.leave();\n    this.emit('resigned', { wasLeader, requeued: requeue });",
+    sim: ['--seeds', '300', '--profile', 'lossy'],
+  },
+];

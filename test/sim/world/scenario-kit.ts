@@ -1,0 +1,86 @@
+/**
+ * Helpers for scripted scenarios on the whole-node simulator: form a cluster, open clients
+ * pinned to chosen servers, and await client calls while simulated time runs.
+ */
+import { SimZkClient } from '../client/zk-client.js';
+import { Prng } from '../prng.js';
+import type { Recorder } from './recorder.js';
+import { CLIENT_PORT, SimWorld, type WorldOptions } from './world.js';
+
+export class ScenarioFailure extends Error {
+  override readonly name = 'ScenarioFailure';
+}
+
+export function check(cond: unknown, why: string): asserts cond {
+  if (!cond) throw new ScenarioFailure(why);
+}
+
+/** A world whose servers have all started and agree on a leader. */
+export async function formed(options: WorldOptions): Promise<SimWorld> {
+  const w = new SimWorld(options);
+  for (const s of w.servers) w.startServer(s.id);
+  await until(w, () => w.converged(), 10_000, 'the cluster to form');
+  return w;
+}
+
+/** Runs simulated time until `cond` holds; fails after `ms`. */
+export async function until(w: SimWorld, cond: () => boolean, ms: number, what: string): Promise<void> {
+  await w.sched.run({ untilMs: w.sched.now + ms, stop: cond });
+  check(cond(), `${what}: not within ${ms} ms (t=${Math.round(w.sched.now)}; ${roles(w)})`);
+}
+
+/** Runs simulated time for `ms`. */
+export async function elapse(w: SimWorld, ms: number): Promise<void> {
+  await w.sched.run({ untilMs: w.sched.now + ms });
+}
+
+/** Runs simulated time until `p` settles; fails after `ms`. */
+export async function settle<T>(w: SimWorld, p: Promise<T>, ms: number, what: string): Promise<T> {
+  let done = false;
+  let value: T | undefined;
+  let error: unknown;
+  p.then(
+    (v) => {
+      value = v;
+      done = true;
+    },
+    (e: unknown) => {
+      error = e;
+      done = true;
+    },
+  );
+  await until(w, () => done, ms, what);
+  if (error !== undefined) throw error;
+  return value as T;
+}
+
+/** A client that only talks to the given servers. */
+export function pinned(w: SimWorld, name: string, serverIds: readonly number[], sessionTimeoutMs: number, recorder?: Recorder): SimZkClient {
+  const host = w.clientHost(name);
+  const label = `${name}`;
+  const client: SimZkClient = new SimZkClient({
+    network: w.net.forHost(host),
+    clock: host.clock(),
+    rng: new Prng(w.rng.nextU32()),
+    servers: serverIds.map((id) => `${w.slot(id).host.ip}:${CLIENT_PORT}`),
+    sessionTimeoutMs,
+    name: label,
+    ...(recorder ? { onEvent: recorder.listener(host, label, () => client.negotiatedTimeoutMs || sessionTimeoutMs) } : {}),
+  });
+  client.start();
+  return client;
+}
+
+export function roles(w: SimWorld): string {
+  return w.servers
+    .map((s) => {
+      const q = s.node?.quorumState();
+      return `s${s.id}:${s.node ? `${q?.role ?? '?'}@${q?.epoch ?? '?'}` : s.host.state}`;
+    })
+    .join(' ');
+}
+
+/** The other server ids. */
+export function others(w: SimWorld, ...not: number[]): number[] {
+  return w.servers.map((s) => s.id).filter((id) => !not.includes(id));
+}

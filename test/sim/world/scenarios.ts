@@ -1,0 +1,261 @@
+/**
+ * Named scenarios on the whole-node simulator. Each reproduces one defect that issue 8 found in
+ * the production node and fails if the defect is back (each is also a mutant in
+ * mutant-list.ts, which shows it failing).
+ */
+import { CreateMode, ErrorCode } from '../../../src/protocol/index.js';
+import { checkLinearizable, Op, Res, type HistoryOp } from '../checkers/linearizability.js';
+import { checkSessionExpiries } from '../checkers/sessions.js';
+import type { SimZkClient } from '../client/zk-client.js';
+import { Recorder } from './recorder.js';
+import { check, elapse, formed, others, pinned, roles, settle, until } from './scenario-kit.js';
+import type { AppliedTxn, SimWorld } from './world.js';
+import { OpCode } from '../../../src/protocol/index.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly about: string;
+  run(seed: number): Promise<void>;
+}
+
+const connected = (c: SimZkClient) => c.state === 'connected';
+
+/** A write that may be retried: OK, or NODEEXISTS when an earlier attempt had gone through. */
+async function createEventually(w: SimWorld, c: SimZkClient, path: string, boundMs: number): Promise<void> {
+  const end = w.sched.now + boundMs;
+  for (;;) {
+    const r = await settle(w, c.create(path, Buffer.from('x'), CreateMode.PERSISTENT), Math.max(1, end - w.sched.now), `create ${path}`);
+    if (r.err === ErrorCode.OK || r.err === ErrorCode.NODEEXISTS) return;
+    check(w.sched.now < end, `create ${path} kept failing (last ${r.err}) for ${boundMs} ms: ${roles(w)}`);
+    await elapse(w, 20);
+  }
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'defect-1-zxid-rollover',
+    about: 'when the zxid counter runs out the leader steps down (a new epoch), and writes through every server go on',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3, server: { zxidCounterLimit: 12 } });
+      const epoch0 = w.slot(w.leader()!).node!.quorumState()!.epoch;
+      const clients = w.servers.map((s) => pinned(w, `c${s.id}`, [s.id], 2000));
+      await until(w, () => clients.every(connected), 5000, 'clients to connect');
+      for (let i = 0; i < 45; i++) await createEventually(w, clients[i % clients.length]!, `/r${i}`, 5000);
+      const epoch = w.slot(w.leader()!).node!.quorumState()!.epoch;
+      check(epoch >= epoch0 + 3, `45 writes with 11 zxids per epoch should have needed 3 new epochs, went from ${epoch0} to ${epoch}`);
+    },
+  },
+  {
+    name: 'defect-2-prep-state-after-leadership',
+    about: 'a create prepared by an isolated leader and then truncated leaves no trace when that server leads again',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const a = pinned(w, 'a', [l], 4000);
+      await until(w, () => connected(a), 5000, 'a to connect');
+      w.net.partition([[`s${l}`], others(w, l).map((id) => `s${id}`)]);
+      void a.create('/x', Buffer.from('never'), CreateMode.PERSISTENT); // prepped and proposed, never committed
+      await until(w, () => w.leader() !== undefined && w.leader() !== l, 5000, 'the majority to elect a new leader');
+      const l2 = w.leader()!;
+      w.net.heal();
+      await until(w, () => w.converged() && w.running().length === 3, 5000, 'the old leader to rejoin');
+      // Give the old leader a longer history than the third server, so that it wins the next election.
+      const third = others(w, l, l2)[0]!;
+      w.net.partition([[`s${third}`], [`s${l}`, `s${l2}`]]);
+      const d = pinned(w, 'd', [l2], 4000);
+      await until(w, () => connected(d), 5000, 'd to connect');
+      await settle(w, d.create('/ahead', null, CreateMode.PERSISTENT), 3000, 'a write the third server misses');
+      w.crashServer(l2);
+      w.net.heal();
+      await until(w, () => w.leader() === l, 5000, `s${l} to lead again`);
+      const b = pinned(w, 'b', [l], 4000);
+      await until(w, () => connected(b), 5000, 'b to connect');
+      const r = await settle(w, b.create('/x', Buffer.from('real'), CreateMode.PERSISTENT), 3000, 'create /x');
+      check(r.err === ErrorCode.OK, `create /x on the re-elected leader answered ${r.err} (a stale prepared change from the truncated proposal?)`);
+    },
+  },
+  {
+    name: 'defect-3-isolated-leader-stale-sync',
+    about: 'a leader cut off from its quorum stops serving before a successor exists: sync + read never returns data older than an acknowledged write',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const reader = pinned(w, 'reader', [l], 6000);
+      const writer = pinned(w, 'writer', others(w, l), 6000);
+      await until(w, () => connected(reader) && connected(writer), 5000, 'clients to connect');
+      await settle(w, writer.create('/r', Buffer.from('v0'), CreateMode.PERSISTENT), 2000, 'create /r');
+      await elapse(w, w.rng.int(0, 300));
+      const history: HistoryOp[] = [{ id: 0, client: 'writer', key: '/r', op: Op.create('v0'), invokeMs: 0, completeMs: 0, result: Res.ok() }];
+      let running = true;
+      void (async () => {
+        for (let n = 1; running; n++) {
+          const h: HistoryOp = { id: history.length, client: 'writer', key: '/r', op: Op.set(`v${n}`), invokeMs: w.sched.now };
+          history.push(h);
+          const r = await writer.setData('/r', Buffer.from(`v${n}`), -1);
+          if (r.err === ErrorCode.OK && r.stat) Object.assign(h, { completeMs: w.sched.now, result: Res.written(r.stat.version) });
+        }
+      })();
+      void (async () => {
+        while (running) {
+          const h: HistoryOp = { id: history.length, client: 'reader', key: '/r', op: Op.read(), invokeMs: w.sched.now };
+          history.push(h);
+          const s = await reader.sync('/r');
+          const r = await reader.getData('/r');
+          if (s.err === ErrorCode.OK && r.err === ErrorCode.OK && r.stat) Object.assign(h, { completeMs: w.sched.now, result: Res.data(r.data?.toString() ?? '', r.stat.version) });
+          await new Promise<void>((done) => reader.clock.after(5, done));
+        }
+      })();
+      await elapse(w, 300);
+      w.note(`isolate leader s${l}`);
+      w.net.partition([[`s${l}`, 'reader'], [...others(w, l).map((id) => `s${id}`), 'writer']]);
+      await elapse(w, 3000);
+      running = false;
+      const verdict = checkLinearizable(history);
+      check(verdict.ok === true, `sync + read through the isolated leader:\n    ${verdict.ok === true ? '' : verdict.explanation.join('\n    ')}`);
+      check(history.filter((h) => h.client === 'reader' && h.result).length >= 5, 'the reader got (almost) no answers: the scenario proves nothing');
+    },
+  },
+  {
+    name: 'defect-4-session-moved-late-write',
+    about: 'a write still in flight from the server a session left is refused (SESSIONMOVED), never applied after a newer write',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const [f1, f2] = others(w, l) as [number, number];
+      const c = pinned(w, 'c', [f1, f2], 4000);
+      w.net.block('c', `s${f2}`);
+      await until(w, () => connected(c) && c.server?.startsWith(w.slot(f1).host.ip) === true, 5000, 'c to connect to the first follower');
+      w.net.unblock('c', `s${f2}`);
+      await settle(w, c.create('/m', Buffer.from('w0'), CreateMode.PERSISTENT), 2000, 'create /m');
+      // The first follower's link to the leader turns slow: w1 is forwarded, and takes its time.
+      w.net.setProfile(`s${f1}`, `s${l}`, { delayMinMs: 400, delayMaxMs: 400, longDelayP: 0, longDelayMs: 0 });
+      void c.setData('/m', Buffer.from('w1'), -1);
+      await elapse(w, 20);
+      w.net.resetLink('c', `s${f1}`);
+      w.net.block('c', `s${f1}`);
+      await until(w, () => connected(c) && c.server?.startsWith(w.slot(f2).host.ip) === true, 3000, 'c to move to the second follower');
+      const w2 = await settle(w, c.setData('/m', Buffer.from('w2'), -1), 2000, 'setData w2');
+      check(w2.err === ErrorCode.OK, `w2 answered ${w2.err}`);
+      await elapse(w, 1500);
+      const value = w.slot(l).node!.stateView().getData('/m', { authIds: [] });
+      const held = value.ok ? String(value.data ?? '') : `error ${value.err}`;
+      check(held === 'w2', `/m holds ${JSON.stringify(held)}: the late w1 from the old server was applied after w2`);
+    },
+  },
+  {
+    name: 'defect-4-lagging-follower-revalidates',
+    about: 'a session reattaching to a follower that has not applied its creation yet is revalidated by the leader, not answered as expired',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const [f1, f2] = others(w, l) as [number, number];
+      w.net.setProfile(`s${l}`, `s${f2}`, { delayMinMs: 2000, delayMaxMs: 2000, longDelayP: 0, longDelayMs: 0 });
+      const c = pinned(w, 'c', [f1, f2], 4000);
+      w.net.block('c', `s${f2}`);
+      await until(w, () => connected(c), 5000, 'c to connect to the first follower');
+      const sid = c.sessionId;
+      w.net.unblock('c', `s${f2}`);
+      w.net.resetLink('c', `s${f1}`);
+      w.net.block('c', `s${f1}`);
+      await until(w, () => c.state === 'connected' || c.state === 'expired', 3000, 'c to reattach to the lagging follower');
+      check(c.state === 'connected' && c.sessionId === sid, `the lagging follower answered the live session 0x${sid.toString(16)} with ${c.state}`);
+    },
+  },
+  {
+    name: 'defect-4-silent-server-death',
+    about: 'when a follower stops silently (no TCP reset), its clients move before their sessions expire and none expires',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const recorder = new Recorder(() => w.sched.now);
+      const closes: AppliedTxn[] = [];
+      w.onApplied((t) => t.result.type === OpCode.closeSession && closes.push(t));
+      const l = w.leader()!;
+      const f = others(w, l)[0]!;
+      const clients = [0, 1, 2].map((i) => pinned(w, `c${i}`, w.servers.map((s) => s.id), 600 + 200 * i, recorder));
+      await until(w, () => clients.every(connected), 5000, 'clients to connect');
+      // Make sure they are on the follower that will stop.
+      for (const [i, c] of clients.entries()) {
+        for (const s of others(w, f)) w.net.block(`c${i}`, `s${s}`);
+        w.net.resetLink(`c${i}`, `s${l}`);
+        for (const s of others(w, f, l)) w.net.resetLink(`c${i}`, `s${s}`);
+      }
+      await until(w, () => clients.every((c) => connected(c) && c.server?.startsWith(w.slot(f).host.ip) === true), 5000, 'clients to settle on the follower');
+      for (const [i] of clients.entries()) for (const s of others(w, f)) w.net.unblock(`c${i}`, `s${s}`);
+      w.pauseServer(f); // SIGSTOP: no reset, no FIN, silence
+      await elapse(w, 4000);
+      const expired = clients.filter((c) => c.state === 'expired');
+      check(expired.length === 0, `${expired.length} of 3 live sessions expired after their follower stopped silently`);
+      const v = checkSessionExpiries(recorder, closes);
+      check(v.length === 0, v.join('; '));
+    },
+  },
+  {
+    name: 'defect-5-wall-clock-jump',
+    about: 'a wall-clock step on the leader expires no session (expiry runs on the monotonic clock)',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const clients = [0, 1, 2].map((i) => pinned(w, `c${i}`, w.servers.map((s) => s.id), 1000));
+      await until(w, () => clients.every(connected), 5000, 'clients to connect');
+      const l = w.leader()!;
+      w.slot(l).host.hw.jumpWall(3_600_000);
+      await elapse(w, 1500);
+      w.slot(l).host.hw.jumpWall(-7_200_000);
+      await elapse(w, 1500);
+      const expired = clients.filter((c) => c.state === 'expired');
+      check(expired.length === 0, `${expired.length} of 3 sessions expired when the leader's wall clock jumped`);
+    },
+  },
+  {
+    name: 'defect-6-one-sided-link-loss',
+    about: 'when the leader drops a follower it cannot hear, the follower learns at once (a reset), not a syncLimit later',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const f = others(w, l)[0]!;
+      const c = pinned(w, 'c', [f], 8000);
+      await until(w, () => connected(c), 5000, 'c to connect');
+      w.net.block(`s${f}`, `s${l}`); // the leader hears nothing from f; f still hears the leader
+      // The leader drops f after syncLimit ticks without a word from it; f must notice then, not
+      // (still hearing nothing new) only after its own syncLimit.
+      const syncLimit = w.cluster.syncLimit;
+      await until(w, () => w.slot(f).node?.mode() !== 'follower', (syncLimit + 3) * w.tickMs, `s${f} to notice the leader dropped it`);
+      w.net.unblock(`s${f}`, `s${l}`);
+      await createEventually(w, c, '/after', 5000);
+    },
+  },
+  {
+    name: 'defect-7-reaper-requests',
+    about: 'several containers reaped at once all complete; nothing stays queued in the write path',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3, server: { containerCheckIntervalMs: 100 } });
+      const c = pinned(w, 'c', w.servers.map((s) => s.id), 4000);
+      await until(w, () => connected(c), 5000, 'c to connect');
+      for (const n of [1, 2, 3, 4]) {
+        await settle(w, c.create(`/box${n}`, null, CreateMode.CONTAINER), 2000, 'create container');
+        await settle(w, c.create(`/box${n}/x`, null, CreateMode.PERSISTENT), 2000, 'create child');
+        await settle(w, c.delete(`/box${n}/x`, -1), 2000, 'delete child');
+      }
+      await elapse(w, 1000);
+      for (const s of w.running()) {
+        const left = [1, 2, 3, 4].filter((n) => s.node!.stateView().tree.nodes.has(`/box${n}`));
+        check(left.length === 0, `s${s.id} still holds containers ${left.join(', ')}`);
+        check(s.node!.outstandingRequests() === 0, `s${s.id} has ${s.node!.outstandingRequests()} requests stuck in its write path`);
+      }
+    },
+  },
+  {
+    name: 'defect-7-log-pushback',
+    about: 'more log bytes waiting for fsync than the limit slows clients down instead of crashing the server',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3, server: { maxPendingLogBytes: 8192 } });
+      for (const s of w.servers) s.fs.setLatency({ syncLatencyMs: { min: 50, max: 100 } });
+      const c = pinned(w, 'c', [w.leader()!], 10_000);
+      await until(w, () => connected(c), 5000, 'c to connect');
+      const writes = Array.from({ length: 60 }, (_, i) => c.create(`/big${i}`, Buffer.alloc(1000, i), CreateMode.PERSISTENT));
+      const results = await settle(w, Promise.all(writes), 30_000, '60 writes of 1000 bytes');
+      const failed = results.filter((r) => r.err !== ErrorCode.OK).length;
+      check(w.servers.every((s) => !s.exited), `a server exited: ${w.log.slice(-3).join('; ')}`);
+      check(failed === 0, `${failed} of 60 writes failed`);
+    },
+  },
+];
