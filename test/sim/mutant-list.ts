@@ -101,11 +101,11 @@ export const MUTANTS: readonly Mutant[] = [
     sim: scenario('defect-4-session-moved-late-write'),
   },
   {
-    name: 'isolated-leader-never-steps-down',
-    file: 'src/server/zab/leader.ts',
-    find: "if (anchor < 0 || node.now - anchor >= ticks) return stepDown(node, 'lost the quorum lease');",
-    replace: "if (anchor >= 0 && node.now - anchor >= ticks + node.cfg.syncLimit) return stepDown(node, 'lost the quorum lease');",
-    sim: scenario('defect-3-isolated-leader-stale-sync'),
+    name: 'leader-forgets-follower-leases',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'this.leases.grant(a.peer, a.ticks, this.node.clock.monoMs());',
+    replace: '',
+    sim: scenario('follower-lease-partitioned-follower'),
   },
   {
     name: 'rollover-drops-every-client',

@@ -349,3 +349,45 @@ test('TxnLog on SimFileSystem: a flipped bit in a synced record makes open refus
   fs.crash();
   await go(() => assert.rejects(TxnLog.open('/log', { fs }), CorruptLogError));
 });
+
+test('holdSyncs: a held sync neither completes nor makes data durable; release completes held syncs in order; a crash voids them', async () => {
+  const { fs, loop, go } = rig(41);
+  const [a, b] = await go(async () => {
+    await fs.mkdir('/log', { recursive: true });
+    await syncDir(fs, '/');
+    const a = await writeFile(fs, '/log/a', 'A1', { sync: true, keepOpen: true });
+    const b = await writeFile(fs, '/b', 'B1', { sync: true, keepOpen: true });
+    await syncDir(fs, '/log');
+    return [a, b];
+  });
+  fs.holdSyncs(true, (p) => p.startsWith('/log/'));
+  const done: string[] = [];
+  await go(async () => {
+    await a.write(Buffer.from('A2'), 0, 2, 2);
+    await b.write(Buffer.from('B2'), 0, 2, 2);
+  });
+  void a.datasync().then(() => done.push('a1'));
+  void a.sync().then(() => done.push('a2'));
+  await loop.run(b.datasync().then(() => done.push('b')));
+  await loop.drain();
+  assert.deepEqual(done, ['b'], 'a path the predicate rejects is not held');
+  assert.equal(fs.heldSyncs, 2);
+  assert.equal(fs.readDurable('/log/a')?.toString(), 'A1', 'held: not durable');
+  fs.holdSyncs(false);
+  await loop.drain();
+  assert.deepEqual(done, ['b', 'a1', 'a2']);
+  assert.equal(fs.readDurable('/log/a')?.toString(), 'A1A2');
+  // Held across a crash: the dead process's sync never completes, and its data may be lost.
+  fs.holdSyncs(true);
+  let settled = false;
+  await loop.run(a.write(Buffer.from('A3'), 0, 2, 4));
+  void a.datasync().finally(() => (settled = true));
+  await loop.drain();
+  loop.dropAll();
+  fs.crash();
+  fs.holdSyncs(false);
+  await loop.drain();
+  assert.equal(settled, false);
+  assert.equal(fs.heldSyncs, 0);
+  assert.ok(fs.readDurable('/log/a')?.subarray(0, 4).toString() === 'A1A2', 'what was synced before stays');
+});

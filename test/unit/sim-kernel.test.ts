@@ -330,3 +330,45 @@ test('backpressure: a paused reader holds deliveries, the writer sees queuedByte
   assert.equal(c.s.queuedBytes, 0);
   assert.deepEqual(srv.data.map((d) => d[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
+
+test('per-port filter: drops and holds units in both directions, other ports untouched; release sends held units behind later ones', async () => {
+  const { sched, net, a, b } = world(29);
+  const bn = net.forHost(b);
+  const peer = await serve(bn, b.ip, 2888);
+  const other = await serve(bn, b.ip, 2181);
+  const seen: string[] = [];
+  net.setFilter(2888, (from, to, bytes) => {
+    const u = bytes.toString();
+    seen.push(`${from}>${to} ${u}`);
+    return u.startsWith('drop') ? 'drop' : u.startsWith('hold') ? 'hold' : 'deliver';
+  });
+  const cp = watch(net.forHost(a).connect(b.ip, 2888));
+  const cc = net.forHost(a).connect(b.ip, 2181);
+  // Written while dialling: screened when the connection opens, still one unit each.
+  for (const u of ['m1;', 'drop1;', 'hold1;', 'm2;']) cp.s.write(Buffer.from(u));
+  for (const u of ['drop1;', 'hold1;']) cc.write(Buffer.from(u));
+  await sched.run();
+  const srv = peer.accepted[0]!;
+  srv.s.write(Buffer.from('hold-back;'));
+  srv.s.write(Buffer.from('back;'));
+  cp.s.write(Buffer.from('m3;'));
+  await sched.run();
+  assert.equal(srv.text(), 'm1;m2;m3;');
+  assert.equal(cp.text(), 'back;');
+  assert.equal(other.accepted[0]?.text(), 'drop1;hold1;', 'another port sees everything');
+  assert.deepEqual(seen, ['a>b m1;', 'a>b drop1;', 'a>b hold1;', 'a>b m2;', 'b>a hold-back;', 'b>a back;', 'a>b m3;']);
+  assert.deepEqual(net.held().map((h) => [h.from, h.to, h.port, h.bytes.toString()]), [['a', 'b', 2888, 'hold1;'], ['b', 'a', 2888, 'hold-back;']]);
+  assert.equal(net.releaseHeld((h) => h.from === 'a'), 1);
+  await sched.run();
+  assert.equal(srv.text(), 'm1;m2;m3;hold1;', 'a released unit arrives behind what was written after it');
+  net.setFilter(2888, null);
+  cp.s.write(Buffer.from('drop2;'));
+  await sched.run();
+  assert.equal(srv.text(), 'm1;m2;m3;hold1;drop2;', 'no filter: everything goes');
+  // A held unit whose sending end has closed is lost on release.
+  srv.s.destroy();
+  await sched.run();
+  assert.equal(net.releaseHeld(), 0);
+  assert.deepEqual(net.held(), []);
+  assert.equal(cp.text(), 'back;');
+});

@@ -5,19 +5,9 @@
  * An unknown name answers 404 with `error: "Unknown command: <name>"`.
  */
 import { arch, hostname, platform, release } from 'node:os';
-import path from 'node:path';
-import { SERVER_VERSION } from '../four-letter.js';
+import { dirSize, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION } from './figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
-import {
-  approximateDataSize,
-  dirSize,
-  ephemeralsCount,
-  fileDescriptors,
-  latencyStats,
-  quorumOf,
-  roleOf,
-  znodeCount,
-} from './node-view.js';
+import { quorumOf, roleOf } from './node-view.js';
 import type { AdminSource } from './types.js';
 
 /** Lists in command output are cut here (and the response says so with `truncated`). */
@@ -38,25 +28,24 @@ function serverState(src: AdminSource): string {
 const emptyBufferStats = () => ({ last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 });
 
 function serverStats(src: AdminSource): CommandData {
-  const lat = latencyStats(src);
-  const c = src.counters;
+  const f = serverFigures(src);
   const log = src.txnLogStats?.();
   return {
-    packets_sent: c.packetsSent,
-    packets_received: c.packetsReceived,
+    packets_sent: f.packetsSent,
+    packets_received: f.packetsReceived,
     fsync_threshold_exceed_count: 0,
     client_response_stats: emptyBufferStats(),
-    data_dir_size: dirSize(path.join(src.config.dataDir, 'snap')),
-    log_dir_size: log?.bytes ?? dirSize(path.join(src.config.dataDir, 'log')),
-    last_processed_zxid: src.stateView().lastProcessedZxid,
-    outstanding_requests: src.outstandingRequests(),
+    data_dir_size: dirSize(snapDirOf(src.config)),
+    log_dir_size: log?.bytes ?? dirSize(logDirOf(src.config)),
+    last_processed_zxid: f.lastZxid,
+    outstanding_requests: f.outstanding,
     server_state: serverState(src),
-    avg_latency: lat.avg,
-    max_latency: lat.max,
-    min_latency: lat.min,
-    num_alive_client_connections: src.connections().length,
+    avg_latency: f.latency.avg,
+    max_latency: f.latency.max,
+    min_latency: f.latency.min,
+    num_alive_client_connections: f.connections,
     provider_null: false,
-    uptime: Date.now() - src.startedAtMs,
+    uptime: f.uptimeMs,
     auth_failed_count: 0,
     non_mtlsremote_conn_count: 0,
     non_mtlslocal_conn_count: 0,
@@ -101,7 +90,7 @@ function srvr(src: AdminSource): CommandData {
     read_only: false,
     server_stats: serverStats(src),
     client_response: emptyBufferStats(),
-    node_count: znodeCount(src),
+    node_count: serverFigures(src).znodeCount,
   };
 }
 
@@ -124,35 +113,33 @@ const COMMANDS: CommandDef[] = [
   {
     names: ['monitor', 'mntr'],
     run: (src) => {
-      const lat = latencyStats(src);
-      const w = src.stateView().watchSummary();
-      const fds = fileDescriptors();
+      const f = serverFigures(src);
       const q = quorumOf(src);
       const log = src.txnLogStats?.();
       const out: CommandData = {
-        version: SERVER_VERSION,
+        version: f.version,
         server_state: serverState(src),
-        avg_latency: lat.avg,
-        max_latency: lat.max,
-        min_latency: lat.min,
-        packets_received: src.counters.packetsReceived,
-        packets_sent: src.counters.packetsSent,
-        num_alive_connections: src.connections().length,
-        outstanding_requests: src.outstandingRequests(),
-        znode_count: znodeCount(src),
-        watch_count: w.totalWatches,
-        ephemerals_count: ephemeralsCount(src),
-        approximate_data_size: approximateDataSize(src),
-        open_file_descriptor_count: fds.open,
-        max_file_descriptor_count: fds.max,
+        avg_latency: f.latency.avg,
+        max_latency: f.latency.max,
+        min_latency: f.latency.min,
+        packets_received: f.packetsReceived,
+        packets_sent: f.packetsSent,
+        num_alive_connections: f.connections,
+        outstanding_requests: f.outstanding,
+        znode_count: f.znodeCount,
+        watch_count: f.watchCount,
+        ephemerals_count: f.ephemerals,
+        approximate_data_size: f.approximateDataSize,
+        ...(f.openFileDescriptors === undefined ? {} : { open_file_descriptor_count: f.openFileDescriptors }),
+        ...(f.maxFileDescriptors === undefined ? {} : { max_file_descriptor_count: f.maxFileDescriptors }),
         last_client_response_size: -1,
         max_client_response_size: -1,
         min_client_response_size: -1,
-        uptime: Date.now() - src.startedAtMs,
-        global_sessions: src.sessionCount(),
+        uptime: f.uptimeMs,
+        global_sessions: f.sessions,
         local_sessions: 0,
         connection_drop_probability: 0,
-        last_zxid: src.stateView().lastProcessedZxid,
+        last_zxid: f.lastZxid,
       };
       if (log) {
         out.cnt_fsynctime = log.fsyncs;
@@ -174,8 +161,8 @@ const COMMANDS: CommandDef[] = [
       const c = src.config;
       return {
         client_port: src.clientPort,
-        data_dir: path.join(c.dataDir, 'snap'),
-        data_log_dir: path.join(c.dataDir, 'log'),
+        data_dir: snapDirOf(c),
+        data_log_dir: logDirOf(c),
         tick_time: c.tickMs,
         max_client_cnxns: c.maxClientConnections,
         min_session_timeout: c.minSessionTimeoutMs,
@@ -301,7 +288,7 @@ const COMMANDS: CommandDef[] = [
   {
     names: ['stat_reset', 'srst'],
     run: (src) => {
-      Object.assign(src.counters, { packetsReceived: 0, packetsSent: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 });
+      resetServerStats(src);
       return {};
     },
   },

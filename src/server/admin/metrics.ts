@@ -2,18 +2,8 @@
  * `GET /metrics`: Prometheus text exposition format 0.0.4, written by hand.
  * Names are prefixed `zk_`; durations are in seconds, sizes in bytes.
  */
-import { SERVER_VERSION } from '../four-letter.js';
-import {
-  approximateDataSize,
-  commitLagOf,
-  epochOf,
-  ephemeralsCount,
-  extraCounters,
-  fileDescriptors,
-  latencyStats,
-  roleOf,
-  znodeCount,
-} from './node-view.js';
+import { serverFigures, SERVER_VERSION } from './figures.js';
+import { commitLagOf, epochOf, extraCounters, roleOf } from './node-view.js';
 import { LATENCY_BUCKETS_MS } from './request-metrics.js';
 import type { AdminSource, NodeRole } from './types.js';
 
@@ -67,7 +57,8 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
   const zxid = state.lastProcessedZxid;
 
   w.one('zk_server_info', 'gauge', 'Constant 1, labelled with the server version and id.', 1, { version: SERVER_VERSION, server_id: src.config.serverId });
-  w.one('zk_uptime_seconds', 'gauge', 'Seconds since the server started.', (Date.now() - src.startedAtMs) / 1000);
+  const f = serverFigures(src);
+  w.one('zk_uptime_seconds', 'gauge', 'Seconds since the server started.', f.uptimeMs / 1000);
 
   // Quorum state.
   w.family('zk_quorum_role', 'gauge', 'The role of this server: 1 for the current role, 0 for the others.');
@@ -94,15 +85,14 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
     w.sample('zk_request_latency_seconds_sum', s.sumMs / 1000, { op });
     w.sample('zk_request_latency_seconds_count', s.count, { op });
   }
-  const lat = latencyStats(src);
-  w.one('zk_request_latency_max_seconds', 'gauge', 'Largest request latency since the last stat reset (srst).', lat.max / 1000);
-  w.one('zk_request_latency_avg_seconds', 'gauge', 'Mean request latency since the last stat reset (srst).', lat.avg / 1000);
-  w.one('zk_outstanding_requests', 'gauge', 'Requests queued in the pipeline (logged or waiting to be applied).', src.outstandingRequests());
+  w.one('zk_request_latency_max_seconds', 'gauge', 'Largest request latency since the last stat reset (srst).', f.latency.max / 1000);
+  w.one('zk_request_latency_avg_seconds', 'gauge', 'Mean request latency since the last stat reset (srst).', f.latency.avg / 1000);
+  w.one('zk_outstanding_requests', 'gauge', 'Requests queued in the pipeline (logged or waiting to be applied).', f.outstanding);
   const extra = extraCounters(src);
   if (extra.requests !== undefined) w.one('zk_requests_received_total', 'counter', 'Requests received from clients, all operations.', extra.requests);
   if (extra.writes !== undefined) w.one('zk_write_txns_total', 'counter', 'Transactions proposed (writes, sessions opened and closed).', extra.writes);
-  w.one('zk_packets_received_total', 'counter', 'Packets received from clients (reset by srst).', src.counters.packetsReceived);
-  w.one('zk_packets_sent_total', 'counter', 'Packets sent to clients (reset by srst).', src.counters.packetsSent);
+  w.one('zk_packets_received_total', 'counter', 'Packets received from clients (reset by srst).', f.packetsReceived);
+  w.one('zk_packets_sent_total', 'counter', 'Packets sent to clients (reset by srst).', f.packetsSent);
 
   // Storage.
   const log = src.txnLogStats?.();
@@ -116,21 +106,20 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
 
   // Data.
   const watches = state.watchSummary();
-  w.one('zk_sessions', 'gauge', 'Live sessions (global sessions).', src.sessionCount());
-  w.one('zk_znode_count', 'gauge', 'Znodes in the tree (ZooKeeper counts the root twice).', znodeCount(src));
-  w.one('zk_ephemerals_count', 'gauge', 'Ephemeral znodes.', ephemeralsCount(src));
-  w.one('zk_approximate_data_size_bytes', 'gauge', 'Sum of the lengths of all paths and data.', approximateDataSize(src));
-  w.one('zk_watch_count', 'gauge', 'Watches registered (path and watcher pairs).', watches.totalWatches);
-  w.one('zk_watched_paths', 'gauge', 'Paths with at least one watch.', watches.paths);
-  w.one('zk_connections', 'gauge', 'Open client connections.', src.connections().length);
+  w.one('zk_sessions', 'gauge', 'Live sessions (global sessions).', f.sessions);
+  w.one('zk_znode_count', 'gauge', 'Znodes in the tree (ZooKeeper counts the root twice).', f.znodeCount);
+  w.one('zk_ephemerals_count', 'gauge', 'Ephemeral znodes.', f.ephemerals);
+  w.one('zk_approximate_data_size_bytes', 'gauge', 'Sum of the lengths of all paths and data.', f.approximateDataSize);
+  w.one('zk_watch_count', 'gauge', 'Watches registered: data and child watch registrations, as mntr counts them.', f.watchCount);
+  w.one('zk_watched_paths', 'gauge', 'Paths with at least one data watch.', watches.paths);
+  w.one('zk_connections', 'gauge', 'Open client connections.', f.connections);
 
   // Process.
   const mem = process.memoryUsage();
-  const fds = fileDescriptors();
   w.one('process_resident_memory_bytes', 'gauge', 'Resident memory size.', mem.rss);
   w.one('process_heap_used_bytes', 'gauge', 'V8 heap in use.', mem.heapUsed);
-  if (fds.open >= 0) w.one('process_open_fds', 'gauge', 'Open file descriptors.', fds.open);
-  if (fds.max >= 0) w.one('process_max_fds', 'gauge', 'Maximum open file descriptors.', fds.max);
+  if (f.openFileDescriptors !== undefined) w.one('process_open_fds', 'gauge', 'Open file descriptors.', f.openFileDescriptors);
+  if (f.maxFileDescriptors !== undefined) w.one('process_max_fds', 'gauge', 'Maximum open file descriptors.', f.maxFileDescriptors);
   w.one('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch.', Math.round((Date.now() - process.uptime() * 1000) / 1000));
   w.one('zk_admin_event_streams', 'gauge', 'Open /events (SSE) streams on the admin server.', extras.eventStreams);
   return w.text();

@@ -1,9 +1,7 @@
 /**
- * Reading a node's numbers once, for the commands, the metrics, the node table and SSE.
- * Everything here is O(1) or O(znodes) at worst (data size), never proportional to history.
+ * A node's role, epoch and summary for the dashboard's node table and cluster view (the
+ * server's own figures are in figures.ts).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { AdminSource, ClusterView, ClusterViewInput, ControlAction, NodeRole, NodeSummary, QuorumState } from './types.js';
 import { hex } from './json.js';
 
@@ -39,38 +37,6 @@ export function commitLagOf(src: AdminSource): number | null {
   return q.commitLag ?? null;
 }
 
-export function watchCount(src: AdminSource): { connections: number; paths: number; totalWatches: number } {
-  return src.stateView().watchSummary();
-}
-
-export function ephemeralsCount(src: AdminSource): number {
-  let n = 0;
-  for (const set of src.stateView().tree.ephemerals.values()) n += set.size;
-  return n;
-}
-
-/** Nodes in the tree ("" and "/" are both keys for the root, as in ZooKeeper's map). */
-export function znodeCount(src: AdminSource): number {
-  return src.stateView().tree.nodes.size;
-}
-
-/** DataTree.approximateDataSize: path lengths plus data lengths. */
-export function approximateDataSize(src: AdminSource): number {
-  let n = 0;
-  for (const [p, node] of src.stateView().tree.nodes) n += p.length + (node.data?.length ?? 0);
-  return n;
-}
-
-export function latencyStats(src: AdminSource): { min: number; avg: number; max: number; count: number } {
-  const c = src.counters;
-  return {
-    min: c.latencyCount ? c.minLatencyMs : 0,
-    avg: c.latencyCount ? c.totalLatencyMs / c.latencyCount : 0,
-    max: c.maxLatencyMs,
-    count: c.latencyCount,
-  };
-}
-
 /** Extra counters ZkServer keeps beyond ServerView's, when present. */
 export function extraCounters(src: AdminSource): { requests?: number; writes?: number; snapshots?: number } {
   const c = src.counters as { requests?: unknown; writes?: unknown; snapshots?: unknown };
@@ -83,43 +49,6 @@ export function extraCounters(src: AdminSource): { requests?: number; writes?: n
   if (w !== undefined) out.writes = w;
   if (s !== undefined) out.snapshots = s;
   return out;
-}
-
-/** Total size of the files directly in `dir` (bounded), 0 if unreadable. */
-export function dirSize(dir: string): number {
-  try {
-    let total = 0;
-    const names = readdirSync(dir);
-    for (const name of names.slice(0, 10_000)) {
-      try {
-        const st = statSync(path.join(dir, name));
-        if (st.isFile()) total += st.size;
-      } catch {
-        // removed meanwhile
-      }
-    }
-    return total;
-  } catch {
-    return 0;
-  }
-}
-
-/** Open and maximum file descriptors of this process (Linux), -1 where unknown. */
-export function fileDescriptors(): { open: number; max: number } {
-  let open = -1;
-  let max = -1;
-  try {
-    open = readdirSync('/proc/self/fd').length;
-  } catch {
-    // not Linux
-  }
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m) max = Number(m[1]);
-  } catch {
-    // not Linux
-  }
-  return { open, max };
 }
 
 export function nodeSummary(src: AdminSource, adminUrl: string | null): NodeSummary {

@@ -6,7 +6,7 @@
  * driver adds `clusterView` (every peer's summary) and `control` (kill/pause/restart of a
  * local cluster's members) through `AdminServerOptions`.
  */
-import type { ServerView } from '../four-letter.js';
+import type { ServerView } from './figures.js';
 import type { TxnLogStats } from '../storage/txn-log.js';
 import type { RequestMetrics } from './request-metrics.js';
 

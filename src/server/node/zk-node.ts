@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../../log.js';
 import { RequestMetrics } from '../admin/request-metrics.js';
 import { ReplicatedWritePath } from '../cluster/replicated-write-path.js';
 import { negotiateTimeout, type ServerConfig } from '../config.js';
-import { fourLetterWord, type ServerView } from '../four-letter.js';
+import { fourLetterWord, type ServerView } from '../admin/four-letter.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { ClientPort } from '../net/client-port.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from '../requests.js';

@@ -18,7 +18,8 @@
 import {
   type HistoryOp, type RegisterResult, type RegisterState, formatHistoryOp, formatResult as showResult, formatState as showState, preservesState, sameResult, stateKey, step,
 } from './register-model.js';
-import { type SearchOp, observedValues, search, unreadValue } from './wgl.js';
+import { decide } from './search.js';
+import { type SearchOp, observedValues, unreadValue } from './wgl.js';
 
 /** A history op prepared for the search; `src` is what the client recorded. */
 export interface Entry extends SearchOp {
@@ -45,7 +46,7 @@ const isDet = (e: Entry): boolean => e.result !== undefined;
 function fails(ops: readonly Entry[], starts: readonly Start[], b: Budget): boolean | undefined {
   for (const s of starts) {
     if (b.left <= 0) return undefined;
-    const out = search(ops, s.state, { maxStates: Math.min(b.perSearch, b.left), observed: b.observed });
+    const out = decide(ops, s.state, { maxStates: Math.min(b.perSearch, b.left), observed: b.observed });
     b.left -= out.states;
     if (out.verdict === 'unknown') return undefined;
     if (out.verdict === 'linearizable') return false;
@@ -83,7 +84,7 @@ function frontFold(ops: Entry[], starts: readonly Start[], b: Budget): { ops: En
     const next = new Map<string, Start>();
     let complete = true;
     for (const s of starts) {
-      const out = search(before, s.state, { maxStates: Math.min(b.perSearch, b.left), mode: 'all', observed: b.observed });
+      const out = decide(before, s.state, { maxStates: Math.min(b.perSearch, b.left), mode: 'all', observed: b.observed });
       b.left -= out.states;
       if (out.verdict === 'unknown') { complete = false; break; }
       for (const end of out.endStates) {
@@ -166,7 +167,7 @@ export function describe(key: string, total: number, w: Witness, perSearch: numb
   // The deepest partial linearization over all possible starting states.
   let best: { start: Start; path: number[]; det: number } | undefined;
   for (const s of w.starts) {
-    const d = search(w.ops, s.state, { maxStates: perSearch, trackDeepest: true, observed: w.observed }).deepest;
+    const d = decide(w.ops, s.state, { maxStates: perSearch, trackDeepest: true, observed: w.observed }).deepest;
     const det = d.path.filter((i) => w.ops[i]?.result !== undefined).length;
     if (best === undefined || det > best.det) best = { start: s, path: d.path, det };
   }

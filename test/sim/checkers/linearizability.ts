@@ -14,7 +14,8 @@
  */
 import { type Entry, describe, shrink } from './explain.js';
 import { type HistoryOp, formatHistoryOp, resultFits } from './register-model.js';
-import { observedValues, search } from './wgl.js';
+import { decide } from './search.js';
+import { observedValues } from './wgl.js';
 
 export { type HistoryOp, type RegisterOp, type RegisterResult, type RegisterState, type ZkErrorCode, Op, Res, formatHistoryOp } from './register-model.js';
 
@@ -48,7 +49,7 @@ export function checkLinearizable(history: readonly HistoryOp[], opts: CheckOpti
   let unknown: CheckResult | undefined;
   for (const [key, ops] of byKey) {
     const entries = prepare(ops);
-    const out = search(entries, null, { maxStates, observed: observedValues(entries) });
+    const out = decide(entries, null, { maxStates, observed: observedValues(entries) });
     if (out.verdict === 'violation') return violation(key, entries, opts, maxStates);
     if (out.verdict === 'unknown' && unknown === undefined) {
       const open = entries.filter((e) => e.result === undefined).length;

@@ -2,7 +2,7 @@
  * The Wing & Gong search with Lowe's memoisation (the algorithm Porcupine uses), for the history
  * of ONE register. A configuration is (set of ops linearized so far, model state); the search
  * extends it, depth first, by any op that real time allows to go next and that the model accepts,
- * and skips configurations already explored (see LinearizedSet in wgl-parts.ts): two paths that
+ * and skips configurations already explored (see LinearizedSet in wgl-memo.ts): two paths that
  * linearized the same ops and reached the same state have identical futures.
  *
  * Real time: op `o` may be linearized next iff no other unlinearized op completed before `o` was
@@ -17,13 +17,14 @@
  *  - an indeterminate op is never applied where it would fail (a no-op equals leaving it out);
  *  - values no read returned are merged into one (unreadValue);
  *  - interchangeable indeterminate ops are tried in one order only (IndeterminateClasses);
- *  - a finished configuration also covers those with the same ops and state but more indeterminate
- *    ops used (LinearizedSet).
+ *  - a finished configuration also covers those with the same ops and state but fewer
+ *    indeterminate ops left (LinearizedSet, IndeterminateClasses.covers).
  * Without them, concurrent reads cost 2^k subsets and pending indeterminate ops (a client that
  * timed out) multiply every configuration after them.
  */
 import { type RegisterOp, type RegisterResult, type RegisterState, preservesState, sameResult, stateKey, step } from './register-model.js';
-import { Candidates, IndeterminateClasses, LinearizedSet, NIL } from './wgl-parts.js';
+import { Candidates, NIL } from './wgl-candidates.js';
+import { IndeterminateClasses, LinearizedSet } from './wgl-memo.js';
 
 export interface SearchOp {
   readonly op: RegisterOp;
@@ -94,9 +95,8 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
   const canon = (s: RegisterState): RegisterState =>
     s === null || s.value === UNREAD || observed.has(s.value) ? s : { value: UNREAD, version: s.version };
   const cands = new Candidates(ops);
-  const placed = new LinearizedSet(n, det);
-
   const classes = new IndeterminateClasses(ops, cands.indeterminateOrder(), observed);
+  const placed = new LinearizedSet(n, det, classes);
 
   let state = canon(init);
   let states = 1;
@@ -135,16 +135,12 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
 
   /** Linearize `i` next, reaching `after`, unless a finished configuration covers that. */
   const descend = (i: number, after: RegisterState, isForced: boolean): boolean => {
-    placed.flip(i);
+    placed.place(i);
     if (placed.pruned(after)) {
-      placed.flip(i);
+      placed.unplace(i);
       return false;
     }
     states++;
-    if (process.env.WGLDEBUG && states % 300000 === 0) {
-      const inds = Array.from(stack.subarray(0, depth)).filter((x) => !det(x)).map((x) => `${x}:${JSON.stringify(at(x).op)}@${at(x).invoke}`);
-      console.log('states', states, 'depth', depth, 'det', detDepth, 'state', JSON.stringify(state), 'limit', cands.limit(), 'inds', inds.slice(-12).join(' '));
-    }
     stack[depth] = i;
     before[depth] = state;
     forced[depth] = isForced ? 1 : 0;
@@ -152,7 +148,6 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
     state = after;
     cands.lift(i);
     if (det(i)) detDepth++;
-    else classes.placed(i);
     // "Longest" counts determinate ops: indeterminate ones always fit somewhere, and a prefix
     // padded with them would blame the wrong state. Ties go to the shorter path.
     if (opts.trackDeepest === true && (detDepth > deepestDet || (detDepth === deepestDet && depth < deepest.path.length))) {
@@ -189,9 +184,8 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
       const i = stack[depth]!;
       state = before[depth] as RegisterState;
       if (det(i)) detDepth--;
-      else classes.unplaced(i);
       cands.unlift(i);
-      placed.flip(i);
+      placed.unplace(i);
       // A forced child was the configuration's only child.
       cur = forced[depth] === 1 ? NIL : cands.after(i);
       continue;

@@ -38,6 +38,8 @@ export class Connection {
   /** The handshake was accepted at some point (it stays true once the connection is dead). */
   established = false;
   lastSendMs: number;
+  /** Send times of pings not answered yet (a server answers pings in order). */
+  readonly pingsSent: number[] = [];
   lastRecvMs: number;
   private socket: NetSocket | undefined;
   private readonly decoder = new FrameDecoder({ fourLetterWords: false, maxFrame: CLIENT_MAX_FRAME });
@@ -163,7 +165,10 @@ export class Connection {
         this.drop('receive-timeout');
         return;
       }
-      if (now - this.lastSendMs >= pingEvery) this.write(encodeRequest({ kind: 'ping', xid: Xid.PING, type: OpCode.ping }));
+      if (now - this.lastSendMs >= pingEvery) {
+        this.pingsSent.push(now);
+        this.write(encodeRequest({ kind: 'ping', xid: Xid.PING, type: OpCode.ping }));
+      }
       const next = Math.min(this.lastSendMs + pingEvery, this.lastRecvMs + recvLimit);
       this.timer = this.clock.after(Math.max(1, next - now), tick);
     };

@@ -61,6 +61,15 @@ export class SessionCore {
   constructor(protected readonly options: SimZkClientOptions) {
     this.rotation = new ServerRotation(options.servers, options.rng, options.reconnectDelayMs);
     this.name = options.name ?? 'client';
+    if (options.session) {
+      this.sessionIdValue = options.session.id;
+      this.passwd = Buffer.from(options.session.passwd);
+    }
+  }
+
+  /** The session's password (to reattach it from another client, as a process restart would). */
+  get sessionPasswd(): Buffer {
+    return Buffer.from(this.passwd);
   }
 
   get state(): ClientState {
@@ -193,7 +202,13 @@ export class SessionCore {
     }
     const xid = payload.readInt32BE(0);
     if (xid === Xid.NOTIFICATION) return this.onNotification(conn, payload);
-    if (xid === Xid.PING || xid === Xid.SET_WATCHES) return;
+    if (xid === Xid.PING) {
+      // A ping answer is a server's word that the session lives: report it like any reply.
+      const sentMs = conn.pingsSent.shift();
+      if (sentMs !== undefined) this.emit({ type: 'reply', op: 'ping', path: undefined, xid, sentMs, err: payload.readInt32BE(12), zxid: payload.readBigInt64BE(4), local: false, server: conn.server });
+      return;
+    }
+    if (xid === Xid.SET_WATCHES) return;
     const head = this.inFlight[0];
     if (!head || head.xid !== xid) {
       this.violation(conn, 'xid-order', `reply with xid ${xid}, but the oldest outstanding request is ${head ? `xid ${head.xid} (${opName(head.op)})` : 'none'}`);

@@ -50,6 +50,8 @@ export interface SimZkClientOptions {
    */
   reconnectDelayMs?: number;
   onEvent?: (e: ClientEvent) => void;
+  /** Reattach an existing session (id and password from another client) instead of creating one. */
+  session?: { id: bigint; passwd: Buffer };
 }
 
 /** Why a connection (or an attempt) ended, as reported in state events. */

@@ -23,6 +23,23 @@ export interface MessageChaos {
   reorder: number;
 }
 
+/** What a per-port filter (SimNetwork.setFilter) decides for one write() unit. */
+export type UnitVerdict = 'deliver' | 'drop' | 'hold';
+
+/** Sees each write() unit on connections to one listener port, in both directions, when it is
+ *  written (so in the order the sender wrote), with the host names of sender and receiver. */
+export type UnitFilter = (fromHost: string, toHost: string, bytes: Buffer) => UnitVerdict;
+
+/** A unit a filter held back: it travels only if SimNetwork.releaseHeld lets it. */
+export interface HeldUnit {
+  readonly atMs: number;
+  /** The server (listener) port of its connection. */
+  readonly port: number;
+  readonly from: string;
+  readonly to: string;
+  readonly bytes: Buffer;
+}
+
 export type ResetCause = 'destroy' | 'crash' | 'resetLink' | 'refused' | 'timeout';
 
 export interface ResetRecord {
@@ -66,4 +83,6 @@ export interface NetEnv {
   recordReset(r: Omit<ResetRecord, 'atMs'>): void;
   /** A socket decided it is closed (its onClose may still be pending). */
   socketClosed(s: SimSocket): void;
+  /** Whether a write() unit of `s` may go now (false: a filter dropped or held it). Absent: always. */
+  screen?(s: SimSocket, bytes: Buffer): boolean;
 }

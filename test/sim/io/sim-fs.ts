@@ -40,7 +40,8 @@ import type { FileHandle, FileStat, FileSystem, OpenFlags } from '../../../src/s
 import type { Prng } from '../prng.js';
 import type { CrashTuning } from './crash.js';
 import { fsError } from './errors.js';
-import { SimFileHandle, statOf, type HandleHost } from './handle.js';
+import { statOf, type HandleHost } from './handle.js';
+import { GatedHandle, SyncGate } from './sync-gate.js';
 import { normalize, Volume, type SimFsCounters } from './volume.js';
 
 export type { CrashTuning } from './crash.js';
@@ -68,6 +69,7 @@ export class SimFileSystem implements FileSystem {
   private latency: LatencyRange;
   private syncLatency: LatencyRange;
   private readonly host: HandleHost;
+  private readonly gate: SyncGate;
 
   constructor(o: SimFileSystemOptions) {
     this.rng = o.rng;
@@ -85,6 +87,7 @@ export class SimFileSystem implements FileSystem {
       schedule: (ms, fn) => this.scheduleFn(ms, fn),
       delay: (kind) => this.delay(kind),
     };
+    this.gate = new SyncGate(this.vol);
   }
 
   // ---- FileSystem ----
@@ -97,10 +100,10 @@ export class SimFileSystem implements FileSystem {
         if (flags === 'wx') throw fsError('EEXIST', 'open', p);
         if (existing.kind === 'dir' && flags !== 'r') throw fsError('EISDIR', 'open', p);
         if (existing.kind === 'file' && flags === 'w' && existing.volatile.size > 0) this.vol.truncate(existing, 0);
-        return new SimFileHandle(this.host, existing, p, flags);
+        return new GatedHandle(this.gate, this.host, existing, p, flags);
       }
       if (flags === 'r' || flags === 'r+') this.vol.need(p, 'open'); // throws ENOENT or ENOTDIR
-      return new SimFileHandle(this.host, this.vol.createFile(p, 'open'), p, flags);
+      return new GatedHandle(this.gate, this.host, this.vol.createFile(p, 'open'), p, flags);
     });
   }
 
@@ -193,6 +196,22 @@ export class SimFileSystem implements FileSystem {
     n.durable.flipBit(offset, bit);
     n.volatile.flipBit(offset, bit);
     return { offset, bit };
+  }
+
+  /**
+   * A stalled device: while on, datasync()/sync() of a path `match` accepts (default every
+   * path) do not even start, so they neither complete nor make anything durable. Turning it
+   * off issues them in the order they were called, each then taking its usual latency. Calls
+   * of a process that crashed meanwhile are dropped (they never complete). The stall itself
+   * outlasts a crash, as a disk's would.
+   */
+  holdSyncs(on: boolean, match: (path: string) => boolean = () => true): void {
+    this.gate.hold(on ? match : undefined);
+  }
+
+  /** Syncs waiting for holdSyncs(false). */
+  get heldSyncs(): number {
+    return this.gate.waiting;
   }
 
   setLatency(o: { latencyMs?: LatencyRange; syncLatencyMs?: LatencyRange }): void {

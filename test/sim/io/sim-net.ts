@@ -12,10 +12,11 @@
  */
 import type { NetListener, NetSocket, Network } from '../../../src/server/net/network.js';
 import type { SimHost } from './host.js';
-import type { ConnInfo, LinkProfile, ListenerInfo, MessageChaos, NetEnv, ResetRecord } from './net-types.js';
+import type { ConnInfo, HeldUnit, LinkProfile, ListenerInfo, MessageChaos, NetEnv, ResetRecord, UnitFilter } from './net-types.js';
 import { Pipe } from './pipe.js';
 import type { Scheduler } from './scheduler.js';
 import { SimSocket } from './sim-socket.js';
+import { UnitFilters } from './unit-filters.js';
 
 export const DEFAULT_PROFILE: LinkProfile = { delayMinMs: 1, delayMaxMs: 5, longDelayP: 0, longDelayMs: 0 };
 export const LOOPBACK_PROFILE: LinkProfile = { delayMinMs: 0, delayMaxMs: 1, longDelayP: 0, longDelayMs: 0 };
@@ -52,6 +53,7 @@ export class SimNetwork implements NetEnv {
   private readonly blocked = new Set<string>();
   private readonly profiles = new Map<string, LinkProfile>();
   private readonly chaos = new Map<number, MessageChaos>();
+  private readonly unitFilters = new UnitFilters();
   private nextConnId = 1;
 
   constructor(readonly sched: Scheduler) {}
@@ -154,6 +156,31 @@ export class SimNetwork implements NetEnv {
     }
   }
 
+  /**
+   * A filter for every write() unit on connections to listener `port`, both directions (null
+   * removes it). Scenarios use it to drop or hold chosen protocol messages on the peer links,
+   * which write one framed message per write(); on a byte-stream port a unit is whatever the
+   * sender wrote at once. Units written before the filter was set are not affected.
+   */
+  setFilter(port: number, fn: UnitFilter | null): void {
+    this.unitFilters.set(port, fn);
+  }
+
+  /**
+   * Sends the held units `pred` accepts (all without one), in the order they were held, each
+   * behind whatever its connection already carries (so a held unit arrives out of order, as
+   * message chaos would have it). A unit whose sending end has closed since is lost. Returns
+   * how many were sent.
+   */
+  releaseHeld(pred: (u: HeldUnit) => boolean = () => true): number {
+    return this.unitFilters.release(pred);
+  }
+
+  /** Units held by a filter and not released yet, oldest first. */
+  held(): HeldUnit[] {
+    return this.unitFilters.held();
+  }
+
   // ---- inspection ----
 
   connections(): ConnInfo[] {
@@ -204,6 +231,10 @@ export class SimNetwork implements NetEnv {
 
   chaosFor(port: number): MessageChaos | null {
     return this.chaos.get(port) ?? null;
+  }
+
+  screen(s: SimSocket, bytes: Buffer): boolean {
+    return this.unitFilters.screen(s, bytes, this.sched.now);
   }
 
   recordReset(r: Omit<ResetRecord, 'atMs'>): void {

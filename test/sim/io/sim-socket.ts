@@ -77,7 +77,17 @@ export class SimSocket implements NetSocket, Receiver {
       this.preBytes += copy.length;
       return;
     }
-    this.out.sendData(copy, this.chaos());
+    this.sendUnit(copy);
+  }
+
+  /**
+   * A unit a filter held (SimNetwork.releaseHeld), sent now without a second screening; false
+   * if this end can no longer send (closed, or its FIN already queued): the unit is lost.
+   */
+  sendHeld(bytes: Buffer): boolean {
+    if (this.closed || this.finQueued || this.connecting || !this.out) return false;
+    this.out.sendData(bytes, this.chaos());
+    return true;
   }
 
   end(data?: Buffer): void {
@@ -154,7 +164,7 @@ export class SimSocket implements NetSocket, Receiver {
         const pre = this.pre;
         this.pre = [];
         this.preBytes = 0;
-        for (const b of pre) this.out?.sendData(b, this.chaos());
+        for (const b of pre) this.sendUnit(b);
         if (this.finQueued) this.out?.sendFin();
         this.connectFn?.();
         return;
@@ -190,6 +200,12 @@ export class SimSocket implements NetSocket, Receiver {
         this.closeFn?.();
       }),
     );
+  }
+
+  /** One write() unit onto the wire, unless the network's filter for our port drops or holds it. */
+  private sendUnit(bytes: Buffer): void {
+    if (this.conn && this.env.screen && !this.env.screen(this, bytes)) return;
+    this.out?.sendData(bytes, this.chaos());
   }
 
   private chaos() {

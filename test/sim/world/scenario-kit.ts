@@ -2,6 +2,7 @@
  * Helpers for scripted scenarios on the whole-node simulator: form a cluster, open clients
  * pinned to chosen servers, and await client calls while simulated time runs.
  */
+import { decodeMessage, type ZabMessage } from '../../../src/server/zab/index.js';
 import { SimZkClient } from '../client/zk-client.js';
 import { Prng } from '../prng.js';
 import type { Recorder } from './recorder.js';
@@ -55,7 +56,7 @@ export async function settle<T>(w: SimWorld, p: Promise<T>, ms: number, what: st
 }
 
 /** A client that only talks to the given servers. */
-export function pinned(w: SimWorld, name: string, serverIds: readonly number[], sessionTimeoutMs: number, recorder?: Recorder): SimZkClient {
+export function pinned(w: SimWorld, name: string, serverIds: readonly number[], sessionTimeoutMs: number, recorder?: Recorder, session?: { id: bigint; passwd: Buffer }): SimZkClient {
   const host = w.clientHost(name);
   const label = `${name}`;
   const client: SimZkClient = new SimZkClient({
@@ -66,6 +67,7 @@ export function pinned(w: SimWorld, name: string, serverIds: readonly number[], 
     sessionTimeoutMs,
     name: label,
     ...(recorder ? { onEvent: recorder.listener(host, label, () => client.negotiatedTimeoutMs || sessionTimeoutMs) } : {}),
+    ...(session ? { session } : {}),
   });
   client.start();
   return client;
@@ -83,4 +85,39 @@ export function roles(w: SimWorld): string {
 /** The other server ids. */
 export function others(w: SimWorld, ...not: number[]): number[] {
   return w.servers.map((s) => s.id).filter((id) => !not.includes(id));
+}
+
+/** The first 4 bytes of the hello a peer link's dialling end writes first (peer-transport.ts). */
+const PEER_HELLO_MAGIC = 0x5a4b5045;
+const PEER_HELLO_BYTES = 10;
+
+/**
+ * The ZAB message in one write() unit of a peer link (each message leaves in one write, framed
+ * as [u32 length][payload]); undefined for the hello. Throws if the unit is not exactly one
+ * frame: then the one-message-per-write assumption the scenarios rely on no longer holds.
+ */
+export function decodePeerUnit(bytes: Buffer): ZabMessage | undefined {
+  if (bytes.length === PEER_HELLO_BYTES && bytes.readUInt32BE(0) === PEER_HELLO_MAGIC) return undefined;
+  if (bytes.length < 4 || bytes.readUInt32BE(0) !== bytes.length - 4) throw new Error(`a peer-link write of ${bytes.length} bytes is not one framed message`);
+  return decodeMessage(bytes.subarray(4));
+}
+
+/** Server id of a server host name ('s3' -> 3). */
+export function serverIdOf(hostName: string): number {
+  const m = /^s(\d+)$/.exec(hostName);
+  if (!m) throw new Error(`${hostName} is not a server host`);
+  return Number(m[1]);
+}
+
+/** The durable value of an epoch file ('acceptedEpoch' | 'currentEpoch') on server `id`'s disk. */
+export function durableEpoch(w: SimWorld, id: number, name: 'acceptedEpoch' | 'currentEpoch'): number | undefined {
+  const text = w.slot(id).fs.readDurable(`/data/${name}`)?.toString('latin1');
+  const m = text === undefined ? null : /^zk-elect-epoch 1 (\d+) /.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Runs simulated time for `ms`; fails if `cond` holds at any point meanwhile. */
+export async function never(w: SimWorld, cond: () => boolean, ms: number, what: string): Promise<void> {
+  await w.sched.run({ untilMs: w.sched.now + ms, stop: cond });
+  check(!cond(), `${what} (t=${Math.round(w.sched.now)}; ${roles(w)})`);
 }

@@ -31,6 +31,35 @@ async function createEventually(w: SimWorld, c: SimZkClient, path: string, bound
   }
 }
 
+/** One follower and its busy clients cut off from the rest; sessions must outlive every answer. */
+async function partitionedFollower(seed: number, phaseMs: number): Promise<void> {
+  const w = await formed({ seed, nodes: 3 });
+  const recorder = new Recorder(() => w.sched.now);
+  const closes: AppliedTxn[] = [];
+  w.onApplied((t) => t.result.type === OpCode.closeSession && closes.push(t));
+  const l = w.leader()!;
+  const f = others(w, l)[0]!;
+  const clients = [0, 1, 2, 3].map((i) => pinned(w, `c${i}`, [f], (6 + 3 * i) * w.tickMs, recorder));
+  await until(w, () => clients.every(connected), 5000, 'clients to connect');
+  // Busy clients: each keeps asking, so each hears from the follower as late as it answers.
+  let busy = true;
+  for (const c of clients) {
+    void (async () => {
+      while (busy && c.state !== 'expired') {
+        await c.exists('/');
+        await new Promise<void>((done) => c.clock.after(5, done));
+      }
+    })();
+  }
+  await elapse(w, 200 + phaseMs);
+  w.net.partition([[`s${f}`, 'c0', 'c1', 'c2', 'c3'], others(w, f).map((id) => `s${id}`)]);
+  await elapse(w, 3000);
+  busy = false;
+  const v = checkSessionExpiries(recorder, closes);
+  check(v.length === 0, `cut at phase ${phaseMs} ms: ${v.join('\n  ')}`);
+  check(closes.some((t) => t.result.cxid === 0), 'no session expired on the majority side: the scenario proves nothing');
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'defect-1-zxid-rollover',
@@ -47,19 +76,26 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'defect-2-prep-state-after-leadership',
-    about: 'a create prepared by an isolated leader and then truncated leaves no trace when that server leads again',
+    about: 'a closeSession and a create prepared by an isolated leader and then truncated leave no trace when that server leads again',
     run: async (seed) => {
-      const w = await formed({ seed, nodes: 3 });
+      // Sessions long enough to outlive the whole scenario.
+      const w = await formed({ seed, nodes: 3, server: { maxSessionTimeoutMs: 60_000 } });
       const l = w.leader()!;
-      const a = pinned(w, 'a', [l], 4000);
+      const a = pinned(w, 'a', [l], 30_000);
       await until(w, () => connected(a), 5000, 'a to connect');
-      w.net.partition([[`s${l}`], others(w, l).map((id) => `s${id}`)]);
-      void a.create('/x', Buffer.from('never'), CreateMode.PERSISTENT); // prepped and proposed, never committed
+      const session = { id: a.sessionId, passwd: a.sessionPasswd };
+      w.net.partition([[`s${l}`, 'a'], [...others(w, l).map((id) => `s${id}`)]]);
+      // Prepped and proposed by the isolated leader, never committed: the session stays alive
+      // in the cluster and /x never exists.
+      void a.create('/x', Buffer.from('never'), CreateMode.PERSISTENT);
+      void a.close();
       await until(w, () => w.leader() !== undefined && w.leader() !== l, 5000, 'the majority to elect a new leader');
       const l2 = w.leader()!;
       w.net.heal();
+      w.net.block('a', `s${l}`); // a is gone for good (its close never took effect)
       await until(w, () => w.converged() && w.running().length === 3, 5000, 'the old leader to rejoin');
-      // Give the old leader a longer history than the third server, so that it wins the next election.
+      // Give the old leader a longer history than the third server, so that it wins the next
+      // election (no later write reaches it: stale prep state would survive untouched).
       const third = others(w, l, l2)[0]!;
       w.net.partition([[`s${third}`], [`s${l}`, `s${l2}`]]);
       const d = pinned(w, 'd', [l2], 4000);
@@ -68,10 +104,22 @@ export const SCENARIOS: readonly Scenario[] = [
       w.crashServer(l2);
       w.net.heal();
       await until(w, () => w.leader() === l, 5000, `s${l} to lead again`);
-      const b = pinned(w, 'b', [l], 4000);
-      await until(w, () => connected(b), 5000, 'b to connect');
+      // The session a never closed is alive: a client reattaching it to the re-elected leader
+      // must get it back, and /x must be creatable.
+      const b = pinned(w, 'b', [l], 30_000, undefined, session);
+      await until(w, () => b.state === 'connected' || b.state === 'expired', 5000, 'b to reattach the session');
+      check(b.state === 'connected', `the re-elected leader answered the live session 0x${session.id.toString(16)} as ${b.state} (a truncated closeSession still marks it closing?)`);
       const r = await settle(w, b.create('/x', Buffer.from('real'), CreateMode.PERSISTENT), 3000, 'create /x');
       check(r.err === ErrorCode.OK, `create /x on the re-elected leader answered ${r.err} (a stale prepared change from the truncated proposal?)`);
+    },
+  },
+  {
+    name: 'follower-lease-partitioned-follower',
+    about: 'a follower cut off with its clients answers them only while the leader still holds their sessions',
+    run: async (seed) => {
+      // The cut lands at several phases of the ping/grant cycle: right after a grant the
+      // follower's lease runs longest past its last touch reaching the leader.
+      for (const phase of [0, 20, 40, 60, 80]) await partitionedFollower(seed, phase);
     },
   },
   {

@@ -58,7 +58,14 @@ export class RegisterWorkload {
             return definite(r.err, () => Res.written(r.stat!.version));
           });
         }
-        if (dice < 0.9) return this.record(m, key, Op.create(value), async () => definite((await m.client.create(key, Buffer.from(value), CreateMode.PERSISTENT)).err, Res.ok));
+        if (dice < 0.9) {
+          return this.record(m, key, Op.create(value), async () => {
+            const r = await m.client.create(key, Buffer.from(value), CreateMode.PERSISTENT);
+            // /reg was created before any fault: its absence is lost data, not a register answer.
+            if (r.err === ErrorCode.NONODE) this.recorder.fail(`${m.name}: create ${key} answered NONODE: its parent /reg is gone (server ${m.client.server})`);
+            return r.err === ErrorCode.NONODE ? undefined : definite(r.err, Res.ok);
+          });
+        }
         const expected = versions.get(key) ?? -1;
         return this.record(m, key, Op.delete(expected), async () => definite((await m.client.delete(key, expected)).err, Res.ok));
       });

@@ -2,29 +2,12 @@
  * Four-letter words on the client port, formatted as ZooKeeper 3.8 formats them so that
  * existing tooling (monitoring scripts, `echo srvr | nc`) reads both systems alike.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, hostname, platform, release, arch, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import type { ClientConnection } from './net/client-connection.js';
-import type { ZkState } from './tree/state.js';
-import type { ServerConfig } from './config.js';
+import type { ClientConnection } from '../net/client-connection.js';
+import { dirSize, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures, type ServerView } from './figures.js';
 
-export const SERVER_VERSION = '3.8.0-zk-elect-0.1.0, built on 2026-11-22 00:00 UTC';
-
-export interface ServerView {
-  readonly config: ServerConfig;
-  readonly startedAtMs: number;
-  readonly counters: { packetsReceived: number; packetsSent: number; minLatencyMs: number; maxLatencyMs: number; totalLatencyMs: number; latencyCount: number };
-  connections(): ClientConnection[];
-  stateView(): ZkState;
-  sessionCount(): number;
-  sessionsWithEphemerals(): Map<bigint, string[]>;
-  outstandingRequests(): number;
-  mode(): 'standalone' | 'leader' | 'follower' | 'looking';
-  /** When each session expires unless touched (ms since the epoch); for `dump`. */
-  sessionExpiries?(): Iterable<readonly [bigint, number]>;
-}
+export { SERVER_VERSION, type ServerView } from './figures.js';
 
 const hex = (n: bigint | number) => `0x${n.toString(16)}`;
 
@@ -39,15 +22,12 @@ export function javaDouble(v: number): string {
   return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exp)}`;
 }
 
-function averageLatency(v: ServerView): string {
-  const c = v.counters;
-  return javaDouble(c.latencyCount ? Math.round((c.totalLatencyMs / c.latencyCount) * 10_000) / 10_000 : 0);
+function averageLatency(f: Figures): string {
+  return javaDouble(Math.round(f.latency.avg * 10_000) / 10_000);
 }
 
-function latency(v: ServerView): string {
-  const c = v.counters;
-  const min = c.latencyCount ? c.minLatencyMs : 0;
-  return `${min}/${averageLatency(v)}/${c.maxLatencyMs}`;
+function latency(f: Figures): string {
+  return `${f.latency.min}/${averageLatency(f)}/${f.latency.max}`;
 }
 
 /** FinalRequestProcessor's lastOp codes, as `cons` shows them. */
@@ -78,90 +58,47 @@ function connectionLine(c: ClientConnection, detailed: boolean, self?: ClientCon
 }
 
 function srvr(v: ServerView, withClients: boolean, self?: ClientConnection): string {
-  const s = v.stateView();
-  let out = `Zookeeper version: ${SERVER_VERSION}\n`;
+  const f = serverFigures(v);
+  let out = `Zookeeper version: ${f.version}\n`;
   if (withClients) {
     out += 'Clients:\n';
     for (const c of v.connections()) out += connectionLine(c, false, self);
     out += '\n';
   }
-  out += `Latency min/avg/max: ${latency(v)}\n`;
-  out += `Received: ${v.counters.packetsReceived}\n`;
-  out += `Sent: ${v.counters.packetsSent}\n`;
-  out += `Connections: ${v.connections().length}\n`;
-  out += `Outstanding: ${v.outstandingRequests()}\n`;
-  out += `Zxid: ${hex(s.lastProcessedZxid)}\n`;
-  out += `Mode: ${v.mode()}\n`;
-  out += `Node count: ${s.tree.nodes.size}\n`;
+  out += `Latency min/avg/max: ${latency(f)}\n`;
+  out += `Received: ${f.packetsReceived}\n`;
+  out += `Sent: ${f.packetsSent}\n`;
+  out += `Connections: ${f.connections}\n`;
+  out += `Outstanding: ${f.outstanding}\n`;
+  out += `Zxid: ${hex(f.lastZxid)}\n`;
+  out += `Mode: ${f.state}\n`;
+  out += `Node count: ${f.znodeCount}\n`;
   return out;
 }
 
-/** DataTree.approximateDataSize: path lengths plus data lengths. */
-function approximateDataSize(s: ZkState): number {
-  let n = 0;
-  for (const [path, node] of s.tree.nodes) n += path.length + (node.data?.length ?? 0);
-  return n;
-}
-
-/** Total size of the regular files in a directory (ZooKeeper's dataDirSize/dataLogSize). */
-function dirSize(dir: string): number {
-  let total = 0;
-  try {
-    for (const f of readdirSync(dir)) {
-      try {
-        const st = statSync(join(dir, f));
-        if (st.isFile()) total += st.size;
-      } catch {
-        // removed while we looked (purge)
-      }
-    }
-  } catch {
-    return 0;
-  }
-  return total;
-}
-
-const snapDir = (v: ServerView) => join(v.config.dataDir, 'snap');
-const logDir = (v: ServerView) => join(v.config.dataDir, 'log');
-
-/** Open file descriptors and their limit (UnixOperatingSystemMXBean), from /proc when present. */
-function fileDescriptors(): { open: number; max: number } {
-  let open = 0;
-  let max = 0;
-  try {
-    open = readdirSync('/proc/self/fd').length;
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    max = m ? Number(m[1]) : 0;
-  } catch {
-    // not Linux
-  }
-  return { open, max };
-}
+const snapDir = (v: ServerView) => snapDirOf(v.config);
+const logDir = (v: ServerView) => logDirOf(v.config);
 
 function mntr(v: ServerView): string {
-  const s = v.stateView();
-  const fds = fileDescriptors();
-  const ephemerals = [...v.sessionsWithEphemerals().values()].reduce((n, l) => n + l.length, 0);
-  const c = v.counters;
+  const f = serverFigures(v);
   const rows: Array<[string, string | number]> = [
-    ['zk_version', SERVER_VERSION],
-    ['zk_server_state', v.mode()],
-    ['zk_avg_latency', averageLatency(v)],
-    ['zk_max_latency', c.maxLatencyMs],
-    ['zk_min_latency', c.latencyCount ? c.minLatencyMs : 0],
-    ['zk_packets_received', c.packetsReceived],
-    ['zk_packets_sent', c.packetsSent],
-    ['zk_num_alive_connections', v.connections().length],
-    ['zk_outstanding_requests', v.outstandingRequests()],
-    ['zk_znode_count', s.tree.nodes.size],
-    // DataTree.getWatchCount: data AND child watch registrations.
-    ['zk_watch_count', s.tree.dataWatches.summary().totalWatches + s.tree.childWatches.summary().totalWatches],
-    ['zk_ephemerals_count', ephemerals],
-    ['zk_approximate_data_size', approximateDataSize(s)],
-    ['zk_open_file_descriptor_count', fds.open],
-    ['zk_max_file_descriptor_count', fds.max],
-    ['zk_uptime', Date.now() - v.startedAtMs],
-    ['zk_global_sessions', v.sessionCount()],
+    ['zk_version', f.version],
+    ['zk_server_state', f.state],
+    ['zk_avg_latency', averageLatency(f)],
+    ['zk_max_latency', f.latency.max],
+    ['zk_min_latency', f.latency.min],
+    ['zk_packets_received', f.packetsReceived],
+    ['zk_packets_sent', f.packetsSent],
+    ['zk_num_alive_connections', f.connections],
+    ['zk_outstanding_requests', f.outstanding],
+    ['zk_znode_count', f.znodeCount],
+    ['zk_watch_count', f.watchCount],
+    ['zk_ephemerals_count', f.ephemerals],
+    ['zk_approximate_data_size', f.approximateDataSize],
+    ['zk_open_file_descriptor_count', f.openFileDescriptors ?? 0],
+    ['zk_max_file_descriptor_count', f.maxFileDescriptors ?? 0],
+    ['zk_uptime', f.uptimeMs],
+    ['zk_global_sessions', f.sessions],
     ['zk_local_sessions', 0],
   ];
   return rows.map(([k, val]) => `${k}\t${val}\n`).join('');
@@ -306,11 +243,9 @@ export function fourLetterWord(v: ServerView, conn: ClientConnection, word: stri
     case 'crst':
       for (const c of v.connections()) c.resetStats();
       return 'Connection stats reset.\n';
-    case 'srst': {
-      const c = v.counters;
-      Object.assign(c, { packetsReceived: 0, packetsSent: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 });
+    case 'srst':
+      resetServerStats(v);
       return 'Server stats reset.\n';
-    }
     case 'wchs': {
       const s = v.stateView().watchSummary();
       return `${s.connections} connections watching ${s.paths} paths\nTotal watches:${s.totalWatches}\n`;

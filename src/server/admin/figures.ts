@@ -1,0 +1,146 @@
+/**
+ * The numbers a server reports about itself, computed in one place for every way they are
+ * shown: four-letter words (text), the AdminServer commands (JSON), /metrics (Prometheus) and
+ * the dashboard. Each format only formats; none computes a figure of its own, so `mntr`,
+ * `/commands/mntr` and `/metrics` can never disagree.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { ClientConnection } from '../net/client-connection.js';
+import type { ServerConfig } from '../config.js';
+import type { ZkState } from '../tree/state.js';
+
+export const SERVER_VERSION = '3.8.0-zk-elect-0.1.0, built on 2026-11-22 00:00 UTC';
+
+/** What every view of a server reads; ZkNode provides it. */
+export interface ServerView {
+  readonly config: ServerConfig;
+  /** Wall-clock ms of the start. */
+  readonly startedAtMs: number;
+  readonly counters: { packetsReceived: number; packetsSent: number; minLatencyMs: number; maxLatencyMs: number; totalLatencyMs: number; latencyCount: number };
+  connections(): ClientConnection[];
+  stateView(): ZkState;
+  sessionCount(): number;
+  sessionsWithEphemerals(): Map<bigint, string[]>;
+  outstandingRequests(): number;
+  mode(): 'standalone' | 'leader' | 'follower' | 'looking';
+  /** When each session expires unless touched (wall-clock ms); for `dump`. */
+  sessionExpiries?(): Iterable<readonly [bigint, number]>;
+}
+
+export interface Latency {
+  min: number;
+  avg: number;
+  max: number;
+  count: number;
+}
+
+export interface Figures {
+  version: string;
+  state: ReturnType<ServerView['mode']>;
+  latency: Latency;
+  packetsReceived: number;
+  packetsSent: number;
+  connections: number;
+  outstanding: number;
+  lastZxid: bigint;
+  znodeCount: number;
+  /** DataTree.getWatchCount: data and child watch registrations. */
+  watchCount: number;
+  ephemerals: number;
+  approximateDataSize: number;
+  /** Undefined where the platform does not say (not Linux). */
+  openFileDescriptors: number | undefined;
+  maxFileDescriptors: number | undefined;
+  uptimeMs: number;
+  sessions: number;
+}
+
+export function latencyOf(v: ServerView): Latency {
+  const c = v.counters;
+  return { min: c.latencyCount ? c.minLatencyMs : 0, avg: c.latencyCount ? c.totalLatencyMs / c.latencyCount : 0, max: c.maxLatencyMs, count: c.latencyCount };
+}
+
+/** DataTree.approximateDataSize: path lengths plus data lengths. */
+export function approximateDataSize(s: ZkState): number {
+  let n = 0;
+  for (const [p, node] of s.tree.nodes) n += p.length + (node.data?.length ?? 0);
+  return n;
+}
+
+export function ephemeralsCount(s: ZkState): number {
+  let n = 0;
+  for (const set of s.tree.ephemerals.values()) n += set.size;
+  return n;
+}
+
+export function watchCount(s: ZkState): number {
+  return s.tree.dataWatches.summary().totalWatches + s.tree.childWatches.summary().totalWatches;
+}
+
+/** Total size of the files directly in `dir` (bounded), 0 if unreadable. */
+export function dirSize(dir: string): number {
+  try {
+    let total = 0;
+    for (const name of readdirSync(dir).slice(0, 10_000)) {
+      try {
+        const st = statSync(path.join(dir, name));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed meanwhile (purge)
+      }
+    }
+    return total;
+  } catch {
+    return 0;
+  }
+}
+
+export const snapDirOf = (c: ServerConfig): string => path.join(c.dataDir, 'snap');
+export const logDirOf = (c: ServerConfig): string => path.join(c.dataDir, 'log');
+
+/** Open and maximum file descriptors of this process (Linux /proc); undefined where unknown. */
+export function fileDescriptors(): { open: number | undefined; max: number | undefined } {
+  let open: number | undefined;
+  let max: number | undefined;
+  try {
+    open = readdirSync('/proc/self/fd').length;
+  } catch {
+    // not Linux
+  }
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) max = Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return { open, max };
+}
+
+export function serverFigures(v: ServerView, nowWallMs = Date.now()): Figures {
+  const s = v.stateView();
+  const fds = fileDescriptors();
+  return {
+    version: SERVER_VERSION,
+    state: v.mode(),
+    latency: latencyOf(v),
+    packetsReceived: v.counters.packetsReceived,
+    packetsSent: v.counters.packetsSent,
+    connections: v.connections().length,
+    outstanding: v.outstandingRequests(),
+    lastZxid: s.lastProcessedZxid,
+    znodeCount: s.tree.nodes.size,
+    watchCount: watchCount(s),
+    ephemerals: ephemeralsCount(s),
+    approximateDataSize: approximateDataSize(s),
+    openFileDescriptors: fds.open,
+    maxFileDescriptors: fds.max,
+    uptimeMs: nowWallMs - v.startedAtMs,
+    sessions: v.sessionCount(),
+  };
+}
+
+/** srst: forget latency and packet counts. */
+export function resetServerStats(v: ServerView): void {
+  Object.assign(v.counters, { packetsReceived: 0, packetsSent: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 });
+}
