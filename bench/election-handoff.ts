@@ -14,9 +14,9 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { LeaderElection } from '../src/election/election.js';
 import { ZkSession } from '../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../src/harness/apache-zookeeper.js';
-import { ZkTcpProxy } from '../src/harness/tcp-proxy.js';
-import { CliProcess } from '../src/harness/cli-process.js';
+import { startZooKeeper, type ZkEnsemble } from '../test/support/apache-zookeeper.js';
+import { ZkTcpProxy } from '../test/support/tcp-proxy.js';
+import { CliProcess } from '../src/launcher/cli-process.js';
 import { fmt, progress, summarize } from './stats.js';
 
 const { values } = parseArgs({

@@ -10,9 +10,9 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ZkSession } from '../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../src/harness/apache-zookeeper.js';
-import { sleep } from '../src/harness/cli-process.js';
-import { startZkElectServer } from '../src/harness/zk-elect-server.js';
+import { startZooKeeper, type ZkEnsemble } from '../test/support/apache-zookeeper.js';
+import { sleep } from '../src/launcher/cli-process.js';
+import { startZkElectServer } from '../test/support/zk-elect-server.js';
 import { fmt, progress, summarize } from './stats.js';
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '10' } } });

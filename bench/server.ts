@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { startZooKeeper, type ZkEnsemble } from '../src/harness/apache-zookeeper.js';
-import { startZkElectServer } from '../src/harness/zk-elect-server.js';
+import { startZooKeeper, type ZkEnsemble } from '../test/support/apache-zookeeper.js';
+import { startZkElectServer } from '../test/support/zk-elect-server.js';
 import { fmt, progress, summarize } from './stats.js';
 
 const { values } = parseArgs({ options: { ops: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '4' }, nodes: { type: 'string', default: '1' } } });

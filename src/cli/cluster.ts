@@ -1,8 +1,8 @@
 /** `zk-elect cluster start` (a local N-node cluster) and `zk-elect cluster kill-leader`. */
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { parseConnectString } from '../election/connect-string.js';
-import { fourLetterWord, parseMode } from '../harness/four-letter-word.js';
-import { startZkElectCluster } from '../harness/zk-elect-server.js';
+import { fourLetterWord, parseMode } from '../launcher/four-letter-word.js';
+import { startZkElectCluster } from '../launcher/zk-elect-cluster.js';
 
 const nodeCount = (v: string) => {
   if (!['1', '3', '5', '7'].includes(v)) throw new UsageError(`--nodes must be 1, 3, 5 or 7, got ${JSON.stringify(v)}`);

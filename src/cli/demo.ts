@@ -2,9 +2,10 @@
  * `zk-elect demo`: a 3-node zk-elect cluster (no ZooKeeper install needed), three
  * candidates, and the failures that matter, with each re-election timed.
  */
-import type { ZkEnsemble, ZkMember } from '../harness/apache-zookeeper.js';
-import { startZkElectCluster } from '../harness/zk-elect-server.js';
-import { CliProcess, type CliEvent } from '../harness/cli-process.js';
+import { CliProcess, type CliEvent } from '../launcher/cli-process.js';
+import { fourLetterWord } from '../launcher/four-letter-word.js';
+import type { ZkEnsemble, ZkMember } from '../launcher/types.js';
+import { startZkElectCluster } from '../launcher/zk-elect-cluster.js';
 
 export interface DemoOptions {
   candidates: number;
@@ -83,7 +84,6 @@ const tokenOf = (e: CliEvent) => String(e.token);
 
 async function memberOf(zk: ZkEnsemble, p: CliProcess): Promise<ZkMember> {
   const session = String(p.events.find((e) => e.event === 'joining')?.session ?? '');
-  const { fourLetterWord } = await import('../harness/apache-zookeeper.js');
   for (const m of zk.members) {
     const cons = await fourLetterWord(m.address, 'cons').catch(() => '');
     if (cons.includes(`sid=0x${session}`)) return m;

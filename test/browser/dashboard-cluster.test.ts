@@ -10,9 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { eventually } from '../../src/harness/cli-process.js';
-import { startZkElectCluster } from '../../src/harness/zk-elect-server.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { eventually } from '../../src/launcher/cli-process.js';
+import { startZkElectCluster } from '../../src/launcher/zk-elect-cluster.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');

@@ -14,10 +14,10 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { LeaderElection } from '../../src/election/election.js';
 import { ZkSession } from '../../src/election/session.js';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { eventually } from '../../src/harness/cli-process.js';
-import { freePorts } from '../../src/harness/local-config.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { eventually } from '../../src/launcher/cli-process.js';
+import { freePorts } from '../../src/launcher/ports.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');

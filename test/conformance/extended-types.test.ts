@@ -9,12 +9,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI } from '../../src/harness/cli-process.js';
-import { allocatePorts, freePorts, writeLoggingConfig, zooCfg } from '../../src/harness/local-config.js';
-import { findLocalInstall } from '../../src/harness/local-install.js';
-import { LocalEnsemble, LocalMember } from '../../src/harness/local-zookeeper.js';
-import { trackDir } from '../../src/harness/reaper.js';
-import { ZooKeeperUnavailableError, type ZkEnsemble } from '../../src/harness/types.js';
+import { CLI } from '../../src/launcher/cli-process.js';
+import { allocatePorts, freePorts } from '../../src/launcher/ports.js';
+import { writeLoggingConfig, zooCfg } from '../support/local-config.js';
+import { findLocalInstall } from '../support/local-install.js';
+import { LocalEnsemble, LocalMember } from '../../src/launcher/local-ensemble.js';
+import { trackDir } from '../../src/launcher/reaper.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { ZooKeeperUnavailableError } from '../support/apache-types.js';
 import { conformanceSuite, SERVER_OPTIONS } from './framework.js';
 import { CreateMode, Op } from '../support/raw-client.js';
 

@@ -22,8 +22,8 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fourLetterWord, startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import { fourLetterWord, startZooKeeper, type ZkEnsemble } from '../support/apache-zookeeper.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 import { errorName, EventType } from '../../src/protocol/index.js';
 import { RawClient, type RawConnectOptions, type RawReply } from '../support/raw-client.js';
 

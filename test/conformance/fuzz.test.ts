@@ -20,8 +20,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { fourLetterWord, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import { fourLetterWord, type ZkEnsemble } from '../support/apache-zookeeper.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 import {
   encodeConnectRequest, encodeRequest, FrameDecoder, OpCode, type MultiOp, type Request,
 } from '../../src/protocol/index.js';

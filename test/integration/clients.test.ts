@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 import { RawClient } from '../support/raw-client.js';
 
 const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { ZkSession } from '../../src/election/session.js';
-import { CLI, eventually } from '../../src/harness/cli-process.js';
-import { allocatePorts } from '../../src/harness/local-config.js';
-import { LocalEnsemble, LocalMember } from '../../src/harness/local-zookeeper.js';
+import { CLI, eventually } from '../../src/launcher/cli-process.js';
+import { allocatePorts } from '../../src/launcher/ports.js';
+import { LocalEnsemble, LocalMember } from '../../src/launcher/local-ensemble.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 
 const relays: TcpRelay[] = [];

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { ZkSession } from '../../src/election/session.js';
-import type { ZkEnsemble, ZkMember } from '../../src/harness/apache-zookeeper.js';
-import { eventually, sleep } from '../../src/harness/cli-process.js';
-import { startZkElectCluster } from '../../src/harness/zk-elect-server.js';
+import type { ZkEnsemble, ZkMember } from '../../src/launcher/types.js';
+import { eventually, sleep } from '../../src/launcher/cli-process.js';
+import { startZkElectCluster } from '../../src/launcher/zk-elect-cluster.js';
 
 interface Load {
   acked: Set<string>;

@@ -6,8 +6,8 @@ import { LeadershipLostError, LeadershipWaitError } from '../../src/election/err
 import { joinPath } from '../../src/election/names.js';
 import { LeaderObserver } from '../../src/election/observer.js';
 import { ZkSession } from '../../src/election/session.js';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { eventually } from '../../src/harness/cli-process.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { eventually } from '../../src/launcher/cli-process.js';
 import { ELECTION_EVENTS, Recorder } from '../support/recorder.js';
 import { TOPOLOGIES, uniquePath } from '../support/zk.js';
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZkSession } from '../../src/election/session.js';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { CLI, CliProcess, eventually, sleep } from '../../src/harness/cli-process.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { CLI, CliProcess, eventually, sleep } from '../../src/launcher/cli-process.js';
 import { isAlive, TOPOLOGIES, uniquePath } from '../support/zk.js';
 
 function joinArgs(zk: ZkEnsemble, path: string, id: string, sessionTimeoutMs: number): string[] {

@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import { LeaderElection } from '../../src/election/election.js';
 import { joinPath } from '../../src/election/names.js';
 import { ZkSession } from '../../src/election/session.js';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { ZkTcpProxy } from '../../src/harness/tcp-proxy.js';
-import { eventually, sleep } from '../../src/harness/cli-process.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { ZkTcpProxy } from '../support/tcp-proxy.js';
+import { eventually, sleep } from '../../src/launcher/cli-process.js';
 import { ELECTION_EVENTS, Recorder } from '../support/recorder.js';
 import { memberServing, TOPOLOGIES, uniquePath, watchesByPath } from '../support/zk.js';
 

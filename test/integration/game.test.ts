@@ -12,9 +12,9 @@ import { ZkSession } from '../../src/election/session.js';
 import { GameConsole, type Result } from '../../src/game/console.js';
 import { applyMove, initialState, type GameState, type Move } from '../../src/game/rules.js';
 import { GameStore, type Snapshot } from '../../src/game/store.js';
-import { startZooKeeper, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { CLI } from '../../src/harness/cli-process.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import { startZooKeeper, type ZkEnsemble } from '../support/apache-zookeeper.js';
+import { CLI } from '../../src/launcher/cli-process.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 import { uniquePath } from '../support/zk.js';
 
 const SERVERS = [

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fourLetterWord, startZooKeeper, type ZkEnsemble, type ZkMember } from '../../src/harness/apache-zookeeper.js';
-import { ZkTcpProxy } from '../../src/harness/tcp-proxy.js';
-import { FrameSplitter, OpCode, readReplyHeader } from '../../src/harness/zk-frames.js';
+import { fourLetterWord, startZooKeeper, type ZkEnsemble, type ZkMember } from '../support/apache-zookeeper.js';
+import { ZkTcpProxy } from '../support/tcp-proxy.js';
+import { FrameSplitter, OpCode, readReplyHeader } from '../support/zk-frames.js';
 
 // ---- minimal jute writer ----
 const int32 = (v: number) => { const b = Buffer.alloc(4); b.writeInt32BE(v); return b; };

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZooKeeperError } from '../../src/election/errors.js';
 import { ZkSession } from '../../src/election/session.js';
-import type { ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { sleep } from '../../src/harness/cli-process.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { sleep } from '../../src/launcher/cli-process.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 import { mulberry32 as prng } from '../support/prng.js';
 
 

@@ -11,8 +11,8 @@ import { FrameDecoder } from '../../src/protocol/framing.js';
 import { encodeConnectRequest, encodeRequest } from '../../src/protocol/requests.js';
 import { decodeConnectResponse, decodeReply } from '../../src/protocol/responses.js';
 import { ZkSession } from '../../src/election/session.js';
-import { fourLetterWord, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import { fourLetterWord, type ZkEnsemble } from '../support/apache-zookeeper.js';
+import { startZkElectServer } from '../support/zk-elect-server.js';
 
 interface RawConn {
   socket: Socket;

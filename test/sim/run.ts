@@ -1,13 +1,16 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P]` runs seeded
- * random runs of the real server cluster under faults (test/sim/world); `--scenarios` runs the
- * named scenarios instead (`--scenario NAME` one of them). The last line is
- * `seeds: N, violations: V`; a failing seed prints its shortest history and how to replay it.
+ * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P] [--workers W]`
+ * runs seeded random runs of the real server cluster under faults (test/sim/world), in W
+ * processes at once (each seed is deterministic, so splitting the range changes nothing but
+ * the wall time); `--scenarios` runs the named scenarios instead (`--scenario NAME` one of
+ * them). The last line is `seeds: N, violations: V`; a failing seed prints its shortest
+ * history and how to replay it.
  */
+import { spawn } from 'node:child_process';
 import { SCENARIOS } from './world/scenarios.js';
 import { runSeed, SimViolation, type SeedResult } from './world/run-seed.js';
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--scenarios | --scenario NAME] [--stop-on-violation]';
+const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--workers W] [--scenarios | --scenario NAME] [--stop-on-violation]';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +28,7 @@ function usage(why: string): never {
   process.exit(2);
 }
 
-const known = new Set(['--seeds', '--seed', '--from', '--nodes', '--profile', '--scenarios', '--scenario', '--stop-on-violation']);
+const known = new Set(['--seeds', '--seed', '--from', '--nodes', '--profile', '--workers', '--scenarios', '--scenario', '--stop-on-violation']);
 for (const a of process.argv.slice(2)) if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
 const stopEarly = process.argv.includes('--stop-on-violation');
 const only = num('seed', undefined);
@@ -48,6 +51,39 @@ if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
       console.log(`FAIL ${s.name} (seed ${seed}): ${(e as Error).message}\n  replay: npm run sim -- --scenario ${s.name} --seed ${seed}`);
       if (stopEarly) break;
     }
+  }
+} else if ((num('workers', 1) ?? 1) > 1 && only === undefined) {
+  // Split the seed range over worker processes; each prints its failures and a summary line.
+  const workers = num('workers', 1)!;
+  const seeds = num('seeds', 100) ?? 100;
+  const from = num('from', 1) ?? 1;
+  const pass = process.argv.slice(2).filter((a, i, all) => !['--workers', '--seeds', '--from'].includes(a) && !['--workers', '--seeds', '--from'].includes(all[i - 1] ?? ''));
+  const per = Math.ceil(seeds / workers);
+  const outs = await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const start = from + w * per;
+      const n = Math.max(0, Math.min(per, from + seeds - start));
+      if (n === 0) return Promise.resolve('seeds: 0, violations: 0');
+      return new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--seeds', String(n), '--from', String(start), ...pass], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          for (const line of c.toString().split('\n')) if (line && !line.startsWith('seeds:')) process.stdout.write(`${line}\n`);
+        });
+        child.on('close', () => resolve(out));
+      });
+    }),
+  );
+  for (const out of outs) {
+    const m = /seeds: (\d+), violations: (\d+)/.exec(out);
+    if (!m) {
+      violations++;
+      console.log('a worker ended without a summary (crashed?)');
+      continue;
+    }
+    count += Number(m[1]);
+    violations += Number(m[2]);
   }
 } else {
   const seeds = only !== undefined ? 1 : (num('seeds', 100) ?? 100);

@@ -7,6 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpRelay {
   private cutFlag = false;
+  private silentFlag = false;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -31,8 +32,13 @@ export class TcpRelay {
           upstream.destroy();
         });
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      // Copy by hand, so that a silenced relay can swallow bytes without closing anything.
+      client.on('data', (b: Buffer) => {
+        if (!relay!.silentFlag) upstream.write(b);
+      });
+      upstream.on('data', (b: Buffer) => {
+        if (!relay!.silentFlag) client.write(b);
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     relay = new TcpRelay(server, (server.address() as { port: number }).port);
@@ -42,6 +48,17 @@ export class TcpRelay {
   cut(on: boolean): void {
     this.cutFlag = on;
     if (on) for (const s of this.sockets) s.destroy();
+  }
+
+  /**
+   * A silent partition (iptables DROP): connections stay open but nothing gets through, in
+   * either direction, and no end hears of it. Ending the silence resets the connections, as
+   * TCP would have given up on them, so no stream resumes with a hole in it.
+   */
+  silence(on: boolean): void {
+    const was = this.silentFlag;
+    this.silentFlag = on;
+    if (was && !on) for (const s of this.sockets) s.destroy();
   }
 
   close(): Promise<void> {

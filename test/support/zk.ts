@@ -1,8 +1,8 @@
 /** Topologies every election test runs against, and small helpers around the harness. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fourLetterWord, startZooKeeper, type StartOptions, type ZkEnsemble } from '../../src/harness/apache-zookeeper.js';
-import { startZkElectServer } from '../../src/harness/zk-elect-server.js';
+import { fourLetterWord, startZooKeeper, type StartOptions, type ZkEnsemble } from './apache-zookeeper.js';
+import { startZkElectServer } from './zk-elect-server.js';
 
 export interface Topology {
   readonly name: string;

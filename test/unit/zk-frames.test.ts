@@ -8,7 +8,7 @@ import {
   readReplyHeader,
   readRequestHeader,
   splitFrames,
-} from '../../src/harness/zk-frames.js';
+} from '../support/zk-frames.js';
 
 function frame(payload: Buffer): Buffer {
   const len = Buffer.alloc(4);

@@ -14,7 +14,7 @@
  *     answers nobody after its last granted lease, so the session is held until then.
  *   - a new leader knows no owners: it holds every session for a follower lease first (the old
  *     leader's followers may answer until then; see zab/leader.ts).
- * Touches from followers keep active sessions alive without questions.
+ * Touches from any follower keep active sessions alive without questions.
  */
 import type { Timer } from '../node/clock.js';
 import type { NodeServices, WritePath } from '../node/write-path.js';
@@ -140,11 +140,18 @@ export class SessionRelay {
     return false;
   }
 
-  /** Touches reported by `from`; only the owner's count. */
-  touchFrom(from: number, sessionIds: readonly bigint[]): void {
+  /**
+   * Touches reported by `from`. Every server's count, owner or not: a client active anywhere is
+   * alive. (The owner can be stale: a connect the client had already given up on, processed
+   * late by a server that was paused, moves the session there while the client talks to
+   * another server. Writes from the other server then get SESSIONMOVED and the client
+   * reattaches; its reads and pings must not let the session expire meanwhile. Found by the
+   * simulator, seed 124.)
+   */
+  touchFrom(_from: number, sessionIds: readonly bigint[]): void {
     const { tracker } = this.o.node;
     const now = this.now;
-    for (const id of sessionIds) if (tracker.ownerOf(id) === from) tracker.touch(id, now);
+    for (const id of sessionIds) tracker.touch(id, now);
   }
 
   onForwarded(from: number, note: Forwarded): void {

@@ -315,10 +315,8 @@ export class ZkNode implements ServerView {
   private active(sessionId: bigint): void {
     const now = this.tracker.now();
     this.lastActive.set(sessionId, now);
-    if (this.writes.expiresSessions) {
-      const owner = this.tracker.ownerOf(sessionId);
-      if (owner === undefined || owner === this.services().serverId) this.tracker.touch(sessionId, now);
-    }
+    // Activity anywhere keeps a session alive, whoever the leader believes owns it.
+    if (this.writes.expiresSessions) this.tracker.touch(sessionId, now);
     this.writes.touched(sessionId);
   }
 

@@ -101,20 +101,20 @@ export class IndeterminateClasses {
    * if it has at least as many ops of each class left, counting an unconditional unread set
    * (delete) as able to stand in for any conditional one.
    */
-  covers(a: Int32Array, b: Int32Array): boolean {
-    const slack = { set: 0, delete: 0 };
-    for (const g of ['set', 'delete'] as const) {
-      const u = this.unconditional[g];
-      if (u !== NIL) slack[g] = b[u]! - a[u]!;
-    }
+  covers(a: Int32Array, b: Int32Array, aAt = 0, bAt = 0): boolean {
+    let slackSet = 0, slackDelete = 0;
+    const u = this.unconditional;
+    if (u.set !== NIL) slackSet = b[bAt + u.set]! - a[aAt + u.set]!;
+    if (u.delete !== NIL) slackDelete = b[bAt + u.delete]! - a[aAt + u.delete]!;
     for (let c = 0; c < this.count; c++) {
-      const extra = a[c]! - b[c]!;
+      const extra = a[aAt + c]! - b[bAt + c]!;
       if (extra <= 0) continue;
       const g = this.groups[c]!;
       if (g === 'exact' || this.versions[c] === -1) return false;
-      slack[g] -= extra;
+      if (g === 'set') slackSet -= extra;
+      else slackDelete -= extra;
     }
-    return slack.set >= 0 && slack.delete >= 0;
+    return slackSet >= 0 && slackDelete >= 0;
   }
 
   private first(c: number, counts: Int32Array): number | undefined {
@@ -134,19 +134,39 @@ export class IndeterminateClasses {
  * covering also prunes, e.g., an indeterminate create+delete pair that returns to an explored
  * state. Only finished configurations are used: an in-progress one (an ancestor) can't equal the
  * current one, which has more ops placed, and pruning against ancestors would need a subtler
- * argument. Keys are exact strings of 16-bit words: a hash collision could prune wrongly and
- * invent a violation.
+ * argument.
  */
 export class LinearizedSet {
   private readonly pos: Int32Array;
   private readonly det: Uint16Array;
-  private readonly finished = new Map<string, Int32Array[]>();
+  // Zobrist hashes of the determinate set, kept up to date on every flip, so a memo lookup costs
+  // a short key instead of a string of the whole bitset. Entries keep the exact bitset and are
+  // compared in full: a collision must not prune wrongly and invent a violation.
+  private readonly zob: Int32Array;
+  private h1 = 0;
+  private h2 = 0;
+  private readonly finished = new Map<string, number[]>();
+  // Finished entries live in two growing arenas (entry k at k × width): allocating typed arrays
+  // per entry made the garbage collector the search's main cost.
+  private detArena = new Uint16Array(0);
+  private countArena = new Int32Array(0);
+  private entries = 0;
+  private capacity = 0;
 
   constructor(n: number, private readonly isDet: (i: number) => boolean, private readonly classes: IndeterminateClasses) {
     this.pos = new Int32Array(n);
     let d = 0;
     for (let i = 0; i < n; i++) if (isDet(i)) this.pos[i] = d++;
     this.det = new Uint16Array(Math.ceil(d / 16));
+    this.zob = new Int32Array(2 * d);
+    let x = 0x2545f491;
+    for (let k = 0; k < this.zob.length; k++) {
+      // xorshift32: any fixed, well-mixed sequence will do.
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.zob[k] = x;
+    }
   }
 
   place(i: number): void {
@@ -162,26 +182,57 @@ export class LinearizedSet {
   /** Whether the current placement with state `s` is covered by a finished configuration. */
   pruned(s: RegisterState): boolean {
     const list = this.finished.get(this.key(s));
-    const mine = this.classes.placedCount;
-    return list !== undefined && list.some((j) => this.classes.covers(j, mine));
+    const cw = this.classes.count;
+    return list !== undefined && list.some((e) => this.sameDet(e) && this.classes.covers(this.countArena, this.classes.placedCount, e * cw));
   }
 
   /** Record the current placement with state `s` as finished. */
   finish(s: RegisterState): void {
     const k = this.key(s);
-    const mine = Int32Array.from(this.classes.placedCount);
+    const e = this.store();
+    const list = this.finished.get(k);
+    if (list === undefined) {
+      this.finished.set(k, [e]);
+      return;
+    }
     // Entries the new one covers can never prune anything it doesn't.
-    const list = (this.finished.get(k) ?? []).filter((j) => !this.classes.covers(mine, j));
-    list.push(mine);
-    this.finished.set(k, list);
+    const cw = this.classes.count;
+    for (let j = list.length - 1; j >= 0; j--) {
+      const o = list[j]!;
+      if (this.sameDet(o) && this.classes.covers(this.countArena, this.countArena, e * cw, o * cw)) list.splice(j, 1);
+    }
+    list.push(e);
+  }
+
+  private store(): number {
+    const dw = this.det.length, cw = this.classes.count;
+    if (this.entries === this.capacity) {
+      this.capacity = Math.max(64, this.capacity * 2);
+      const d = new Uint16Array(this.capacity * dw), c = new Int32Array(this.capacity * cw);
+      d.set(this.detArena);
+      c.set(this.countArena);
+      this.detArena = d;
+      this.countArena = c;
+    }
+    this.detArena.set(this.det, this.entries * dw);
+    this.countArena.set(this.classes.placedCount, this.entries * cw);
+    return this.entries++;
+  }
+
+  private sameDet(e: number): boolean {
+    const dw = this.det.length;
+    for (let w = 0; w < dw; w++) if (this.detArena[e * dw + w] !== this.det[w]) return false;
+    return true;
   }
 
   private flip(i: number): void {
     const p = this.pos[i]!;
     this.det[p >> 4] = (this.det[p >> 4] ?? 0) ^ (1 << (p & 15));
+    this.h1 ^= this.zob[2 * p]!;
+    this.h2 ^= this.zob[2 * p + 1]!;
   }
 
   private key(s: RegisterState): string {
-    return `${String.fromCharCode(...this.det)}|${stateKey(s)}`;
+    return `${this.h1},${this.h2},${stateKey(s)}`;
   }
 }

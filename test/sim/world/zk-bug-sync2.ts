@@ -4,6 +4,8 @@
  * A stalled disk is SimFileSystem.holdSyncs on the follower's log files: its appends reach
  * the page cache but no fsync of them completes, so nothing after them is durable.
  */
+import { formatZxid } from '../../../src/server/zab/index.js';
+import { durableThrough } from './durable-view.js';
 import { check, durableEpoch, elapse, never, others, settle, until } from './scenario-kit.js';
 import type { Scenario } from './scenarios.js';
 import { BugRun, epochOf, LOG_FILES, proposalPath } from './zk-bug-kit.js';
@@ -59,14 +61,14 @@ export const SYNC_SCENARIOS_2: readonly Scenario[] = [
   {
     // ZOOKEEPER-4646 "Committed txns may still be lost if followers crash after replying ACK of
     // NEWLEADER but before writing txns to disk" (the 3911 fix logged asynchronously). With a slow
-    // disk, the follower's ACK must come after its fsync, so once the epoch is established and the
-    // old tail committed, crashing leader and follower loses nothing.
+    // log disk, the follower's ACK must come after its fsync: when the ACK leaves, the synced txns
+    // are durable, so once the epoch is established and the old tail committed, crashing leader
+    // and follower at once loses nothing.
     name: 'ZOOKEEPER-4646: after a NEWLEADER ACK the synced txns survive a crash of the follower',
-    about: 'with slow fsyncs, the old tail committed by a new epoch survives an immediate crash of leader and follower',
+    about: 'a follower with a slow log disk acks NEWLEADER only once the tail it was synced is durable; the committed tail survives an immediate crash of leader and follower',
     run: async (seed) => {
       const r = await BugRun.formed({ seed, nodes: 3 });
       const { w } = r;
-      for (const s of w.servers) s.fs.setLatency({ syncLatencyMs: { min: 40, max: 60 } });
       const l = w.leader()!;
       const [b, c] = others(w, l) as [number, number];
       const writer = await r.client([l], 'writer');
@@ -74,10 +76,19 @@ export const SYNC_SCENARIOS_2: readonly Scenario[] = [
       w.crashServer(c);
       const tail = ['/u0', '/u1'];
       await tailOnCutOffLeader(r, l, tail);
+      // b's log fsyncs complete only 300 ms after the leader sent it the tail and NEWLEADER.
+      const slow = w.slot(b).fs;
+      slow.holdSyncs(true, LOG_FILES);
+      let ack: { zxid: number; durable: boolean } | undefined;
+      r.tap.watch((s) => {
+        if (s.to === b && s.msg.type === 'newleader' && ack === undefined) w.sched.after(300, () => slow.holdSyncs(false));
+        if (s.from === b && s.msg.type === 'ack' && s.msg.newLeader && ack === undefined) ack = { zxid: s.msg.zxid, durable: durableThrough(slow, s.msg.zxid) };
+      });
       w.net.heal();
       // Committed (not acknowledged: their client's connection went with the old leadership)
       // when the new epoch is established on l and b.
       await until(w, () => tail.every((p) => r.committed.has(p)), 12_000, 'the tail to be committed by a new epoch');
+      check(ack !== undefined && ack.durable, `s${b} acked NEWLEADER at ${ack ? formatZxid(ack.zxid) : '?'} before the synced txns were durable`);
       w.crashServer(l); // at once: b's ACK has just left
       w.crashServer(b);
       w.startServer(b);

@@ -2,15 +2,16 @@
 // Sources, in order: an existing server (ZK_CONNECT, only when the caller does
 // not need to kill/pause members), Docker via testcontainers (only when an
 // engine answers), then a local install (ZOOKEEPER_HOME or Debian's package).
+import { fourLetterWord, parseMode } from '../../src/launcher/four-letter-word.js';
+import type { StartOptions, ZkEnsemble } from '../../src/launcher/types.js';
+import { HOW_TO_GET_ZOOKEEPER, ZooKeeperUnavailableError, type ResolvedOptions } from './apache-types.js';
 import { dockerEngineAnswers, startContainers } from './container-zookeeper.js';
-import { fourLetterWord, parseMode } from './four-letter-word.js';
 import { findLocalInstall } from './local-install.js';
 import { startLocal } from './local-zookeeper.js';
-import { HOW_TO_GET_ZOOKEEPER, ZooKeeperUnavailableError, type ResolvedOptions, type StartOptions, type ZkEnsemble } from './types.js';
 
-export { fourLetterWord } from './four-letter-word.js';
-export { ZooKeeperUnavailableError } from './types.js';
-export type { StartOptions, ZkEnsemble, ZkMember, ZkSource } from './types.js';
+export { fourLetterWord } from '../../src/launcher/four-letter-word.js';
+export type { StartOptions, ZkEnsemble, ZkMember, ZkSource } from '../../src/launcher/types.js';
+export { ZooKeeperUnavailableError } from './apache-types.js';
 
 export async function startZooKeeper(opts: StartOptions = {}): Promise<ZkEnsemble> {
   const o: ResolvedOptions = {

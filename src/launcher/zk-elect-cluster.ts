@@ -1,13 +1,15 @@
 /**
- * Runs zk-elect's own ZooKeeper-compatible server as real child processes, behind the same
- * ZkEnsemble interface as Apache ZooKeeper, so every test can run against both.
+ * Runs zk-elect's own ZooKeeper-compatible server as real child processes (`zk-elect cluster
+ * start`, `zk-elect demo`), behind the same ZkEnsemble interface as Apache ZooKeeper, so every
+ * test can run against both. The single-node starter the tests use is built from the exported
+ * helpers in test/support/zk-elect-server.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI } from './cli-process.js';
-import { allocatePorts, freePorts } from './local-config.js';
-import { LocalEnsemble, LocalMember } from './local-zookeeper.js';
+import { LocalEnsemble, LocalMember } from './local-ensemble.js';
+import { allocatePorts, freePorts } from './ports.js';
 import { trackDir, untrackDir } from './reaper.js';
 import type { StartOptions, ZkEnsemble } from './types.js';
 
@@ -16,12 +18,12 @@ export interface ZkElectServerOptions extends StartOptions {
   serverArgs?: string[];
 }
 
-function assertBuilt(): void {
+export function assertBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
 }
 
 /** Flags every launched node gets: session bounds and logging, then the caller's extras. */
-function commonServerArgs(opts: Omit<ZkElectServerOptions, 'nodes'>): string[] {
+export function commonServerArgs(opts: Omit<ZkElectServerOptions, 'nodes'>): string[] {
   return [
     '--min-session-timeout',
     String(opts.minSessionTimeoutMs ?? 1000),
@@ -34,45 +36,11 @@ function commonServerArgs(opts: Omit<ZkElectServerOptions, 'nodes'>): string[] {
 }
 
 /** `dir` only when we created it (a user's --data-dir is never removed). */
-async function cleanUpFailedStart(ensemble: LocalEnsemble | undefined, dir: string | undefined): Promise<void> {
+export async function cleanUpFailedStart(ensemble: LocalEnsemble | undefined, dir: string | undefined): Promise<void> {
   if (ensemble) return ensemble.stop();
   if (dir === undefined) return;
   fs.rmSync(dir, { recursive: true, force: true });
   untrackDir(dir);
-}
-
-export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
-  if ((opts.nodes ?? 1) !== 1) return startZkElectCluster(opts);
-  assertBuilt();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-server-'));
-  trackDir(dir);
-  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
-  let ensemble: LocalEnsemble | undefined;
-  try {
-    const [port] = await freePorts(1);
-    const memberDir = path.join(dir, 'member-1');
-    fs.mkdirSync(memberDir, { recursive: true });
-    const args = [
-      CLI,
-      'server',
-      '--data-dir',
-      path.join(memberDir, 'data'),
-      '--port',
-      String(port),
-      '--tick',
-      String(opts.tickTimeMs ?? 200),
-      ...commonServerArgs(opts),
-    ];
-    const member = new LocalMember(1, port!, memberDir, process.execPath, args, startTimeoutMs);
-    ensemble = new LocalEnsemble([member], dir);
-    ensemble.source = 'zk-elect';
-    member.spawn();
-    await ensemble.waitReady(startTimeoutMs, 'zk-elect server');
-    return ensemble;
-  } catch (e) {
-    await cleanUpFailedStart(ensemble, dir);
-    throw e;
-  }
 }
 
 /**

@@ -1,20 +1,16 @@
-// Runs Apache ZooKeeper as plain Java child processes (QuorumPeerMain), one
-// temp dir per ensemble. zkServer.sh is avoided on purpose: it daemonizes,
-// which would hide the PID we need for kill -9 / SIGSTOP fault injection.
+// Supervises a local ensemble whose members are plain child processes, one
+// directory per member under one ensemble directory: spawn, kill/pause/resume
+// by PID, wait until `srvr` reports a serving ensemble. Used for zk-elect's own
+// servers (the CLI's launcher) and, from test/support, for Apache ZooKeeper.
+// Members are never daemonized, since the PID is what kill -9 / SIGSTOP act on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isEnsembleReady, modeOf, type ZkMode } from './four-letter-word.js';
-import { allocatePorts, tail, writeLoggingConfig, zooCfg } from './local-config.js';
-import type { LocalInstall } from './local-install.js';
-import { trackChild, trackDir, untrackChild, untrackDir } from './reaper.js';
-import type { ResolvedOptions, ZkEnsemble, ZkMember } from './types.js';
+import { trackChild, untrackChild, untrackDir } from './reaper.js';
+import type { ZkEnsemble, ZkMember } from './types.js';
 
-const MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
-// Small serial-GC heaps: three JVMs share two cores in CI. No perf-data files in /tmp.
-const JVM_FLAGS = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.net.preferIPv4Stack=true'];
 const POLL_MS = 100;
 
 export class LocalMember implements ZkMember {
@@ -44,7 +40,7 @@ export class LocalMember implements ZkMember {
   }
 
   spawn(): void {
-    // The JVM writes straight into a file, not a pipe: nothing to drain, and
+    // The child writes straight into a file, not a pipe: nothing to drain, and
     // nothing that keeps node's event loop alive.
     const out = fs.openSync(path.join(this.dir, 'console.log'), 'a');
     let child: ChildProcess;
@@ -75,7 +71,7 @@ export class LocalMember implements ZkMember {
     if (!child || !this.running) return;
     child.ref(); // an unref'd child's 'exit' would not hold the loop open for our await
     signalPid(child.pid!, signal);
-    // A stopped JVM only acts on SIGTERM etc. once continued.
+    // A stopped process only acts on SIGTERM etc. once continued.
     if (this.paused && signal !== 'SIGKILL' && signal !== 'SIGSTOP') signalPid(child.pid!, 'SIGCONT');
     await this.exited;
     this.paused = false;
@@ -183,33 +179,20 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function startLocal(install: LocalInstall, o: ResolvedOptions): Promise<ZkEnsemble> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-zk-'));
-  trackDir(dir);
-  let ensemble: LocalEnsemble | undefined;
+/** Last `bytes` of a file, or '' if it does not exist. */
+function tail(file: string, bytes = 4000): string {
   try {
-    const logFlags = writeLoggingConfig(dir);
-    const ports = await allocatePorts(o.nodes);
-    const members = ports.map((p) => {
-      const memberDir = path.join(dir, `member-${p.id}`);
-      const dataDir = path.join(memberDir, 'data');
-      fs.mkdirSync(dataDir, { recursive: true });
-      if (o.nodes > 1) fs.writeFileSync(path.join(dataDir, 'myid'), `${p.id}\n`);
-      const cfg = path.join(memberDir, 'zoo.cfg');
-      fs.writeFileSync(cfg, zooCfg(p, ports, dataDir, o));
-      const args = [...JVM_FLAGS, ...logFlags(path.join(memberDir, 'zookeeper.log')), '-cp', install.classpath.join(path.delimiter), MAIN, cfg];
-      return new LocalMember(p.id, p.client, memberDir, install.java, args, o.startTimeoutMs);
-    });
-    ensemble = new LocalEnsemble(members, dir);
-    for (const m of members) m.spawn();
-    await ensemble.waitReady(o.startTimeoutMs, install.origin);
-    return ensemble;
-  } catch (e) {
-    if (ensemble) await ensemble.stop();
-    else {
-      fs.rmSync(dir, { recursive: true, force: true });
-      untrackDir(dir);
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const len = Math.min(size, bytes);
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, size - len);
+      return buf.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
     }
-    throw e;
+  } catch {
+    return '';
   }
 }

@@ -6,9 +6,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isEnsembleReady, modeOf, type ZkMode } from './four-letter-word.js';
-import { freePorts } from './local-config.js';
-import type { ResolvedOptions, ZkEnsemble, ZkMember } from './types.js';
+import { isEnsembleReady, modeOf, type ZkMode } from '../../src/launcher/four-letter-word.js';
+import { freePorts } from '../../src/launcher/ports.js';
+import type { ZkEnsemble, ZkMember } from '../../src/launcher/types.js';
+import type { ResolvedOptions } from './apache-types.js';
 
 const IMAGE = 'zookeeper:3.8';
 

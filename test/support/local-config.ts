@@ -1,48 +1,9 @@
-// Files a locally spawned ensemble needs: zoo.cfg per member, logging config,
-// and free loopback ports. Kept apart from process handling for readability.
+// Files a locally spawned Apache ZooKeeper ensemble needs: zoo.cfg per member
+// and logging config. Free ports come from the CLI's launcher (src/launcher/ports.ts).
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import type { ResolvedOptions } from './types.js';
-
-export interface MemberPorts {
-  id: number;
-  client: number;
-  quorum: number;
-  election: number;
-}
-
-/**
- * Binds port 0 for every needed port at once (so no two are equal), then
- * releases them for Java. A port can in principle be taken in between; the
- * window is milliseconds on loopback, and a failed bind shows in the log tail.
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
-
-export async function allocatePorts(nodes: number): Promise<MemberPorts[]> {
-  const ports = await freePorts(nodes * 3);
-  return Array.from({ length: nodes }, (_, i) => ({
-    id: i + 1,
-    client: ports[i * 3]!,
-    quorum: ports[i * 3 + 1]!,
-    election: ports[i * 3 + 2]!,
-  }));
-}
+import type { MemberPorts } from '../../src/launcher/ports.js';
+import type { ResolvedOptions } from './apache-types.js';
 
 export function zooCfg(me: MemberPorts, all: MemberPorts[], dataDir: string, o: ResolvedOptions): string {
   const ticks = (ms: number, min: number) => Math.max(min, Math.ceil(ms / o.tickTimeMs));
@@ -108,22 +69,4 @@ export function writeLoggingConfig(dir: string): (logFile: string) => string[] {
     // Used only if the classpath fell back to slf4j-simple.
     `-Dorg.slf4j.simpleLogger.logFile=${logFile}`,
   ];
-}
-
-/** Last `bytes` of a file, or '' if it does not exist. */
-export function tail(file: string, bytes = 4000): string {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      const len = Math.min(size, bytes);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, size - len);
-      return buf.toString('utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
 }

@@ -8,7 +8,7 @@
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 // The harness speaks the same wire constants as everything else.
-export { OpCode, Xid } from '../protocol/constants.js';
+export { OpCode, Xid } from '../../src/protocol/constants.js';
 
 export class FrameLengthError extends Error {
   constructor(

@@ -1,4 +1,6 @@
-// Public shapes of the ZooKeeper test harness (re-exported by apache-zookeeper.ts).
+// Shapes shared by everything that starts a ZooKeeper-compatible ensemble: the
+// CLI's zk-elect launcher (here) and the Apache ZooKeeper test harness
+// (test/support), so a test can run against either behind one interface.
 export type ZkSource = 'external' | 'container' | 'local' | 'zk-elect';
 
 export interface ZkMember {
@@ -7,7 +9,7 @@ export interface ZkMember {
   readonly address: string;
   readonly pid: number | undefined;
   readonly running: boolean;
-  /** The member's own directory (config, data, logs), for members this harness started. */
+  /** The member's own directory (config, data, logs), for members this process started. */
   readonly dir?: string;
   /** Default SIGKILL; resolves when the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -34,17 +36,3 @@ export interface StartOptions {
   controllable?: boolean;
   startTimeoutMs?: number;
 }
-
-export type ResolvedOptions = Required<StartOptions>;
-
-export class ZooKeeperUnavailableError extends Error {
-  override name = 'ZooKeeperUnavailableError';
-}
-
-export const HOW_TO_GET_ZOOKEEPER = [
-  'To run tests against real Apache ZooKeeper, provide one of:',
-  '  - Debian/Ubuntu: apt-get install -y zookeeper   (Java + /usr/share/java/zookeeper.jar)',
-  '  - ZOOKEEPER_HOME=/path/to/apache-zookeeper-3.8.x-bin (and java on PATH or JAVA_HOME)',
-  '  - ZK_CONNECT=host:port[,host:port...] for an existing server (not for tests that kill/pause members)',
-  '  - a running Docker engine (DOCKER_HOST or /var/run/docker.sock) for the zookeeper:3.8 image',
-].join('\n');

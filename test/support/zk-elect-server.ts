@@ -1,0 +1,55 @@
+/**
+ * One zk-elect server as a real child process (`zk-elect server --port`, no cluster config),
+ * for tests and benchmarks. Multi-node requests go to the CLI's own cluster launcher.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI } from '../../src/launcher/cli-process.js';
+import { LocalEnsemble, LocalMember } from '../../src/launcher/local-ensemble.js';
+import { freePorts } from '../../src/launcher/ports.js';
+import { trackDir } from '../../src/launcher/reaper.js';
+import type { ZkEnsemble } from '../../src/launcher/types.js';
+import {
+  assertBuilt,
+  cleanUpFailedStart,
+  commonServerArgs,
+  startZkElectCluster,
+  type ZkElectServerOptions,
+} from '../../src/launcher/zk-elect-cluster.js';
+
+export type { ZkElectServerOptions } from '../../src/launcher/zk-elect-cluster.js';
+
+export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
+  if ((opts.nodes ?? 1) !== 1) return startZkElectCluster(opts);
+  assertBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-server-'));
+  trackDir(dir);
+  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  let ensemble: LocalEnsemble | undefined;
+  try {
+    const [port] = await freePorts(1);
+    const memberDir = path.join(dir, 'member-1');
+    fs.mkdirSync(memberDir, { recursive: true });
+    const args = [
+      CLI,
+      'server',
+      '--data-dir',
+      path.join(memberDir, 'data'),
+      '--port',
+      String(port),
+      '--tick',
+      String(opts.tickTimeMs ?? 200),
+      ...commonServerArgs(opts),
+    ];
+    const member = new LocalMember(1, port!, memberDir, process.execPath, args, startTimeoutMs);
+    ensemble = new LocalEnsemble([member], dir);
+    ensemble.source = 'zk-elect';
+    member.spawn();
+    await ensemble.waitReady(startTimeoutMs, 'zk-elect server');
+    return ensemble;
+  } catch (e) {
+    await cleanUpFailedStart(ensemble, dir);
+    throw e;
+  }
+}
