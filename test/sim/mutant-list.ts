@@ -28,7 +28,7 @@ export const MUTANTS: readonly Mutant[] = [
     file: 'src/server/zab/leader.ts',
     find: 'const acks = [node.durableZxid];',
     replace: 'const acks = [node.log.lastZxid];',
-    sim: ['--seeds', '300', '--profile', 'crashes'],
+    sim: scenario('quorum-counts-only-durable-entries'),
   },
   {
     name: 'accepted-epoch-not-persisted',
