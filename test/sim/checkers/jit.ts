@@ -11,7 +11,7 @@
  * Why a second engine: depth-first WGL proves a violation only by exhausting every configuration,
  * and it can reach the same point first through a path that used more indeterminate ops, then
  * again through one that used fewer, re-exploring everything after it each time. Walking in time
- * order compares such configurations before going on. WGL stays first (check.ts) because on a
+ * order compares such configurations before going on. WGL stays first (search.ts) because on a
  * linearizable history it stops at the first linearization found.
  *
  * The reductions of wgl.ts apply unchanged: reads and failed ops that fit are linearized at once,
@@ -19,7 +19,7 @@
  */
 import { type RegisterState, preservesState, sameResult, stateKey, step } from './register-model.js';
 import { IndeterminateClasses } from './wgl-memo.js';
-import { type EndState, type SearchOp, type SearchOptions, type SearchOutcome, observedValues, unreadValue } from './wgl.js';
+import { type SearchOp, type SearchOptions, type SearchOutcome, checkShape, observedValues, unreadValue } from './wgl.js';
 
 interface Path {
   readonly op: number;
@@ -75,7 +75,29 @@ function pathArray(p: Path | null): number[] {
 
 class OutOfStates extends Error {}
 
+/** A state the register can be in at some point, and the op that wrote it (for explanations). */
+export interface ReachableState {
+  readonly state: RegisterState;
+  readonly writer: number | undefined;
+}
+
 export function searchJit(ops: readonly SearchOp[], init: RegisterState, opts: SearchOptions): SearchOutcome {
+  return run(ops, init, opts, []).outcome;
+}
+
+/**
+ * For each cut time, the states the register can be in just before it: after every op that
+ * completed before the cut, and any of the ops running across it or invoked before it but
+ * indeterminate (states after some of those only are not listed: callers keep those ops as
+ * optional). Undefined if the budget ran out; a cut after a violation maps to [].
+ */
+export function statesAtCuts(ops: readonly SearchOp[], init: RegisterState, cuts: readonly number[], opts: SearchOptions): Map<number, ReachableState[]> | undefined {
+  const r = run(ops, init, opts, cuts);
+  return r.outcome.verdict === 'unknown' ? undefined : r.snapshots;
+}
+
+function run(ops: readonly SearchOp[], init: RegisterState, opts: SearchOptions, cuts: readonly number[]): { outcome: SearchOutcome; snapshots: Map<number, ReachableState[]> } {
+  checkShape(ops);
   const at = (i: number): SearchOp => ops[i] as SearchOp;
   const observed = opts.observed ?? observedValues(ops);
   const UNREAD = unreadValue(observed);
@@ -99,11 +121,16 @@ export function searchJit(ops: readonly SearchOp[], init: RegisterState, opts: S
     if (++states > opts.maxStates) throw new OutOfStates();
     if (best === undefined || c.det > best.det) best = c;
   };
-  const outcome = (verdict: SearchOutcome['verdict'], frontier: Config[]): SearchOutcome => {
-    const ends = new Map<string, EndState>();
-    if (verdict === 'linearizable') for (const c of frontier) if (!ends.has(stateKey(c.state))) ends.set(stateKey(c.state), { state: c.state, lastWriter: c.writer });
+  const snapshots = new Map<number, ReachableState[]>();
+  const snapshot = (cut: number, frontier: readonly Config[]): void => {
+    const distinct = new Map<string, ReachableState>();
+    for (const c of frontier) if (!distinct.has(stateKey(c.state))) distinct.set(stateKey(c.state), { state: c.state, writer: c.writer });
+    snapshots.set(cut, [...distinct.values()]);
+  };
+  const pendingCuts = [...cuts].sort((a, b) => a - b);
+  const outcome = (verdict: SearchOutcome['verdict']): { outcome: SearchOutcome; snapshots: Map<number, ReachableState[]> } => {
     const b = opts.trackDeepest === true ? best : undefined;
-    return { verdict, states, endStates: [...ends.values()], deepest: { path: pathArray(b?.path ?? null), state: b?.state ?? canon(init) } };
+    return { outcome: { verdict, states, deepest: { path: pathArray(b?.path ?? null), state: b?.state ?? canon(init) } }, snapshots };
   };
 
   const pending: number[] = []; // determinate ops invoked and not completed, by invocation
@@ -183,6 +210,7 @@ export function searchJit(ops: readonly SearchOp[], init: RegisterState, opts: S
   try {
     seen(frontier[0] as Config);
     for (const ev of events) {
+      while (pendingCuts.length > 0 && (pendingCuts[0] as number) <= ev.t) snapshot(pendingCuts.shift() as number, frontier);
       now = ev.t;
       if (at(ev.i).result === undefined) continue; // an indeterminate op is available from `now` on
       if (!ev.complete) {
@@ -191,11 +219,15 @@ export function searchJit(ops: readonly SearchOp[], init: RegisterState, opts: S
       }
       frontier = complete(frontier, ev.i);
       pending.splice(pending.indexOf(ev.i), 1);
-      if (frontier.length === 0) return outcome('violation', frontier);
+      if (frontier.length === 0) {
+        for (const cut of pendingCuts) snapshots.set(cut, []);
+        return outcome('violation');
+      }
     }
   } catch (err) {
-    if (err instanceof OutOfStates) return outcome('unknown', frontier);
+    if (err instanceof OutOfStates) return outcome('unknown');
     throw err;
   }
-  return outcome('linearizable', frontier);
+  for (const cut of pendingCuts) snapshot(cut, frontier);
+  return outcome('linearizable');
 }

@@ -40,6 +40,13 @@ export class Candidates {
     this.link(this.headDet, [...dets].sort((a, b) => this.at(a).complete - this.at(b).complete || byInvoke(a, b)), this.cmpNext, this.cmpPrev);
   }
 
+  /** Determinate ops in completion order (ties: invocation, then index). */
+  completionOrder(): number[] {
+    const out: number[] = [];
+    for (let x = this.cmpNext[this.headDet]!; x !== NIL; x = this.cmpNext[x]!) out.push(x);
+    return out;
+  }
+
   /** Indeterminate ops in the order they are tried. */
   indeterminateOrder(): number[] {
     const out: number[] = [];

@@ -1,5 +1,5 @@
 /**
- * How the WGL search (wgl.ts) tells configurations apart and prunes them. Indeterminate ops (a
+ * How the searches (wgl.ts, jit.ts) tell configurations apart and prune them. Indeterminate ops (a
  * client timed out) are what make register histories expensive: each may be placed anywhere
  * after its invocation or never, so every configuration after them multiplies. Both classes
  * below rest on exchange arguments: any linearization can be rewritten to obey their rules.
@@ -127,112 +127,100 @@ export class IndeterminateClasses {
 }
 
 /**
- * The placed determinate ops (a bitset) and the memo of FINISHED configurations: fully explored
- * without success (or, when enumerating, with all their end states recorded). A configuration is
- * pruned if a finished one with the same determinate ops and state covers it (see covers()):
+ * The placed determinate ops and the memo of FINISHED configurations: fully explored without
+ * success. A configuration is pruned
+ * if a finished one with the same determinate ops and state covers it (see covers()):
  * everything it could reach was already tried. Equal placements make this Lowe's memoisation;
  * covering also prunes, e.g., an indeterminate create+delete pair that returns to an explored
  * state. Only finished configurations are used: an in-progress one (an ancestor) can't equal the
  * current one, which has more ops placed, and pruning against ancestors would need a subtler
  * argument.
+ *
+ * The determinate set is keyed compactly and exactly as (p, extras): the first p ops in
+ * completion order are all placed, plus the few placed ops beyond them (at most the ops running
+ * concurrently). A full bitset per entry would cost gigabytes on long histories.
  */
 export class LinearizedSet {
-  private readonly pos: Int32Array;
-  private readonly det: Uint16Array;
-  // Zobrist hashes of the determinate set, kept up to date on every flip, so a memo lookup costs
-  // a short key instead of a string of the whole bitset. Entries keep the exact bitset and are
-  // compared in full: a collision must not prune wrongly and invent a violation.
-  private readonly zob: Int32Array;
-  private h1 = 0;
-  private h2 = 0;
+  private readonly rank: Int32Array;
+  private readonly bits: Uint16Array;
+  private prefix = 0;
+  private placedDet = 0;
   private readonly finished = new Map<string, number[]>();
-  // Finished entries live in two growing arenas (entry k at k × width): allocating typed arrays
-  // per entry made the garbage collector the search's main cost.
-  private detArena = new Uint16Array(0);
-  private countArena = new Int32Array(0);
+  // Finished entries' class counts live in one growing arena (entry k at k × classes):
+  // allocating a typed array per entry made the garbage collector the search's main cost.
+  private arena = new Int32Array(0);
   private entries = 0;
-  private capacity = 0;
 
-  constructor(n: number, private readonly isDet: (i: number) => boolean, private readonly classes: IndeterminateClasses) {
-    this.pos = new Int32Array(n);
-    let d = 0;
-    for (let i = 0; i < n; i++) if (isDet(i)) this.pos[i] = d++;
-    this.det = new Uint16Array(Math.ceil(d / 16));
-    this.zob = new Int32Array(2 * d);
-    let x = 0x2545f491;
-    for (let k = 0; k < this.zob.length; k++) {
-      // xorshift32: any fixed, well-mixed sequence will do.
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      this.zob[k] = x;
-    }
+  /** `byCompletion`: the determinate ops in completion order. */
+  constructor(n: number, byCompletion: readonly number[], private readonly classes: IndeterminateClasses) {
+    this.rank = new Int32Array(n).fill(NIL);
+    byCompletion.forEach((i, r) => { this.rank[i] = r; });
+    this.bits = new Uint16Array(Math.ceil(byCompletion.length / 16) + 1);
   }
 
   place(i: number): void {
-    if (this.isDet(i)) this.flip(i);
-    else this.classes.placed(i);
+    const r = this.rank[i]!;
+    if (r === NIL) return this.classes.placed(i);
+    this.flip(r);
+    this.placedDet++;
+    while (this.has(this.prefix)) this.prefix++;
   }
 
+  /** Undo the latest place(i). */
   unplace(i: number): void {
-    if (this.isDet(i)) this.flip(i);
-    else this.classes.unplaced(i);
+    const r = this.rank[i]!;
+    if (r === NIL) return this.classes.unplaced(i);
+    this.flip(r);
+    this.placedDet--;
+    if (r < this.prefix) this.prefix = r;
   }
 
   /** Whether the current placement with state `s` is covered by a finished configuration. */
   pruned(s: RegisterState): boolean {
     const list = this.finished.get(this.key(s));
     const cw = this.classes.count;
-    return list !== undefined && list.some((e) => this.sameDet(e) && this.classes.covers(this.countArena, this.classes.placedCount, e * cw));
+    return list !== undefined && list.some((e) => this.classes.covers(this.arena, this.classes.placedCount, e * cw));
   }
 
   /** Record the current placement with state `s` as finished. */
   finish(s: RegisterState): void {
     const k = this.key(s);
-    const e = this.store();
+    const cw = this.classes.count;
+    if (this.entries * cw >= this.arena.length) {
+      const grown = new Int32Array(Math.max(64, this.entries * 2) * cw);
+      grown.set(this.arena);
+      this.arena = grown;
+    }
+    this.arena.set(this.classes.placedCount, this.entries * cw);
+    const e = this.entries++;
     const list = this.finished.get(k);
     if (list === undefined) {
       this.finished.set(k, [e]);
       return;
     }
     // Entries the new one covers can never prune anything it doesn't.
-    const cw = this.classes.count;
     for (let j = list.length - 1; j >= 0; j--) {
-      const o = list[j]!;
-      if (this.sameDet(o) && this.classes.covers(this.countArena, this.countArena, e * cw, o * cw)) list.splice(j, 1);
+      if (this.classes.covers(this.arena, this.arena, e * cw, list[j]! * cw)) list.splice(j, 1);
     }
     list.push(e);
   }
 
-  private store(): number {
-    const dw = this.det.length, cw = this.classes.count;
-    if (this.entries === this.capacity) {
-      this.capacity = Math.max(64, this.capacity * 2);
-      const d = new Uint16Array(this.capacity * dw), c = new Int32Array(this.capacity * cw);
-      d.set(this.detArena);
-      c.set(this.countArena);
-      this.detArena = d;
-      this.countArena = c;
-    }
-    this.detArena.set(this.det, this.entries * dw);
-    this.countArena.set(this.classes.placedCount, this.entries * cw);
-    return this.entries++;
+  private has(r: number): boolean {
+    return ((this.bits[r >> 4] ?? 0) & (1 << (r & 15))) !== 0;
   }
 
-  private sameDet(e: number): boolean {
-    const dw = this.det.length;
-    for (let w = 0; w < dw; w++) if (this.detArena[e * dw + w] !== this.det[w]) return false;
-    return true;
-  }
-
-  private flip(i: number): void {
-    const p = this.pos[i]!;
-    this.det[p >> 4] = (this.det[p >> 4] ?? 0) ^ (1 << (p & 15));
-    this.h1 ^= this.zob[2 * p]!;
-    this.h2 ^= this.zob[2 * p + 1]!;
+  private flip(r: number): void {
+    this.bits[r >> 4] = (this.bits[r >> 4] ?? 0) ^ (1 << (r & 15));
   }
 
   private key(s: RegisterState): string {
-    return `${this.h1},${this.h2},${stateKey(s)}`;
+    let k = `${this.prefix}`;
+    for (let r = this.prefix + 1, left = this.placedDet - this.prefix; left > 0; r++) {
+      if (this.has(r)) {
+        k += `,${r}`;
+        left--;
+      }
+    }
+    return `${k}|${stateKey(s)}`;
   }
 }

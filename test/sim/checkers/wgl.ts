@@ -22,7 +22,7 @@
  * Without them, concurrent reads cost 2^k subsets and pending indeterminate ops (a client that
  * timed out) multiply every configuration after them.
  */
-import { type RegisterOp, type RegisterResult, type RegisterState, preservesState, sameResult, stateKey, step } from './register-model.js';
+import { type RegisterOp, type RegisterResult, type RegisterState, preservesState, sameResult, step } from './register-model.js';
 import { Candidates, NIL } from './wgl-candidates.js';
 import { IndeterminateClasses, LinearizedSet } from './wgl-memo.js';
 
@@ -38,8 +38,6 @@ export interface SearchOp {
 export interface SearchOptions {
   /** Give up (verdict 'unknown') once this many configurations have been visited. */
   readonly maxStates: number;
-  /** 'first' stops at the first linearization; 'all' enumerates every reachable end state. */
-  readonly mode?: 'first' | 'all';
   /** Record the linearized prefix with the most determinate ops (for explanations). */
   readonly trackDeepest?: boolean;
   /**
@@ -49,18 +47,10 @@ export interface SearchOptions {
   readonly observed?: ReadonlySet<string>;
 }
 
-export interface EndState {
-  readonly state: RegisterState;
-  /** Index of the last op that changed the state on the path that reached it, if any. */
-  readonly lastWriter: number | undefined;
-}
-
 export interface SearchOutcome {
   readonly verdict: 'linearizable' | 'violation' | 'unknown';
   /** Configurations visited. */
   readonly states: number;
-  /** Distinct end states (mode 'all'; in mode 'first', the one found). */
-  readonly endStates: EndState[];
   /** Linearized prefix with the most determinate ops seen (indices into ops), and the state after it. */
   readonly deepest: { readonly path: number[]; readonly state: RegisterState };
 }
@@ -83,12 +73,17 @@ export function unreadValue(observed: ReadonlySet<string>): string {
   return v;
 }
 
-export function search(ops: readonly SearchOp[], init: RegisterState, opts: SearchOptions): SearchOutcome {
-  const n = ops.length;
-  const at = (i: number): SearchOp => ops[i] as SearchOp;
+/** Both engines rely on this: the completion lists hold exactly the determinate ops. */
+export function checkShape(ops: readonly SearchOp[]): void {
   for (const e of ops) {
     if ((e.result === undefined) !== (e.complete === Infinity)) throw new Error('search: an op is indeterminate iff it never completes');
   }
+}
+
+export function search(ops: readonly SearchOp[], init: RegisterState, opts: SearchOptions): SearchOutcome {
+  checkShape(ops);
+  const n = ops.length;
+  const at = (i: number): SearchOp => ops[i] as SearchOp;
   const det = (i: number): boolean => at(i).result !== undefined;
   const observed = opts.observed ?? observedValues(ops);
   const UNREAD = unreadValue(observed);
@@ -96,7 +91,7 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
     s === null || s.value === UNREAD || observed.has(s.value) ? s : { value: UNREAD, version: s.version };
   const cands = new Candidates(ops);
   const classes = new IndeterminateClasses(ops, cands.indeterminateOrder(), observed);
-  const placed = new LinearizedSet(n, det, classes);
+  const placed = new LinearizedSet(n, cands.completionOrder(), classes);
 
   let state = canon(init);
   let states = 1;
@@ -105,20 +100,7 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
   const forced = new Uint8Array(n);
   let depth = 0, detDepth = 0, deepestDet = 0;
   let deepest = { path: [] as number[], state };
-  const ends = new Map<string, EndState>();
-  const done = (verdict: SearchOutcome['verdict']): SearchOutcome => ({ verdict, states, endStates: [...ends.values()], deepest });
-
-  const recordEnd = (): void => {
-    const k = stateKey(state);
-    if (ends.has(k)) return;
-    // Only a state-changing op is ever pushed with a new state object, so identity finds the writer.
-    let writer: number | undefined;
-    for (let d = depth - 1; d >= 0 && writer === undefined; d--) {
-      const after = d === depth - 1 ? state : before[d + 1];
-      if (after !== before[d]) writer = stack[d];
-    }
-    ends.set(k, { state, lastWriter: writer });
-  };
+  const done = (verdict: SearchOutcome['verdict']): SearchOutcome => ({ verdict, states, deepest });
 
   // A determinate op that leaves the state alone (a read, a failed op) and whose result fits now
   // can be linearized right away without losing anything: in any successful continuation it can
@@ -164,17 +146,11 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
     if (fresh) {
       fresh = false;
       cur = NIL;
-      if (cands.allDone()) {
-        recordEnd();
-        if (opts.mode !== 'all') return done('linearizable');
-        // Extensions would only add optional ops after everything else; callers treat those
-        // ops as still pending, so the end states recorded here suffice.
-      } else {
-        const f = forcedCandidate();
-        if (f === NIL) cur = cands.first();
-        else if (descend(f, state, true)) fresh = true;
-        // else: the forced child is covered by a finished configuration, and so is this one.
-      }
+      if (cands.allDone()) return done('linearizable');
+      const f = forcedCandidate();
+      if (f === NIL) cur = cands.first();
+      else if (descend(f, state, true)) fresh = true;
+      // else: the forced child is covered by a finished configuration, and so is this one.
       continue;
     }
     if (cur === NIL) {
@@ -192,14 +168,15 @@ export function search(ops: readonly SearchOp[], init: RegisterState, opts: Sear
     }
     const e = at(cur);
     const isDet = e.result !== undefined;
-    // An indeterminate op that would fail here changes nothing: the same as leaving it out.
     const blocked = !isDet && !classes.allowed(cur, state?.version, cands.limit());
     const { result, next } = blocked ? { result: undefined, next: state } : step(state, e.op);
+    // A determinate op must return what it did; an indeterminate one is only worth placing where
+    // it changes the state (failing, it is the same as leaving it out).
     if ((isDet ? sameResult(result!, e.result!) : next !== state) && descend(cur, next === state ? state : canon(next), false)) {
       fresh = true;
       continue;
     }
     cur = cands.after(cur);
   }
-  return done(ends.size > 0 ? 'linearizable' : 'violation');
+  return done('violation');
 }
