@@ -7,8 +7,11 @@
  * history and how to replay it.
  */
 import { spawn } from 'node:child_process';
-import { SCENARIOS } from './world/scenarios.js';
+import { SCENARIOS as DEFECT_SCENARIOS } from './world/scenarios.js';
+import { ZK_BUG_SCENARIOS } from './world/zk-bug-scenarios.js';
 import { runSeed, SimViolation, type SeedResult } from './world/run-seed.js';
+
+const SCENARIOS = [...DEFECT_SCENARIOS, ...ZK_BUG_SCENARIOS];
 
 const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--workers W] [--scenarios | --scenario NAME] [--stop-on-violation]';
 
@@ -38,7 +41,8 @@ let count = 0;
 
 const scenarioName = arg('scenario');
 if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
-  const list = scenarioName === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name === scenarioName);
+  // A name or its beginning ('ZOOKEEPER-1156' selects 'ZOOKEEPER-1156: TRUNC removes ...').
+  const list = scenarioName === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name === scenarioName || s.name.startsWith(scenarioName));
   if (list.length === 0) usage(`no scenario ${JSON.stringify(scenarioName)}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const seed = only ?? 1;
   for (const s of list) {

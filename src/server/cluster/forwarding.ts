@@ -9,8 +9,9 @@
  * Encoded as JSON with bigints and Buffers tagged, which keeps the format obvious; the
  * peer link bounds the size.
  *
- * A follower's notes form one ordered stream per following session (`stream` is the session
- * number the leader gave the connection, `seq` counts from 0): the leader applies them in
+ * A follower's notes form one ordered stream per following session (`epoch` and `stream`, the
+ * session number the leader gave the connection, name it; `seq` counts from 0; session numbers
+ * restart with every leader process, hence the epoch): the leader applies them in
  * order and exactly once. TCP already gives that within a connection; the check keeps a
  * duplicated, reordered or half-lost stream from ever applying a write twice or out of order
  * (the leader resets the link instead, as a broken TCP stream would be).
@@ -32,6 +33,7 @@ export type LeaderNote =
   | { k: 'idleQuery'; nonce: number; sessionId: bigint; timeoutMs: number };
 
 export interface Sequenced {
+  epoch: number;
   stream: number;
   seq: number;
   note: Forwarded;

@@ -70,9 +70,9 @@ export class ReplicatedWritePath implements WritePath {
   private pushingBack = false;
   private ticker: Timer | undefined;
   /** Follower: the next sequence number of our note stream to the leader (and whose stream). */
-  private outStream = { stream: -1, seq: 0 };
+  private outStream = { leader: -1, epoch: -1, stream: -1, seq: 0 };
   /** Leader: the next expected sequence number of each follower's current note stream. */
-  private readonly inStreams = new Map<number, { stream: number; seq: number }>();
+  private readonly inStreams = new Map<number, { epoch: number; stream: number; seq: number }>();
   readonly leases: LeaseClock;
   private readonly relay: SessionRelay;
   private readonly node: NodeServices;
@@ -220,8 +220,9 @@ export class ReplicatedWritePath implements WritePath {
   private forward(note: Forwarded): Promise<void> | void {
     const f = this.core.follower;
     if (f === null || f.phase !== 'broadcast') return; // the role change that follows drops our clients
-    if (this.outStream.stream !== f.session) this.outStream = { stream: f.session, seq: 0 };
-    const payload = encodeNote({ stream: f.session, seq: this.outStream.seq++, note } satisfies Sequenced);
+    const o = this.outStream;
+    if (o.leader !== f.leaderId || o.epoch !== f.epoch || o.stream !== f.session) this.outStream = { leader: f.leaderId, epoch: f.epoch, stream: f.session, seq: 0 };
+    const payload = encodeNote({ epoch: f.epoch, stream: f.session, seq: this.outStream.seq++, note } satisfies Sequenced);
     return this.input({ type: 'forward', payload });
   }
 
@@ -356,8 +357,10 @@ export class ReplicatedWritePath implements WritePath {
           await this.o.dataDir.writeEpoch(a.name, a.value);
           break;
         case 'truncateLog':
+          // Always through truncateAfter: it also makes what remains (pending appends included)
+          // durable, which the core assumes once this action returns.
           this.flushGeneration++;
-          if (this.log.lastZxid > BigInt(a.afterZxid)) await this.log.truncateAfter(BigInt(a.afterZxid));
+          await this.log.truncateAfter(BigInt(a.afterZxid));
           break;
         case 'installSnapshot':
           await this.installSnapshot(a.zxid, a.bytes, a.entries);
@@ -518,9 +521,9 @@ export class ReplicatedWritePath implements WritePath {
     }
     if (this.role !== 'leading') return;
     const handler = this.core.leader?.handlers.get(from);
-    if (handler === undefined || envelope.stream !== handler.session) return; // an earlier connection's
+    if (handler === undefined || envelope.epoch !== this.core.leader?.epoch || envelope.stream !== handler.session) return; // an earlier connection's
     const expect = this.inStreams.get(from);
-    const next = expect?.stream === envelope.stream ? expect.seq : 0;
+    const next = expect?.stream === envelope.stream && expect.epoch === envelope.epoch ? expect.seq : 0;
     if (envelope.seq < next) return; // a duplicate
     if (envelope.seq > next) {
       // A note is missing: what follows may depend on it. Break the stream as TCP would.
@@ -529,7 +532,7 @@ export class ReplicatedWritePath implements WritePath {
       this.quorumLinks.reset(from);
       return;
     }
-    this.inStreams.set(from, { stream: envelope.stream, seq: next + 1 });
+    this.inStreams.set(from, { epoch: envelope.epoch, stream: envelope.stream, seq: next + 1 });
     const note = envelope.note;
     switch (note.k) {
       case 'write':

@@ -20,6 +20,9 @@ const VERSION = 1;
 const HELLO_BYTES = 10;
 const FIRST_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
+/** A dial not answered this long is abandoned and retried (ZooKeeper's cnxTimeout is 5 s; the
+ * OS would wait minutes, leaving the link one-way dead after a partition heals). */
+const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 
 export interface PeerTransportOptions {
   myId: number;
@@ -30,6 +33,8 @@ export interface PeerTransportOptions {
   maxMessageBytes: number;
   /** Bytes queued to a slow peer before the link is cut. */
   maxQueuedBytes: number;
+  /** How long a dial may take before it is abandoned and retried. Default 2000 ms. */
+  connectTimeoutMs?: number;
   log: { warn(msg: string, meta?: object): void; debug(msg: string, meta?: object): void };
 }
 
@@ -109,7 +114,11 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.out.set(id, link);
     const socket = this.io.network.connect(addr.host, addr.port);
     link.socket = socket;
+    const giveUp = this.io.clock.after(this.o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, () => {
+      if (link.socket === socket && !link.connected) socket.destroy();
+    });
     socket.onConnect(() => {
+      giveUp.cancel();
       if (link.socket !== socket) return;
       const hello = Buffer.alloc(HELLO_BYTES);
       hello.writeUInt32BE(MAGIC, 0);
@@ -122,6 +131,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     });
     socket.onData(() => undefined); // nothing flows back on a dialled link
     socket.onClose(() => {
+      giveUp.cancel();
       if (link.socket !== socket) return;
       const was = link.connected;
       link.connected = false;

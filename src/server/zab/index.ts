@@ -86,8 +86,9 @@
  * sync-plan.ts choosing DIFF/TRUNC/SNAP). zxid helpers in zxid.ts (number zxids, epoch < 2^21).
  * Invariants are asserted (ZabInvariantError): a failing one is a bug or a broken driver contract.
  *
- * Tested by test/unit/zab-*.test.ts and the whole-cluster simulation in test/sim (sim.test.ts;
- * `node --import tsx test/sim/run-many.ts --seeds 5000` for more seeds).
+ * Tested by test/unit/zab-*.test.ts and, inside real nodes, by the whole-node simulator in
+ * test/sim/world (`npm run sim -- --seeds N`, `npm run sim -- --scenarios`), whose named
+ * scenarios reproduce the ZooKeeper bugs cited in leader.ts and follower.ts.
  */
 export { ZabNode } from './node.js';
 export type { ResolvedConfig } from './node.js';

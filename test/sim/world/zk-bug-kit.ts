@@ -8,10 +8,9 @@
  * files, and each node's applied state (what `zk-elect server` shows through its admin port).
  */
 import { CreateMode, ErrorCode, OpCode } from '../../../src/protocol/index.js';
-import { formatZxid } from '../../../src/server/zab/index.js';
-import type { CreateResult, SimZkClient } from '../client/zk-client.js';
 import { decodeTxn } from '../../../src/server/tree/txn-codec.js';
-import type { ZabMessage } from '../../../src/server/zab/index.js';
+import { formatZxid, type ZabMessage } from '../../../src/server/zab/index.js';
+import type { CreateResult, SimZkClient } from '../client/zk-client.js';
 import { durableThrough } from './durable-view.js';
 import { PeerTap, type PeerSend } from './peer-tap.js';
 import { check, durableEpoch, elapse, formed, pinned, roles, settle, until } from './scenario-kit.js';
@@ -29,7 +28,7 @@ export class BugRun {
   readonly acked = new Map<string, bigint>();
   /** Creates some server applied, i.e. committed: path -> zxid. */
   readonly committed = new Map<string, bigint>();
-  /** Broken safety rules seen while servers applied txns (checked by finish and clean()). */
+  /** Safety rules broken on the wire or in what servers applied (checked by finish and clean()). */
   readonly violations: string[] = [];
   private readonly lastApplied = new Map<number, { generation: number; state: object | undefined; zxid: bigint }>();
   private readonly txnAt = new Map<bigint, string>();
@@ -61,11 +60,18 @@ export class BugRun {
     });
   }
 
-  /** A create that must be acknowledged within `ms`; its zxid. */
-  async write(c: SimZkClient, path: string, ms = 5000): Promise<bigint> {
-    const r = await settle(this.w, this.create(c, path), ms, `write ${path}`);
-    check(r.err === ErrorCode.OK, `write ${path} answered ${r.err}: ${roles(this.w)}`);
-    return r.zxid;
+  /**
+   * A create that must go through within `ms`; its zxid. A client never retries by itself, so
+   * this does, on any error (a leader change costs clients their connection); NODEEXISTS then
+   * means an earlier try went through, and the zxid is read from a server that applied it.
+   */
+  async write(c: SimZkClient, path: string, ms = 10_000): Promise<bigint> {
+    await this.writeEventually(c, path, ms);
+    const zxid = this.acked.get(path);
+    if (zxid !== undefined) return zxid;
+    await until(this.w, () => this.heldAnywhere(path), ms, `${path} to be applied`);
+    const r = this.w.running().map((s) => s.node!.stateView().getData(path, { authIds: [] })).find((x) => x.ok);
+    return r!.ok ? r!.stat.czxid : 0n;
   }
 
   async writes(c: SimZkClient, prefix: string, n: number): Promise<bigint[]> {
@@ -74,7 +80,7 @@ export class BugRun {
     return out;
   }
 
-  /** A create retried (a client never retries by itself) until OK, or NODEEXISTS: an earlier try went through. */
+  /** A create retried until OK, or NODEEXISTS: an earlier try went through. */
   async writeEventually(c: SimZkClient, path: string, boundMs: number): Promise<void> {
     const end = this.w.sched.now + boundMs;
     for (;;) {
