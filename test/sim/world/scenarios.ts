@@ -156,6 +156,44 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'flipped-bit-in-a-synced-record',
+    about: 'a bit flipped in a durable log record makes that server refuse to start, naming the file; after its disk is replaced it catches up and nothing acknowledged is lost',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const f = others(w, l)[0]!;
+      const c = pinned(w, 'c', [l], 4000);
+      await until(w, () => connected(c), 5000, 'c to connect');
+      const acked: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await settle(w, c.create(`/b${i}`, Buffer.alloc(64, i), CreateMode.PERSISTENT), 3000, `create /b${i}`);
+        if (r.err === ErrorCode.OK) acked.push(`/b${i}`);
+      }
+      await elapse(w, 200);
+      w.crashServer(f);
+      // Latent media error: one bit of the first (synced) record of the log changes.
+      const log = w.slot(f).fs.listDurableFiles().find((p) => /\/data\/log\/log\.[0-9a-f]{16}$/.test(p));
+      check(log !== undefined, `no log segment on s${f}: ${w.slot(f).fs.listDurableFiles().join(', ')}`);
+      w.slot(f).fs.flipBit(log, 32 + 20);
+      w.startServer(f);
+      await until(w, () => w.slot(f).startError !== undefined, 3000, `s${f} to refuse its corrupt log`);
+      const why = w.slot(f).startError!.message;
+      check(/checksum|corrupt/i.test(why) && why.includes(log), `s${f} refused, but not clearly: ${why}`);
+      // The rest of the cluster carries on meanwhile.
+      const more = await settle(w, c.create('/after-flip', null, CreateMode.PERSISTENT), 3000, 'a write while s' + f + ' is out');
+      check(more.err === ErrorCode.OK, `write while one server refuses: ${more.err}`);
+      acked.push('/after-flip');
+      // An operator replaces the disk; the server syncs from the leader.
+      w.crashServer(f);
+      w.replaceDisk(f);
+      w.startServer(f);
+      await until(w, () => w.converged() && w.running().length === 3, 10_000, `s${f} to rejoin with a new disk`);
+      await elapse(w, 500);
+      const missing = acked.filter((p) => !w.slot(f).node!.stateView().tree.nodes.has(p));
+      check(missing.length === 0, `s${f} lacks acknowledged writes after catching up: ${missing.join(', ')}`);
+    },
+  },
+  {
     name: 'defect-3-isolated-leader-stale-sync',
     about: 'a leader cut off from its quorum stops serving before a successor exists: sync + read never returns data older than an acknowledged write',
     run: async (seed) => {

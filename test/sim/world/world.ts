@@ -35,7 +35,8 @@ export interface WorldOptions {
 export interface ServerSlot {
   readonly id: number;
   readonly host: SimHost;
-  readonly fs: SimFileSystem;
+  /** The server's disk; replaced only by `replaceDisk` (an operator swapping a failed disk). */
+  fs: SimFileSystem;
   node: ZkNode | undefined;
   /** Bumped per start, so a start that finishes after a crash is discarded. */
   generation: number;
@@ -81,10 +82,21 @@ export class SimWorld {
     for (const id of ids) {
       const host = new SimHost(this.sched, `s${id}`, ipOf(id));
       this.net.addHost(host);
-      // Disk completions go through the host: dropped after a crash, delayed while paused.
-      const fs = new SimFileSystem({ rng: new Prng(this.rng.nextU32()), schedule: (d, fn) => this.sched.after(d, host.guard(fn)) });
-      this.servers.push({ id, host, fs, node: undefined, generation: 0, startError: undefined, exited: false });
+      this.servers.push({ id, host, fs: this.newDisk(host), node: undefined, generation: 0, startError: undefined, exited: false });
     }
+  }
+
+  /** Disk completions go through the host: dropped after a crash, delayed while paused. */
+  private newDisk(host: SimHost): SimFileSystem {
+    return new SimFileSystem({ rng: new Prng(this.rng.nextU32()), schedule: (d, fn) => this.sched.after(d, host.guard(fn)) });
+  }
+
+  /** An operator replaces a down server's failed disk with an empty one. */
+  replaceDisk(id: number): void {
+    const slot = this.slot(id);
+    if (slot.host.state !== 'down') throw new Error(`s${id} must be down to replace its disk`);
+    this.note(`new empty disk for s${id}`);
+    slot.fs = this.newDisk(slot.host);
   }
 
   /** 'ip:port' of every server, for clients. */
