@@ -16,7 +16,7 @@ import {
   ZooKeeperError,
 } from './errors.js';
 import type { HandleOptions, SessionHandle, SessionHandleEvents } from './handle.js';
-import { codeName, isServerReply, ZkCode, type CreateMode, type Watcher, type WatchEventType, type ZkStat } from './zk-types.js';
+import { codeName, CREATE_FLAGS, isServerReply, WATCH_TYPES, ZkCode, type CreateMode, type Watcher, type ZkStat } from './zk-types.js';
 
 type Callback = (rc: number, error: string, ...rest: unknown[]) => void;
 type NativeWatch = (type: number, state: number, path: string) => void;
@@ -50,24 +50,6 @@ function loadNative(): NativeModule {
   nativeModule ??= require('zookeeper') as NativeModule;
   return nativeModule;
 }
-
-const CREATE_FLAGS: Record<CreateMode, number> = {
-  persistent: 0,
-  ephemeral: 1,
-  'persistent-sequential': 2,
-  'ephemeral-sequential': 3,
-  container: 4,
-};
-
-const WATCH_TYPES = new Map<number, WatchEventType>([
-  [1, 'created'],
-  [2, 'deleted'],
-  [3, 'changed'],
-  [4, 'child'],
-  [-1, 'session'],
-  [-2, 'notwatching'],
-]);
-
 
 function toStat(raw: unknown): ZkStat {
   const s = raw as Record<string, unknown>;

@@ -69,3 +69,22 @@ export function isServerReply(code: number): boolean {
     code === ZkCode.INVALIDACL
   );
 }
+
+/** CreateMode as the wire's create flags. */
+export const CREATE_FLAGS: Record<CreateMode, number> = {
+  persistent: 0,
+  ephemeral: 1,
+  'persistent-sequential': 2,
+  'ephemeral-sequential': 3,
+  container: 4,
+};
+
+/** The wire's watched-event types as the recipe names them. */
+export const WATCH_TYPES = new Map<number, WatchEventType>([
+  [1, 'created'],
+  [2, 'deleted'],
+  [3, 'changed'],
+  [4, 'child'],
+  [-1, 'session'],
+  [-2, 'notwatching'],
+]);

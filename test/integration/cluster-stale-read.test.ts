@@ -10,21 +10,14 @@
  * after the acknowledgement of version n must see version n or later.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, test } from 'node:test';
-import { CLI, eventually } from '../../src/launcher/cli-process.js';
-import { allocatePorts } from '../../src/launcher/ports.js';
-import { LocalEnsemble, LocalMember } from '../../src/launcher/local-ensemble.js';
+import { eventually } from '../../src/launcher/cli-process.js';
 import { CreateMode, RawClient } from '../support/raw-client.js';
-import { TcpRelay } from '../support/tcp-relay.js';
+import { startRelayedCluster, type RelayedCluster } from '../support/relayed-cluster.js';
 
-const relays: TcpRelay[] = [];
-const ensembles: LocalEnsemble[] = [];
+const clusters: RelayedCluster[] = [];
 after(async () => {
-  for (const e of ensembles) await e.stop();
-  await Promise.all(relays.map((r) => r.close()));
+  for (const c of clusters) await c.close().catch(() => undefined);
 });
 
 interface Read {
@@ -33,32 +26,9 @@ interface Read {
 }
 
 async function round(t: { diagnostic(s: string): void }, roundNo: number): Promise<{ stale: string[]; readsAfterCut: number }> {
-  const ports = await allocatePorts(3);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-stale-'));
-  const relay = new Map<string, { quorum: TcpRelay; election: TcpRelay }>();
-  for (const a of ports) {
-    for (const b of ports) {
-      if (a.id === b.id) continue;
-      const pair = { quorum: await TcpRelay.start({ host: '127.0.0.1', port: b.quorum }), election: await TcpRelay.start({ host: '127.0.0.1', port: b.election }) };
-      relays.push(pair.quorum, pair.election);
-      relay.set(`${a.id}>${b.id}`, pair);
-    }
-  }
-  const members = ports.map((me) => {
-    const servers = ports.map((p) => {
-      const r = relay.get(`${me.id}>${p.id}`);
-      return { id: p.id, host: '127.0.0.1', clientPort: p.client, quorumPort: r ? r.quorum.port : p.quorum, electionPort: r ? r.election.port : p.election };
-    });
-    const memberDir = path.join(dir, `member-${me.id}`);
-    fs.mkdirSync(memberDir, { recursive: true });
-    const config = path.join(memberDir, 'cluster.json');
-    fs.writeFileSync(config, JSON.stringify({ tickMs: 200, initLimit: 10, syncLimit: 5, dataDir: dir, servers }));
-    return new LocalMember(me.id, me.client, memberDir, process.execPath, [CLI, 'server', '--id', String(me.id), '--config', config, '--log-level', 'warn'], 30_000);
-  });
-  const ensemble = new LocalEnsemble(members, dir);
-  ensembles.push(ensemble);
-  for (const m of members) m.spawn();
-  await ensemble.waitReady(30_000, 'zk-elect cluster behind relays');
+  const cluster = await startRelayedCluster({ prefix: 'zk-elect-stale' });
+  clusters.push(cluster);
+  const { ensemble, members } = cluster;
   const old = await eventually(() => ensemble.leader(), 20_000, 'a leader');
   const majority = members.filter((m) => m.id !== old.id);
 
@@ -70,9 +40,16 @@ async function round(t: { diagnostic(s: string): void }, roundNo: number): Promi
   const reads: Read[] = [];
   let running = true;
   let cutAt = Infinity;
+  // The cut lands while no write is in flight (as in the measurement this test comes from): a
+  // sync on the old leader would otherwise wait for that write's commit, which never comes.
+  let holdWrites = false;
+  let writing = false;
   const writes = (async () => {
     for (let v = 1; running; v++) {
+      while (holdWrites && running) await new Promise((res) => setTimeout(res, 5));
+      writing = true;
       const r = await writer.setData('/r', Buffer.from(String(v)), -1);
+      writing = false;
       if (r.err === 0 && r.body) acked.push({ version: r.body.stat.version, atMs: performance.now() });
       else await new Promise((res) => setTimeout(res, 20));
     }
@@ -87,14 +64,12 @@ async function round(t: { diagnostic(s: string): void }, roundNo: number): Promi
     }
   })();
   await new Promise((r) => setTimeout(r, 300 + 97 * roundNo));
+  holdWrites = true;
+  await eventually(() => !writing, 5000, 'the write in flight to finish');
   cutAt = performance.now();
-  for (const [key, pair] of relay) {
-    const [a, b] = key.split('>').map(Number);
-    if (a === old.id || b === old.id) {
-      pair.quorum.silence(true);
-      pair.election.silence(true);
-    }
-  }
+  for (const r of cluster.linksOf(old.id)) r.silence(true);
+  await new Promise((r) => setTimeout(r, 50));
+  holdWrites = false;
   await eventually(async () => (await majority[0]!.mode()) === 'leader' || (await majority[1]!.mode()) === 'leader', 20_000, 'the majority to elect a leader');
   await new Promise((r) => setTimeout(r, 1500));
   running = false;
@@ -109,7 +84,7 @@ async function round(t: { diagnostic(s: string): void }, roundNo: number): Promi
   }
   const readsAfterCut = reads.filter((r) => r.startedMs > cutAt).length;
   t.diagnostic(`round ${roundNo}: leader ${old.id} cut; ${acked.length} writes acknowledged, ${reads.length} reads (${readsAfterCut} started after the cut), ${stale.length} stale`);
-  await ensemble.stop();
+  await cluster.close();
   return { stale, readsAfterCut };
 }
 

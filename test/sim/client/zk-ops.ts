@@ -19,26 +19,9 @@ import { ErrorCode } from '../../../src/protocol/index.js';
 import type { Stat } from '../../../src/protocol/index.js';
 import { OperationTimeoutError } from '../../../src/election/errors.js';
 import { errorFor } from '../../../src/election/native-handle.js';
-import type { CreateMode, Watcher, WatchEventType, ZkOps, ZkStat } from '../../../src/election/zk-types.js';
+import { CREATE_FLAGS, WATCH_TYPES, type Watcher, type ZkOps, type ZkStat } from '../../../src/election/zk-types.js';
 import type { Result, WatchedEvent } from './types.js';
 import type { SimZkClient } from './zk-client.js';
-
-const CREATE_FLAGS: Record<CreateMode, number> = {
-  persistent: 0,
-  ephemeral: 1,
-  'persistent-sequential': 2,
-  'ephemeral-sequential': 3,
-  container: 4,
-};
-
-const WATCH_TYPES = new Map<number, WatchEventType>([
-  [1, 'created'],
-  [2, 'deleted'],
-  [3, 'changed'],
-  [4, 'child'],
-  [-1, 'session'],
-  [-2, 'notwatching'],
-]);
 
 /** The C client prints session ids with "%llx" of the unsigned 64-bit value. */
 export function sessionHex(id: bigint): string {
