@@ -4,7 +4,7 @@
  * timeout negotiation, a session moving to a new connection.
  * Both servers run with tickTime 200 ms and min/max session timeouts 1000/60000 ms.
  */
-import { conformanceSuite } from './framework.js';
+import { conformanceSuite, SERVER_OPTIONS } from './framework.js';
 import { CreateMode, RawClient } from '../support/raw-client.js';
 
 const { scenario } = conformanceSuite('sessions');
@@ -138,8 +138,12 @@ scenario('requests after closeSession on the same connection', async (t) => {
   const got = await after;
   // ZooKeeper closes the connection once closeSession is done: a request pipelined behind it
   // is not served. Whether its SESSIONEXPIRED answer still slips out before the close is a
-  // race inside ZooKeeper (both happen), so either is accepted here.
-  t.note('getData pipelined after closeSession', ['SESSIONEXPIRED', 'CONNECTIONLOSS'].includes(got.errName) ? 'not served' : got.errName);
+  // race inside ZooKeeper (both happen), so either is accepted here. In a cluster the race is
+  // wider: the answer from the server the client is on can even beat the close (Apache and
+  // ours both answer it OK on some runs and not on others), so any of the three is accepted.
+  const notServed = ['SESSIONEXPIRED', 'CONNECTIONLOSS'].includes(got.errName);
+  const outcome = SERVER_OPTIONS.nodes === 3 && (notServed || got.errName === 'OK') ? 'served or not (a race in a cluster)' : notServed ? 'not served' : got.errName;
+  t.note('getData pipelined after closeSession', outcome);
   await a.waitClosed(3000).catch(() => undefined);
   t.note('closed', a.closed);
 });
