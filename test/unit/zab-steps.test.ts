@@ -23,10 +23,9 @@ function follower(durable: ZabDurableState = EMPTY): ZabNode {
 describe('single-node ensemble', () => {
   test('elects itself, establishes, commits its own proposals after fsync', () => {
     const n = new ZabNode(cfg(1, [1]), EMPTY);
-    const start = n.start();
-    assert.equal(n.role, 'looking');
-    assert.deepEqual(of(start, 'role')[0], { type: 'role', role: 'looking', epoch: 0, synced: false });
-    const t = ticks(n, 1);
+    const t = n.start();
+    assert.deepEqual(of(t, 'role')[0], { type: 'role', role: 'looking', epoch: 0, synced: false });
+    // A quorum of one, with no peer to wait for: it decides at once, no tick needed.
     assert.equal(n.role, 'leading');
     const epochs = of(t, 'persistEpoch').map((a) => `${a.name}=${a.value}`);
     assert.deepEqual(epochs, ['acceptedEpoch=1', 'currentEpoch=1']);
@@ -40,14 +39,13 @@ describe('single-node ensemble', () => {
   test('ZOOKEEPER-1277: the counter never rolls over; the leader forces a new epoch', () => {
     const n = new ZabNode({ ...cfg(1, [1]), zxidCounterLimit: 3 }, EMPTY);
     n.start();
-    ticks(n, 1);
     n.step({ type: 'propose', payload: Buffer.from('a') });
     n.step({ type: 'propose', payload: Buffer.from('b') });
+    n.step({ type: 'persisted', upToZxid: zx(1, 2) });
     const r = n.step({ type: 'propose', payload: Buffer.from('c') });
     assert.deepEqual(of(r, 'rejected')[0]?.reason, 'zxid-rollover');
-    assert.equal(n.role, 'looking');
-    n.step({ type: 'persisted', upToZxid: zx(1, 2) });
-    ticks(n, 2);
+    // It steps down, and (alone) is re-elected at once into a new epoch.
+    assert.deepEqual(of(r, 'role').map((a) => `${a.role}${a.synced ? '+' : ''}@${a.epoch}`), ['looking@1', 'leading@1', 'leading+@2']);
     assert.equal(n.role, 'leading');
     assert.equal(of(n.step({ type: 'propose', payload: Buffer.from('c') }), 'proposed')[0]?.zxid, zx(2, 1));
   });
@@ -258,15 +256,29 @@ describe('leader steps', () => {
 });
 
 describe('election steps', () => {
-  test('adopts a better vote, re-broadcasts, and decides after the finalize window', () => {
+  test('adopts a better vote, re-broadcasts, and waits the finalize window for a connected peer that has not voted', () => {
     const n = new ZabNode(cfg(1, [1, 2, 3]), EMPTY);
     n.start();
+    n.step({ type: 'peerConnected', peer: 2 });
+    n.step({ type: 'peerConnected', peer: 3 });
     const out = msg(n, 3, { type: 'notification', state: 'looking', leader: 3, zxid: zx(1, 1), peerEpoch: 1, round: 1 });
     assert.deepEqual(sends(out).map((a) => [a.to, (a.msg as { leader: number }).leader]), [[2, 3], [3, 3]]);
-    assert.equal(n.role, 'looking', 'waits finalize ticks');
+    assert.equal(n.role, 'looking', 'server 2 is connected and may still hold a better vote: finalize wait');
     ticks(n, 1);
     assert.equal(n.role, 'following');
     assert.equal(n.follower?.leaderId, 3);
+  });
+
+  test('decides at once when every connected voter agrees (a failover waits for messages, not ticks)', () => {
+    const n = new ZabNode(cfg(1, [1, 2, 3]), EMPTY);
+    n.start();
+    n.step({ type: 'peerConnected', peer: 3 }); // 2 is gone (its link is down)
+    msg(n, 3, { type: 'notification', state: 'looking', leader: 3, zxid: zx(1, 1), peerEpoch: 1, round: 1 });
+    assert.equal(n.role, 'following');
+    assert.equal(n.follower?.leaderId, 3);
+    // The leader's LEADING notification makes a follower still in discovery register again at once.
+    const again = msg(n, 3, { type: 'notification', state: 'leading', leader: 3, zxid: zx(1, 1), peerEpoch: 1, round: 1 });
+    assert.deepEqual(sends(again).map((a) => a.msg.type), ['followerinfo']);
   });
 
   test('a server out of the election answers a looking one with the established leader', () => {

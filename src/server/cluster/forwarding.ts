@@ -21,7 +21,9 @@ import type { WriteRequest } from '../tree/types.js';
 
 export type Forwarded =
   | { k: 'write'; sessionId: bigint; cxid: number; authIds: Id[]; request: WriteRequest }
-  | { k: 'touch'; sessionIds: bigint[] }
+  /** `idleMs[i]`: how long before sending the session was last active here (so the leader's
+   * deadline starts at that activity, within a network delay, not at the next tick's batch). */
+  | { k: 'touch'; sessionIds: bigint[]; idleMs?: number[] }
   | { k: 'sync'; nonce: number }
   | { k: 'revalidate'; nonce: number; sessionId: bigint; timeoutMs: number }
   /** `idleMs` null: the session is unknown here (idle forever). */

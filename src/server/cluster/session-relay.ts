@@ -4,8 +4,8 @@
  * The leader alone expires sessions, but a follower answers the clients connected to it. So
  * that "a client that heard from a server within its timeout is never expired" holds across
  * servers (ZooKeeper's followers can answer a client whose session the leader is expiring):
- *   - every session has an owner, the server its client talks to; the leader takes writes and
- *     touches for it only from the owner (ZOOKEEPER-417: SESSIONMOVED otherwise);
+ *   - every session has an owner, the server its client talks to; the leader takes writes for
+ *     it only from the owner (ZOOKEEPER-417: SESSIONMOVED otherwise);
  *   - a client reattaching elsewhere is revalidated by the leader, which moves the owner and
  *     holds the session until the old owner's lease (what it may still answer) has run out;
  *   - before expiring a session a follower owns, the leader asks it how long the session has
@@ -47,7 +47,8 @@ interface Query {
 
 export class SessionRelay {
   private nonce = 0;
-  private touchedIds = new Set<bigint>();
+  /** Sessions active here since the last batch, with the monotonic time of their last activity. */
+  private touchedIds = new Map<bigint, number>();
   private readonly revalidations = new Map<number, (live: boolean) => void>();
   private readonly queries = new Map<number, Query>();
 
@@ -60,15 +61,17 @@ export class SessionRelay {
   // ---- follower side --------------------------------------------------------------------------
 
   touched(sessionId: bigint): void {
-    this.touchedIds.add(sessionId);
+    this.touchedIds.set(sessionId, this.now);
   }
 
   /** Once a tick: the sessions active here since the last batch. */
   flushTouches(): void {
     if (this.touchedIds.size === 0) return;
-    const sessionIds = [...this.touchedIds];
-    this.touchedIds = new Set();
-    this.o.toLeader({ k: 'touch', sessionIds });
+    const now = this.now;
+    const sessionIds = [...this.touchedIds.keys()];
+    const idleMs = [...this.touchedIds.values()].map((at) => Math.max(0, Math.round(now - at)));
+    this.touchedIds = new Map();
+    this.o.toLeader({ k: 'touch', sessionIds, idleMs });
   }
 
   revalidateVia(sessionId: bigint, timeoutMs: number, done: (live: boolean) => void): void {
@@ -148,16 +151,17 @@ export class SessionRelay {
    * reattaches; its reads and pings must not let the session expire meanwhile. Found by the
    * simulator, seed 124.)
    */
-  touchFrom(_from: number, sessionIds: readonly bigint[]): void {
+  touchFrom(_from: number, sessionIds: readonly bigint[], idleMs?: readonly number[]): void {
     const { tracker } = this.o.node;
     const now = this.now;
-    for (const id of sessionIds) tracker.touch(id, now);
+    // Receipt time minus the idle time at sending is never earlier than the activity itself.
+    sessionIds.forEach((id, i) => tracker.touch(id, now - Math.max(0, idleMs?.[i] ?? 0)));
   }
 
   onForwarded(from: number, note: Forwarded): void {
     switch (note.k) {
       case 'touch':
-        return this.touchFrom(from, note.sessionIds);
+        return this.touchFrom(from, note.sessionIds, note.idleMs);
       case 'revalidate': {
         const live = this.revalidateAt(from, note.sessionId, note.timeoutMs);
         return this.o.toFollower(from, { k: 'revalidated', nonce: note.nonce, live });

@@ -5,8 +5,10 @@
  * - A round (logicalclock) starts with a vote for ourselves, broadcast to every voter.
  * - A notification from a higher round restarts our round at that number; a better vote in our
  *   round is adopted and re-broadcast; a notification from a lower round is answered with ours.
- * - Once a quorum's votes in our round equal ours, we wait electionFinalizeTicks for a better
- *   vote (finalizeWait) and then decide.
+ * - Once a quorum's votes in our round equal ours, we decide at once if every voter we are
+ *   connected to has voted the same (no better vote can still come from a reachable server);
+ *   otherwise we wait electionFinalizeTicks for a better vote (finalizeWait) and then decide.
+ *   So a failover waits for messages, not for ticks.
  * - Servers out of the election (FOLLOWING/LEADING) answer with the established leader. We follow
  *   it when a quorum of them agrees and the leader itself says LEADING (checkLeader), which lets
  *   a restarted server join without a new election.
@@ -66,9 +68,20 @@ function agreeing(node: ZabNode, votes: Iterable<[number, Vote]>, target: Vote, 
   return n;
 }
 
+/** Every voter we hold a connection to has voted as we do in this round. */
+function reachableAgree(node: ZabNode, s: LookingState): boolean {
+  for (const p of node.reachable) {
+    if (p === node.myId || !node.voters.has(p)) continue;
+    const v = s.votes.get(p);
+    if (v === undefined || !sameVote(v, node.vote)) return false;
+  }
+  return true;
+}
+
 function checkQuorum(node: ZabNode): void {
   const s = st(node);
   if (agreeing(node, s.votes, node.vote, sameVote) >= node.quorum) {
+    if (reachableAgree(node, s)) return node.decide(node.vote, node.round);
     if (s.finalizeAt === null) s.finalizeAt = node.now + node.cfg.electionFinalizeTicks;
     if (s.finalizeAt <= node.now) node.decide(node.vote, node.round);
   } else {

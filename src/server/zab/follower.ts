@@ -84,6 +84,11 @@ function sendAckEpoch(node: ZabNode): void {
   node.send(f.leaderId, { type: 'ackepoch', epoch: f.epoch, session: f.session, currentEpoch: node.currentEpoch, lastZxid: node.log.lastZxid, acceptedNow: f.acceptedNow });
 }
 
+/** Repeat FOLLOWERINFO now (the leader has just started leading and may have missed it). */
+export function followerRetry(node: ZabNode): void {
+  if (st(node).phase === 'discovery') sendFollowerInfo(node);
+}
+
 export function followerTick(node: ZabNode): void {
   const f = st(node);
   if (f.phase !== 'broadcast' && node.now >= f.deadline) return node.becomeLooking('initLimit expired while syncing');

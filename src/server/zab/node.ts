@@ -5,7 +5,7 @@
  */
 import { startElection, lookingTick, onNotification, type LookingState } from './election.js';
 import { invariant } from './errors.js';
-import { followerPersisted, followerTick, forwardRequest, onLeaderMessage, startFollowing, type FollowerState } from './follower.js';
+import { followerPersisted, followerRetry, followerTick, forwardRequest, onLeaderMessage, startFollowing, type FollowerState } from './follower.js';
 import { leaderNextZxid, leaderOnSnapshot, leaderPersisted, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, type LeaderState } from './leader.js';
 import { MemLog } from './log.js';
 import { FOLLOWER_MESSAGES, LEADER_MESSAGES, type NotificationMsg, type PeerState, type Vote, type ZabMessage } from './messages.js';
@@ -43,6 +43,9 @@ export class ZabNode {
   attemptSeq = 0;
   sessionSeq = 0;
 
+  /** Voters whose quorum link is up (peerConnected/peerDisconnected): an election needs no
+   * finalize wait once all of them agree. */
+  readonly reachable = new Set<number>();
   /** Tick of the last STALE reply per peer: one per tick is enough. */
   private readonly staleSentAt = new Map<number, number>();
   private out: ZabAction[] = [];
@@ -151,9 +154,11 @@ export class ZabNode {
         if (this.role === 'leading') leaderSendOpaque(this, input.to, input.payload);
         return;
       case 'peerConnected':
+        if (this.voters.has(input.peer) && input.peer !== this.myId) this.reachable.add(input.peer);
         if (this.role === 'looking' && this.voters.has(input.peer) && input.peer !== this.myId) this.send(input.peer, this.notification());
         return;
       case 'peerDisconnected':
+        this.reachable.delete(input.peer);
         if (this.role === 'following' && this.follower?.leaderId === input.peer) this.becomeLooking(`lost connection to leader ${input.peer}`);
         else if (this.role === 'leading') onFollowerDisconnected(this, input.peer);
         return;
@@ -166,6 +171,8 @@ export class ZabNode {
       if (this.role === 'looking') return onNotification(this, from, msg);
       // Out of the election: tell a looking peer who leads, so a restarted server joins quickly.
       if (msg.state === 'looking') this.send(from, this.notification());
+      // Our chosen leader has just decided too: register with it now, not at the next tick.
+      else if (msg.state === 'leading' && this.follower?.leaderId === from && this.follower.phase === 'discovery') followerRetry(this);
       return;
     }
     if (msg.type === 'stale') {
@@ -280,6 +287,9 @@ export class ZabNode {
     if (vote.leader === this.myId) {
       this.role = 'leading';
       this.emit({ type: 'role', role: 'leading', leaderId: this.myId, epoch: this.acceptedEpoch, synced: false });
+      // Tell everyone at once: followers that decided before us register right away.
+      const n = this.notification();
+      for (const p of this.otherVoters()) this.send(p, n);
       startLeading(this);
     } else {
       this.role = 'following';
