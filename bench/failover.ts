@@ -1,58 +1,91 @@
 /**
  * Cluster failover, Apache ZooKeeper 3.8 vs zk-elect, 3 nodes each, same machine, same run:
  * kill -9 the leader, then time until the first write succeeds again. To time the servers
- * rather than a client's reconnect back-off, every attempt is a fresh connection to one of
- * the surviving servers (round robin, 300 ms connect bound) followed by a create; opening a
- * session is itself a quorum write. Both use tickTime 200 ms.
+ * rather than a client library's reconnect back-off, every attempt is a fresh raw connection
+ * (our wire-protocol test client, 100 ms handshake bound, 2 ms between attempts) to one of the
+ * surviving servers, round robin, followed by a create; opening a session is itself a quorum
+ * write.
  *
- *   npm run bench:failover [-- --trials 10]
+ * Both systems run at the same tickTime, at ZooKeeper's default (2000 ms) and at 200 ms. Each
+ * starts with one untimed failover (warm-up), then the trials alternate which system goes
+ * first. For zk-elect the timeline of the last failover is read from the survivors' logs:
+ * when a survivor noticed the loss, when the vote was decided, when the new leader was
+ * established, and when the first write and the probe's session were acknowledged.
+ *
+ *   npm run bench:failover [-- --trials 10 --ticks 2000,200]
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ZkSession } from '../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../test/support/apache-zookeeper.js';
 import { sleep } from '../src/launcher/cli-process.js';
+import type { ZkEnsemble, ZkMember } from '../src/launcher/types.js';
+import { startZooKeeper } from '../test/support/apache-zookeeper.js';
 import { startZkElectServer } from '../test/support/zk-elect-server.js';
-import { fmt, progress, summarize } from './stats.js';
+import { RawClient } from '../test/support/raw-client.js';
+import { fmt, summarize } from './stats.js';
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '10' }, ticks: { type: 'string', default: '2000,200' } } });
 const TRIALS = Number(values.trials);
+const TICKS = String(values.ticks).split(',').map(Number);
+if (!(TRIALS >= 1) || TICKS.some((t) => !(t >= 10))) {
+  process.stderr.write('usage: npm run bench:failover -- [--trials N] [--ticks 2000,200]\n');
+  process.exit(2);
+}
 
-async function failovers(name: string, zk: ZkEnsemble): Promise<number[]> {
-  const session = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 });
-  await session.create('/failover', Buffer.alloc(0), 'persistent');
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < TRIALS; i++) {
-      const leader = await waitFor(() => zk.leader(), 30_000);
-      // A write right before the kill proves the path works and warms the connection.
-      await session.create(`/failover/before-${i}`, Buffer.alloc(0), 'persistent');
-      const t0 = performance.now();
-      await leader.kill('SIGKILL');
-      const survivors = zk.members.filter((m) => m.id !== leader.id);
-      for (let k = 0; ; k++) {
-        try {
-          const probe = await ZkSession.connect({ connect: survivors[k % survivors.length]!.address, sessionTimeoutMs: 4000, connectTimeoutMs: 300 });
-          try {
-            await probe.create(`/failover/t${i}-${k}`, Buffer.alloc(0), 'persistent');
-          } finally {
-            await probe.close();
-          }
-          break;
-        } catch (e) {
-          if (performance.now() - t0 > 60_000) throw new Error(`${name}: no write within 60 s of killing the leader (trial ${i}; last error: ${(e as Error).message})`);
-          await sleep(10);
-        }
+interface Trial {
+  ms: number;
+  killedAtWall: number;
+  doneAtWall: number;
+  connectedAtWall: number;
+  dataDirs: string[];
+  /** zk-elect only: what the survivors logged between the kill and the write. */
+  story?: string[];
+}
+
+/** One failover: kill -9 the leader, write through a fresh session to a survivor, restart it. */
+async function failover(name: string, zk: ZkEnsemble, label: string): Promise<Trial> {
+  const leader = await waitFor(() => zk.leader(), 60_000);
+  const warm = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 });
+  await warm.create(`/failover-${label}`, Buffer.alloc(0), 'persistent').catch(() => undefined);
+  await warm.close();
+  const survivors = zk.members.filter((m) => m.id !== leader.id);
+  const killedAtWall = Date.now();
+  const t0 = performance.now();
+  await leader.kill('SIGKILL');
+  let connectedAtWall = 0;
+  for (let k = 0; ; k++) {
+    let done = false;
+    let why = '';
+    try {
+      const probe = await RawClient.connect(survivors[k % survivors.length]!.address, { timeoutMs: 4000, handshakeTimeoutMs: 100, requestTimeoutMs: 2000, autoPing: false });
+      connectedAtWall = Date.now();
+      try {
+        const r = await probe.create(`/failover-${label}/w${k}`, null);
+        done = r.err === 0;
+        why = r.errName;
+      } finally {
+        await probe.close().catch(() => undefined);
       }
-      samples.push(performance.now() - t0);
-      await leader.start();
-      await waitFor(async () => (await Promise.all(zk.members.map((m) => m.mode()))).every((m) => m === 'leader' || m === 'follower'), 30_000);
-      progress(name, i + 1, TRIALS);
+    } catch (e) {
+      why = (e as Error).message;
     }
-  } finally {
-    await session.close();
+    if (done) break;
+    if (performance.now() - t0 > 120_000) throw new Error(`${name}: no write within 120 s of killing the leader (last error: ${why})`);
+    await sleep(2);
   }
-  return samples;
+  const ms = performance.now() - t0;
+  const doneAtWall = Date.now();
+  const trial = { ms, killedAtWall, doneAtWall, connectedAtWall, dataDirs: survivors.map((m) => memberDir(m)) };
+  const story = name === 'zk-elect' ? timeline(trial) : [];
+  await leader.start();
+  await waitFor(async () => (await Promise.all(zk.members.map((m) => m.mode()))).every((m) => m === 'leader' || m === 'follower'), 60_000);
+  return { ...trial, story };
+}
+
+function memberDir(m: ZkMember): string {
+  return (m as unknown as { dir?: string }).dir ?? '';
 }
 
 async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms: number): Promise<T> {
@@ -61,21 +94,65 @@ async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms: number):
     const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error('timed out');
-    await sleep(50);
+    await sleep(20);
   }
 }
 
-const apache = await startZooKeeper({ nodes: 3, controllable: true });
-const ours = await startZkElectServer({ nodes: 3, controllable: true });
-try {
-  const a = summarize(await failovers('Apache ZooKeeper', apache));
-  const z = summarize(await failovers('zk-elect', ours));
-  console.log(`\nkill -9 the leader -> first successful write, ${TRIALS} trials each (ms)`);
+/** zk-elect survivors' log lines between the kill and the first write, as offsets from the kill. */
+function timeline(t: Trial): string[] {
+  const events: Array<[number, string]> = [];
+  for (const dir of t.dataDirs) {
+    let text = '';
+    try {
+      text = fs.readFileSync(path.join(dir, 'console.log'), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const m = /^(\S+) (zk-elect-server-\d+) info: (role|leading|following|serving)(.*)$/.exec(line);
+      if (!m) continue;
+      const at = Date.parse(m[1]!);
+      if (at < t.killedAtWall - 5 || at > t.doneAtWall + 5) continue;
+      const role = /"role":"(\w+)"/.exec(m[4]!)?.[1];
+      const what =
+        m[3] === 'role' ? (role === 'looking' ? 'noticed the leader is gone: looking' : `vote decided: ${role ?? '?'} (syncing)`) : m[3] === 'leading' ? 'leading: established' : m[3] === 'following' ? 'following: synced' : m[3]!;
+      events.push([at - t.killedAtWall, `${m[2]} ${what}`]);
+    }
+  }
+  events.push([t.connectedAtWall - t.killedAtWall, 'probe client: session opened on a survivor']);
+  events.push([t.doneAtWall - t.killedAtWall, 'probe client: first write acknowledged']);
+  return events.sort((a, b) => a[0] - b[0]).map(([ms, what]) => `  +${String(ms).padStart(5)} ms  ${what}`);
+}
+
+for (const tickMs of TICKS) {
+  process.stderr.write(`tickTime ${tickMs} ms: starting both clusters\n`);
+  const apache = await startZooKeeper({ nodes: 3, controllable: true, tickTimeMs: tickMs });
+  const ours = await startZkElectServer({ nodes: 3, controllable: true, tickTimeMs: tickMs });
+  const a: number[] = [];
+  const z: number[] = [];
+  let last: Trial | undefined;
+  try {
+    await failover('Apache ZooKeeper', apache, 'warm');
+    await failover('zk-elect', ours, 'warm');
+    for (let i = 0; i < TRIALS; i++) {
+      const order = i % 2 === 0 ? (['apache', 'ours'] as const) : (['ours', 'apache'] as const);
+      for (const who of order) {
+        const t = who === 'apache' ? await failover('Apache ZooKeeper', apache, String(i)) : await failover('zk-elect', ours, String(i));
+        (who === 'apache' ? a : z).push(t.ms);
+        if (who === 'ours') last = t;
+      }
+      process.stderr.write(`tickTime ${tickMs}: ${i + 1}/${TRIALS} trials (last: Apache ${fmt(a.at(-1)!)} ms, zk-elect ${fmt(z.at(-1)!)} ms)\n`);
+    }
+  } finally {
+    await apache.stop();
+    await ours.stop();
+  }
+  const sa = summarize(a);
+  const sz = summarize(z);
+  console.log(`\ntickTime ${tickMs} ms: kill -9 the leader -> first successful write, ${TRIALS} trials each (ms), warmed up, order alternating`);
   console.log(`                   p50     p99     min     max`);
-  console.log(`Apache ZooKeeper ${fmt(a.p50).padStart(6)}  ${fmt(a.p99).padStart(6)}  ${fmt(a.min).padStart(6)}  ${fmt(a.max).padStart(6)}`);
-  console.log(`zk-elect         ${fmt(z.p50).padStart(6)}  ${fmt(z.p99).padStart(6)}  ${fmt(z.min).padStart(6)}  ${fmt(z.max).padStart(6)}`);
-  console.log(`ratio (zk-elect / Apache): p50 ${(z.p50 / a.p50).toFixed(2)}, max ${(z.max / a.max).toFixed(2)}`);
-} finally {
-  await apache.stop();
-  await ours.stop();
+  console.log(`Apache ZooKeeper ${fmt(sa.p50).padStart(6)}  ${fmt(sa.p99).padStart(6)}  ${fmt(sa.min).padStart(6)}  ${fmt(sa.max).padStart(6)}`);
+  console.log(`zk-elect         ${fmt(sz.p50).padStart(6)}  ${fmt(sz.p99).padStart(6)}  ${fmt(sz.min).padStart(6)}  ${fmt(sz.max).padStart(6)}`);
+  console.log(`ratio (zk-elect / Apache): p50 ${(sz.p50 / sa.p50).toFixed(2)}, max ${(sz.max / sa.max).toFixed(2)}`);
+  if (last?.story) console.log(`zk-elect, timeline of the last failover (from the kill):\n${last.story.join('\n')}`);
 }
