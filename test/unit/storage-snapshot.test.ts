@@ -102,6 +102,26 @@ describe('snapshots', () => {
     assert.deepEqual(await readdir(dir), ['snapshot.0000000000000007']);
   });
 
+  test('a chunked payload streams to the same bytes; version 1 files (header checksummed first) still read', async () => {
+    const dir = await tempDir();
+    const payload = Buffer.from('0123456789abcdef'.repeat(1000));
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < payload.length; i += 777) yield payload.subarray(i, i + 777);
+    }
+    const file = await writeSnapshot(dir, 7n, chunks());
+    assert.deepEqual(await readSnapshotFile({ file, zxid: 7n }), payload);
+    // Rewrite it as version 1 did: CRC over header bytes 0..24, then the payload.
+    const { crc32c } = await import('../../src/server/storage/crc32c.js');
+    const raw = await readFile(file);
+    raw.writeUInt16BE(1, 4);
+    raw.writeUInt32BE(crc32c(raw.subarray(32), crc32c(raw, 0, 0, 24)), 24);
+    await writeFile(file, raw);
+    assert.deepEqual(await readSnapshotFile({ file, zxid: 7n }), payload);
+    raw.writeUInt16BE(2, 4); // a version-1 checksum under a version-2 header is refused
+    await writeFile(file, raw);
+    await assert.rejects(readSnapshotFile({ file, zxid: 7n }), CorruptSnapshotError);
+  });
+
   test('purge keeps the newest valid snapshots', async () => {
     const dir = await tempDir();
     for (const z of [1n, 2n, 3n, 4n, 5n]) await writeSnapshot(dir, z, state(z));

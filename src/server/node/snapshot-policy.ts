@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { DataDir } from '../storage/data-dir.js';
-import { serializeState } from '../tree/snapshot-codec.js';
+import { openSnapshot, snapshotSlices } from '../tree/snapshot-stream.js';
 import type { ZkState } from '../tree/state.js';
 import type { Clock } from './clock.js';
 
@@ -47,14 +47,22 @@ export class SnapshotPolicy {
   private async write(): Promise<void> {
     this.sinceLast = 0;
     try {
-      const state = this.o.state();
-      const zxid = state.lastProcessedZxid;
-      const payload = serializeState(state);
-      const file = await this.o.dataDir.writeSnapshot(zxid, payload);
+      // A consistent image of the applied state now, written in slices between other work.
+      const reader = openSnapshot(this.o.state());
+      const zxid = reader.zxid;
+      let bytes = 0;
+      const started = this.o.clock.monoMs();
+      async function* counted(slices: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+        for await (const s of slices) {
+          bytes += s.length;
+          yield s;
+        }
+      }
+      const file = await this.o.dataDir.writeSnapshot(zxid, counted(snapshotSlices(reader, { clock: this.o.clock })));
       this.count++;
       this.o.written?.(zxid);
       const purged = await this.o.dataDir.purge(this.o.snapRetain);
-      this.o.logger.info('snapshot written', { file, zxid, bytes: payload.length, ...purged });
+      this.o.logger.info('snapshot written', { file, zxid, bytes, ms: Math.round(this.o.clock.monoMs() - started), ...purged });
     } catch (e) {
       this.o.logger.error('snapshot failed (the log still holds everything)', { error: (e as Error).message });
     }

@@ -16,7 +16,7 @@ import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { fsyncDir, mkdirDurable, silentLogger, TempFiles, type StorageLogger } from './fsutil.js';
 import { readEpoch, removeEpochTemps, writeEpoch } from './epochs.js';
 import { DirLock } from './lock.js';
-import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotReadOptions } from './snapshot.js';
+import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotPayload, type SnapshotReadOptions } from './snapshot.js';
 import { TxnLog, type LogRecord, type TxnLogOptions } from './txn-log.js';
 
 export interface DataDirOptions {
@@ -126,7 +126,7 @@ export class DataDir {
     return { snapshot: latest && { zxid: latest.zxid, payload: latest.payload }, records, log, skippedSnapshots: skipped };
   }
 
-  writeSnapshot(zxid: bigint, payload: Buffer): Promise<string> {
+  writeSnapshot(zxid: bigint, payload: SnapshotPayload): Promise<string> {
     return writeSnapshot(this.snapDir, zxid, payload, { fs: this.fs, temps: this.temps });
   }
 

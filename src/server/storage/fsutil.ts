@@ -130,16 +130,23 @@ export class TempFiles {
  * `file`, fsync the directory. After a crash the file holds either the old or the new bytes,
  * never a mix; a leftover temp file (see TempFiles) is the only debris.
  */
-export async function atomicWriteFile(file: string, chunks: Buffer[], o: { fs: FileSystem; temps: TempFiles }): Promise<void> {
+export async function atomicWriteFile(
+  file: string,
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+  o: { fs: FileSystem; temps: TempFiles; headerBytes?: number; header?: () => Buffer },
+): Promise<void> {
   const { fs, temps } = o;
   const { temp, fh } = await temps.create(fs, file);
   try {
     try {
-      let pos = 0;
-      for (const c of chunks) {
+      // With `header`, the first headerBytes are written last: a header that depends on the
+      // whole content (length, checksum) can follow a streamed body.
+      let pos = o.headerBytes ?? 0;
+      for await (const c of chunks) {
         await writeFully(fh, c, pos);
         pos += c.length;
       }
+      if (o.header) await writeFully(fh, o.header(), 0);
       await fh.sync();
     } finally {
       await fh.close();

@@ -2,11 +2,11 @@
  * Snapshots: one file per snapshot, `snapshot.<zxid as 16 hex digits>`, big-endian:
  *
  *    0  u32  magic 0x5A45534E ("ZESN": zk-elect snapshot)
- *    4  u16  format version (1)
+ *    4  u16  format version (2; 1 is still read)
  *    6  u16  flags, must be 0
  *    8  u64  zxid (equals the file name)
  *   16  u64  payload length
- *   24  u32  CRC-32C of bytes 0..24 and of the payload
+ *   24  u32  CRC-32C of the payload and then of bytes 0..24 (version 1: the other order)
  *   28  u32  reserved, must be 0
  *   32  ...  payload; the file is exactly 32 + length bytes
  *
@@ -24,7 +24,8 @@ import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { atomicWriteFile, isErrno, MAX_ZXID, readAt, silentLogger, TempFiles, zxidHex, type StorageLogger } from './fsutil.js';
 
 const MAGIC = 0x5a45534e;
-const VERSION = 1;
+/** Version 2 checksums the payload first (it is streamed), version 1 the header first. */
+const VERSION = 2;
 const HEADER_BYTES = 32;
 const NAME = /^snapshot\.([0-9a-f]{16})$/;
 const TEMP_NAME = /^snapshot\.[0-9a-f]{16}\.tmp\./;
@@ -57,20 +58,37 @@ export interface SnapshotReadOptions extends SnapshotWriteOptions {
   maxSnapshotBytes?: number;
 }
 
-/** Writes `snapshot.<zxid>` durably and atomically; returns its path. */
-export async function writeSnapshot(dir: string, zxid: bigint, payload: Buffer, opts: SnapshotWriteOptions = {}): Promise<string> {
+/** The payload of a snapshot: one buffer, or chunks in order (e.g. a SnapshotReader's slices). */
+export type SnapshotPayload = Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
+
+/**
+ * Writes `snapshot.<zxid>` durably and atomically; returns its path. A chunked payload is
+ * streamed to disk (the header, which holds its length and checksum, is written last).
+ */
+export async function writeSnapshot(dir: string, zxid: bigint, payload: SnapshotPayload, opts: SnapshotWriteOptions = {}): Promise<string> {
   if (typeof zxid !== 'bigint' || zxid < 0n || zxid > MAX_ZXID) throw new RangeError(`snapshot zxid out of range: ${String(zxid)}`);
-  if (payload.length > bufferConstants.MAX_LENGTH) throw new RangeError(`snapshot payload of ${payload.length} bytes is too large`);
   const fs = opts.fs ?? nodeFileSystem;
   await fs.mkdir(dir, { recursive: true });
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeUInt32BE(MAGIC, 0);
-  header.writeUInt16BE(VERSION, 4);
-  header.writeBigUInt64BE(zxid, 8);
-  header.writeBigUInt64BE(BigInt(payload.length), 16);
-  header.writeUInt32BE(crc32c(payload, crc32c(header, 0, 0, 24)), 24);
+  let length = 0;
+  let crc = 0;
+  async function* body(): AsyncGenerator<Buffer> {
+    for await (const c of Buffer.isBuffer(payload) ? [payload] : payload) {
+      length += c.length;
+      crc = crc32c(c, crc);
+      yield c;
+    }
+  }
+  const header = (): Buffer => {
+    const h = Buffer.alloc(HEADER_BYTES);
+    h.writeUInt32BE(MAGIC, 0);
+    h.writeUInt16BE(VERSION, 4);
+    h.writeBigUInt64BE(zxid, 8);
+    h.writeBigUInt64BE(BigInt(length), 16);
+    h.writeUInt32BE(crc32c(h, crc, 0, 24), 24);
+    return h;
+  };
   const file = path.join(dir, `snapshot.${zxidHex(zxid)}`);
-  await atomicWriteFile(file, [header, payload], { fs, temps: opts.temps ?? TempFiles.for(fs) });
+  await atomicWriteFile(file, body(), { fs, temps: opts.temps ?? TempFiles.for(fs), headerBytes: HEADER_BYTES, header });
   return file;
 }
 
@@ -101,7 +119,8 @@ export async function readSnapshotFile(info: SnapshotInfo, opts: Pick<SnapshotRe
     if (size < HEADER_BYTES) throw new CorruptSnapshotError(file, 0, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
     const h = await readAt(fh, 0, HEADER_BYTES);
     if (h.readUInt32BE(0) !== MAGIC) throw new CorruptSnapshotError(file, 0, `bad magic 0x${h.readUInt32BE(0).toString(16)}`);
-    if (h.readUInt16BE(4) !== VERSION) throw new CorruptSnapshotError(file, 4, `unsupported format version ${h.readUInt16BE(4)}`);
+    const version = h.readUInt16BE(4);
+    if (version !== 1 && version !== VERSION) throw new CorruptSnapshotError(file, 4, `unsupported format version ${version}`);
     if (h.readUInt16BE(6) !== 0 || h.readUInt32BE(28) !== 0) throw new CorruptSnapshotError(file, 6, 'unknown flags set');
     if (h.readBigUInt64BE(8) !== info.zxid) throw new CorruptSnapshotError(file, 8, `header zxid 0x${h.readBigUInt64BE(8).toString(16)} does not match the file name`);
     const length = h.readBigUInt64BE(16);
@@ -109,7 +128,8 @@ export async function readSnapshotFile(info: SnapshotInfo, opts: Pick<SnapshotRe
     if (BigInt(size) !== BigInt(HEADER_BYTES) + length) throw new CorruptSnapshotError(file, Math.min(size, HEADER_BYTES + Number(length)), `file is ${size} bytes but the header says ${HEADER_BYTES} + ${length}`);
     const payload = await readAt(fh, HEADER_BYTES, Number(length));
     if (payload.length !== Number(length)) throw new CorruptSnapshotError(file, HEADER_BYTES + payload.length, 'file shrank while being read');
-    if (crc32c(payload, crc32c(h, 0, 0, 24)) !== h.readUInt32BE(24)) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
+    const crc = version === 1 ? crc32c(payload, crc32c(h, 0, 0, 24)) : crc32c(h, crc32c(payload), 0, 24);
+    if (crc !== h.readUInt32BE(24)) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
     return payload;
   } finally {
     await fh.close();

@@ -17,4 +17,5 @@ export {
 } from './ephemeral-type.js';
 export { decodeTxn, encodeTxn } from './txn-codec.js';
 export { deserializeState, serializeState } from './snapshot-codec.js';
+export { openSnapshot, snapshotSlices, SnapshotLoader, type SnapshotReader } from './snapshot-stream.js';
 export { JavaHashSet, javaStringHash } from './java-hash-set.js';
