@@ -573,7 +573,7 @@ describe('admin server in process: cluster view and control providers', () => {
       await c.close();
     }
     // The session API has no setACL; restrict the node directly in the state (test only).
-    server.stateView().tree.getNode('/secret')!.acl = [{ perms: 31, id: { scheme: 'digest', id: 'admin:x' } }];
+    server.stateView().tree.setACL('/secret', [{ perms: 31, id: { scheme: 'digest', id: 'admin:x' } }], 1);
     const r = await request(admin.url, '/api/tree?path=/secret');
     assert.equal(r.status, 403);
     assert.equal(r.json.code, 'NOAUTH');

@@ -127,7 +127,7 @@ function runRandom(seed: number, steps: number) {
     }
   }
   // final tree equals the model
-  const paths = [...d.state.tree.nodes.keys()].filter((p) => p !== '' && !p.startsWith('/zookeeper')).sort();
+  const paths = ['/', ...[...d.state.tree.walk()].map(([p]) => p).filter((p) => p !== '' && !p.startsWith('/zookeeper'))].sort();
   assert.deepEqual(paths, [...m.nodes.keys()].sort());
   for (const p of paths) {
     const g = d.state.getData(p, { authIds: [] });

@@ -392,7 +392,7 @@ export class AdminServer {
     if (zxid === this.lastChangeZxid) return;
     const now = Date.now();
     if (now - this.lastChangeSentAt < this.changeThrottleMs) return;
-    const event = { at: now, zxid: hex(zxid), previousZxid: hex(this.lastChangeZxid < 0n ? 0n : this.lastChangeZxid), znodeCount: state.tree.nodes.size };
+    const event = { at: now, zxid: hex(zxid), previousZxid: hex(this.lastChangeZxid < 0n ? 0n : this.lastChangeZxid), znodeCount: state.tree.nodeCount };
     this.lastChangeZxid = zxid;
     this.lastChangeSentAt = now;
     for (const s of this.streams) this.sendEvent(s, 'change', event);

@@ -63,9 +63,7 @@ export function latencyOf(v: ServerView): Latency {
 
 /** DataTree.approximateDataSize: path lengths plus data lengths. */
 export function approximateDataSize(s: ZkState): number {
-  let n = 0;
-  for (const [p, node] of s.tree.nodes) n += p.length + (node.data?.length ?? 0);
-  return n;
+  return s.tree.approximateDataSize;
 }
 
 export function ephemeralsCount(s: ZkState): number {
@@ -129,7 +127,7 @@ export function serverFigures(v: ServerView, nowWallMs = Date.now()): Figures {
     connections: v.connections().length,
     outstanding: v.outstandingRequests(),
     lastZxid: s.lastProcessedZxid,
-    znodeCount: s.tree.nodes.size,
+    znodeCount: s.tree.nodeCount,
     watchCount: watchCount(s),
     ephemerals: ephemeralsCount(s),
     approximateDataSize: approximateDataSize(s),

@@ -63,7 +63,7 @@ export function nodeSummary(src: AdminSource, adminUrl: string | null): NodeSumm
     commitLag: commitLagOf(src),
     sessions: src.sessionCount(),
     connections: src.connections().length,
-    znodeCount: state.tree.nodes.size,
+    znodeCount: state.tree.nodeCount,
     outstandingRequests: src.outstandingRequests(),
     up: true,
   };

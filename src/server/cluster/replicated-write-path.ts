@@ -23,7 +23,7 @@ import type { NodeMode, NodeServices, WriteOrigin, WritePath } from '../node/wri
 import { PeerTransport } from '../net/peer-transport.js';
 import type { DataDir, Recovered } from '../storage/data-dir.js';
 import type { TxnLog } from '../storage/txn-log.js';
-import { deserializeState, serializeState } from '../tree/snapshot-codec.js';
+import { deserializeState, serializeState } from '../tree/snapshot-stream.js';
 import { decodeTxn, encodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, Txn, WriteRequest } from '../tree/types.js';
 import type { ClusterConfig } from './cluster-config.js';

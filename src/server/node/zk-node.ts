@@ -25,7 +25,7 @@ import { LocalWritePath } from '../standalone/local-write-path.js';
 import { DataDir } from '../storage/data-dir.js';
 import type { TxnLog, TxnLogStats } from '../storage/txn-log.js';
 import { mayDeliver } from '../tree/acl.js';
-import { deserializeState } from '../tree/snapshot-codec.js';
+import { deserializeState } from '../tree/snapshot-stream.js';
 import { ZkState } from '../tree/state.js';
 import { decodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, WatchTrigger, WriteRequest } from '../tree/types.js';

@@ -16,6 +16,6 @@ export {
   CONTAINER_EPHEMERAL_OWNER, TTL_MAX, ephemeralType, ttlOfEphemeralOwner, ttlToEphemeralOwner, type EphemeralKind,
 } from './ephemeral-type.js';
 export { decodeTxn, encodeTxn } from './txn-codec.js';
-export { deserializeState, serializeState } from './snapshot-codec.js';
+export { deserializeState, serializeState } from './snapshot-stream.js';
 export { openSnapshot, snapshotSlices, SnapshotLoader, type SnapshotReader } from './snapshot-stream.js';
 export { JavaHashSet, javaStringHash } from './java-hash-set.js';

@@ -25,8 +25,28 @@ export function javaStringHash(s: string): number {
   return h;
 }
 
-function spread(h: number): number {
+/** HashMap.hash: the bucket of a key is spread(hashCode) & (capacity - 1). */
+export function spread(h: number): number {
   return (h ^ (h >>> 16)) | 0;
+}
+
+/**
+ * The same model for a set kept as an insertion-ordered list (DataTree's children): the
+ * iteration order is by bucket, and within a bucket by insertion, because bins append and a
+ * resize splits each bin keeping relative order. The table length only grows, so the whole
+ * history that matters is log2 of it, which `grownCapLog2` advances per insertion.
+ */
+
+/**
+ * log2 of the table length after adding one key to a set of `sizeBefore` keys whose table
+ * was 2^capLog2 long (0: no table yet, which `new HashSet<>(8)` makes 8 long), given how many
+ * keys already sat in the new key's bucket. Mirrors JavaHashSet.add.
+ */
+export function grownCapLog2(capLog2: number, sizeBefore: number, binBefore: number): number {
+  let c = capLog2 === 0 ? 3 : capLog2;
+  if (binBefore >= TREEIFY_THRESHOLD && 1 << c < MIN_TREEIFY_CAPACITY) c++;
+  if (sizeBefore + 1 > (3 << c) >> 2) c++;
+  return c;
 }
 
 /** HashMap.tableSizeFor. */

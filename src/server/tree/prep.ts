@@ -22,8 +22,7 @@ export interface ChangeRecord {
   path: string;
   stat: StatPersisted | null;
   childCount: number;
-  acl: ACL[] | null;
-  data: Buffer | null;
+  acl: readonly ACL[] | null;
 }
 
 /** What prep needs from the state: the applied tree, outstanding changes and sessions. */
@@ -40,14 +39,14 @@ export interface PrepEnv {
 }
 
 function dup(c: ChangeRecord, zxid: bigint): ChangeRecord {
-  return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl, data: c.data };
+  return { zxid, path: c.path, stat: c.stat ? { ...c.stat } : null, childCount: c.childCount, acl: c.acl };
 }
 
 function getRecordForPath(env: PrepEnv, path: string): ChangeRecord & { stat: StatPersisted } {
   let last = env.outstandingForPath.get(path);
   if (!last) {
-    const n = env.tree.getNode(path);
-    if (n) last = { zxid: -1n, path, stat: { ...n.stat }, childCount: n.children?.size ?? 0, acl: n.acl, data: n.data };
+    const id = env.tree.idOf(path);
+    if (id >= 0) last = { zxid: -1n, path, stat: env.tree.persistedStat(id), childCount: env.tree.numChildrenOf(id), acl: env.tree.aclOf(id) };
   }
   if (!last || last.stat === null) throw new KeeperError(ErrorCode.NONODE, path);
   return last as ChangeRecord & { stat: StatPersisted };
@@ -58,7 +57,7 @@ function addChangeRecord(env: PrepEnv, c: ChangeRecord): void {
   env.outstandingForPath.set(c.path, c);
 }
 
-function checkPerm(acl: ACL[] | null, perm: number, ctx: PrepContext): void {
+function checkPerm(acl: readonly ACL[] | null, perm: number, ctx: PrepContext): void {
   if (!checkACL(acl, perm, ctx.authIds)) throw new KeeperError(ErrorCode.NOAUTH);
 }
 
@@ -145,7 +144,7 @@ function prepCreate(env: PrepEnv, req: CreateRequest, ctx: PrepContext): TxnBody
   parent.stat.cversion = newCversion;
   parent.stat.pzxid = zxid;
   addChangeRecord(env, parent);
-  addChangeRecord(env, { zxid, path, stat: createStat(zxid, ctx.timeMs, owner), childCount: 0, acl: listACL, data: req.data });
+  addChangeRecord(env, { zxid, path, stat: createStat(zxid, ctx.timeMs, owner), childCount: 0, acl: listACL });
   return body;
 }
 
@@ -171,7 +170,7 @@ function prepDelete(env: PrepEnv, path: string, zxid: bigint, byReaper: boolean,
   p.childCount--;
   (p.stat as StatPersisted).pzxid = zxid;
   addChangeRecord(env, p);
-  addChangeRecord(env, { zxid, path, stat: null, childCount: -1, acl: null, data: null });
+  addChangeRecord(env, { zxid, path, stat: null, childCount: -1, acl: null });
   return { type: byReaper ? OpCode.deleteContainer : OpCode.delete, path };
 }
 
@@ -200,7 +199,7 @@ function prepOne(env: PrepEnv, req: MultiSubRequest | Exclude<WriteRequest, Mult
       node.stat.version = newVersion;
       node.stat.mtime = ctx.timeMs;
       node.stat.mzxid = zxid;
-      node.data = req.data;
+
       addChangeRecord(env, node);
       return { type: OpCode.setData, path: req.path, data: req.data, version: newVersion };
     }
@@ -242,7 +241,7 @@ function prepCloseSession(env: PrepEnv, ctx: PrepContext): TxnBody {
     const parent = dup(getRecordForPath(env, getParentPathAndValidate(path)), ctx.zxid);
     (parent.stat as StatPersisted).pzxid = ctx.zxid;
     addChangeRecord(env, parent);
-    addChangeRecord(env, { zxid: ctx.zxid, path, stat: null, childCount: 0, acl: null, data: null });
+    addChangeRecord(env, { zxid: ctx.zxid, path, stat: null, childCount: 0, acl: null });
   }
   env.setSessionClosing(ctx.sessionId);
   return { type: OpCode.closeSession, paths2Delete: paths };

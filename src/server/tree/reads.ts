@@ -33,11 +33,12 @@ export abstract class TreeReads {
 
   /** getData: NONODE, then READ (NOAUTH), then the data watch. */
   getData(path: string, opts: ReadOptions): ReadResult<{ data: Buffer | null; stat: Stat }> {
-    const n = this.tree.getNode(path);
-    if (!n) return fail(ErrorCode.NONODE);
-    if (!checkACL(n.acl, Perm.READ, opts.authIds)) return fail(ErrorCode.NOAUTH);
-    if (opts.watcherId !== undefined) this.tree.dataWatches.addWatch(path, opts.watcherId);
-    return { ok: true, data: n.data, stat: this.tree.statOf(n) };
+    const t = this.tree;
+    const id = t.idOf(path);
+    if (id < 0) return fail(ErrorCode.NONODE);
+    if (!checkACL(t.aclOf(id), Perm.READ, opts.authIds)) return fail(ErrorCode.NOAUTH);
+    if (opts.watcherId !== undefined) t.dataWatches.addWatch(path, opts.watcherId);
+    return { ok: true, data: t.dataOf(id), stat: t.statOf(id) };
   }
 
   /**
@@ -46,11 +47,12 @@ export abstract class TreeReads {
    */
   exists(path: string, opts: ReadOptions): ReadResult<{ stat: Stat }> {
     if (path.includes('\0')) return fail(ErrorCode.BADARGUMENTS);
-    const n = this.tree.getNode(path);
-    if (n && !checkACL(n.acl, Perm.READ, opts.authIds)) return fail(ErrorCode.NOAUTH);
-    if (opts.watcherId !== undefined) this.tree.dataWatches.addWatch(path, opts.watcherId);
-    if (!n) return fail(ErrorCode.NONODE);
-    return { ok: true, stat: this.tree.statOf(n) };
+    const t = this.tree;
+    const id = t.idOf(path);
+    if (id >= 0 && !checkACL(t.aclOf(id), Perm.READ, opts.authIds)) return fail(ErrorCode.NOAUTH);
+    if (opts.watcherId !== undefined) t.dataWatches.addWatch(path, opts.watcherId);
+    if (id < 0) return fail(ErrorCode.NONODE);
+    return { ok: true, stat: t.statOf(id) };
   }
 
   /** getChildren: children in ZooKeeper's HashSet order. */
@@ -60,24 +62,26 @@ export abstract class TreeReads {
   }
 
   getChildren2(path: string, opts: ReadOptions): ReadResult<{ children: string[]; stat: Stat }> {
-    const n = this.tree.getNode(path);
-    if (!n) return fail(ErrorCode.NONODE);
-    if (!checkACL(n.acl, Perm.READ, opts.authIds)) return fail(ErrorCode.NOAUTH);
-    const stat = this.tree.statOf(n);
-    const children = this.tree.childrenOf(n);
-    if (opts.watcherId !== undefined) this.tree.childWatches.addWatch(path, opts.watcherId);
+    const t = this.tree;
+    const id = t.idOf(path);
+    if (id < 0) return fail(ErrorCode.NONODE);
+    if (!checkACL(t.aclOf(id), Perm.READ, opts.authIds)) return fail(ErrorCode.NOAUTH);
+    const stat = t.statOf(id);
+    const children = t.childrenOf(id);
+    if (opts.watcherId !== undefined) t.childWatches.addWatch(path, opts.watcherId);
     return { ok: true, children, stat };
   }
 
   /** getACL (3.8.6): READ or ADMIN needed; without ADMIN digest ids are masked "user:x". */
   getACL(path: string, authIds: readonly Id[]): ReadResult<{ acl: ACL[]; stat: Stat }> {
-    const n = this.tree.getNode(path);
-    if (!n) return fail(ErrorCode.NONODE);
-    if (!checkACL(n.acl, Perm.READ | Perm.ADMIN, authIds)) return fail(ErrorCode.NOAUTH);
-    const stat = this.tree.statOf(n);
-    const acl = checkACL(n.acl, Perm.ADMIN, authIds)
-      ? n.acl.map((a) => ({ perms: a.perms, id: { ...a.id } }))
-      : maskDigestAcl(n.acl);
+    const id = this.tree.idOf(path);
+    if (id < 0) return fail(ErrorCode.NONODE);
+    const nodeAcl = this.tree.aclOf(id);
+    if (!checkACL(nodeAcl, Perm.READ | Perm.ADMIN, authIds)) return fail(ErrorCode.NOAUTH);
+    const stat = this.tree.statOf(id);
+    const acl = checkACL(nodeAcl, Perm.ADMIN, authIds)
+      ? nodeAcl.map((a) => ({ perms: a.perms, id: { ...a.id } }))
+      : maskDigestAcl(nodeAcl);
     return { ok: true, acl, stat };
   }
 

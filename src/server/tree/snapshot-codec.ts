@@ -1,25 +1,195 @@
 /**
- * Whole-state snapshots (tree + sessions; watches and outstanding changes are not state) and a
- * tree digest. Nodes are written depth-first in DataTree.serializeNode order and re-added on
- * load in that order, so children come back in the order ZooKeeper itself would restore.
+ * The bytes of a whole-state snapshot (tree + sessions; watches and outstanding changes are
+ * not state) and a tree digest.
+ *
+ * Format 2, big-endian, written by TreeImage in slices and read by SnapshotLoader in chunks:
+ *
+ *   int MAGIC "ZKST", int 2, int headerLength, then the header:
+ *     long zxid; vector<(long sessionId, int timeoutMs)>; vector<(int aclRef, vector<ACL>)>
+ *   then one record per node, depth-first in DataTree.serializeNode order (root "" first):
+ *     int pathLength, path bytes (UTF-8), int dataLength (-1: null), data bytes, int aclRef,
+ *     long czxid, long mzxid, long ctime, long mtime, int version, int cversion, int aversion,
+ *     long ephemeralOwner, long pzxid
+ *   then the trailer: int -1, long nodeCount (a truncated or spliced stream is refused).
+ *
+ * Nodes are re-added on load in that order, so children come back in the order ZooKeeper
+ * itself would restore. Format 1 (a Jute stream of path, data, ACL, stat per node, ended by
+ * the path "/") is still read.
  */
 import { createHash } from 'node:crypto';
 import { JuteReader, JuteWriter } from '../../protocol/jute.js';
-import { DataTree, type DataNode } from './data-tree.js';
+import { DataTree, type LoadedRecord } from './data-tree.js';
 import { ZkState } from './state.js';
 import { readAcl, writeAcl } from './txn-codec.js';
-import type { StatPersisted, ZkStateOptions } from './types.js';
+import type { ACL, StatPersisted, ZkStateOptions } from './types.js';
 
 const MAGIC = 0x5a4b5354; // "ZKST"
-const VERSION = 1;
+/** A record's bytes besides its path and data. */
+export const RECORD_FIXED_BYTES = 4 + 4 + 4 + 4 * 8 + 3 * 4 + 2 * 8;
+export const TRAILER_BYTES = 4 + 8;
+const PREFIX_BYTES = 12;
 
-function writeStat(w: JuteWriter, s: StatPersisted): void {
-  w.long(s.czxid).long(s.mzxid).long(s.ctime).long(s.mtime);
-  w.int(s.version).int(s.cversion).int(s.aversion);
-  w.long(s.ephemeralOwner).long(s.pzxid);
+export function encodeHeader(zxid: bigint, sessions: Iterable<readonly [bigint, number]>, acls: Iterable<[number, readonly ACL[]]>): Buffer {
+  const w = new JuteWriter(4096);
+  w.long(zxid);
+  w.vector([...sessions], (ww, [id, timeoutMs]) => ww.long(id).int(timeoutMs));
+  w.vector([...acls], (ww, [ref, acl]) => {
+    ww.int(ref);
+    writeAcl(ww, acl);
+  });
+  const body = w.toBuffer();
+  const out = Buffer.allocUnsafe(PREFIX_BYTES + body.length);
+  out.writeInt32BE(MAGIC, 0);
+  out.writeInt32BE(2, 4);
+  out.writeInt32BE(body.length, 8);
+  Buffer.from(body.buffer, body.byteOffset, body.length).copy(out, PREFIX_BYTES);
+  return out;
 }
 
-function readStat(r: JuteReader): StatPersisted {
+export function writeTrailer(out: Buffer, at: number, nodeCount: number): number {
+  out.writeInt32BE(-1, at);
+  out.writeBigInt64BE(BigInt(nodeCount), at + 4);
+  return at + TRAILER_BYTES;
+}
+
+/**
+ * Rebuilds a ZkState from a snapshot's bytes pushed in order in chunks of any size. Format 2
+ * is parsed as it arrives (no copy of the whole stream is ever held); format 1 is collected
+ * and parsed at finish().
+ */
+export class SnapshotLoader {
+  private pending: Buffer | null = null;
+  private phase: 'prefix' | 'header' | 'records' | 'v1' | 'done' = 'prefix';
+  private headerLength = 0;
+  private readonly tree: DataTree;
+  private readonly v1: Buffer[] = [];
+  private zxid = 0n;
+  private sessions: (readonly [bigint, number])[] = [];
+  /** Snapshot ACL ref → this tree's interned id. */
+  private readonly aclIds = new Map<number, number>();
+  /** Ids of the previous record's ancestors (and itself), root first. */
+  private readonly ancestors: number[] = [];
+  private count = 0;
+  private readonly record: LoadedRecord = { pathStart: 0, pathLen: 0, dataStart: 0, dataLen: 0, acl: 0, statAt: 0 };
+
+  constructor(private readonly options: ZkStateOptions = {}) {
+    this.tree = new DataTree(options.extendedTypesEnabled ?? false, true);
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.phase === 'v1') {
+      this.v1.push(chunk);
+      return;
+    }
+    if (this.phase === 'done') throw new RangeError('snapshot has bytes after its end');
+    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    const used = this.parse(buf);
+    this.pending = used < buf.length ? buf.subarray(used) : null;
+    if ((this.phase as string) === 'v1' && this.pending !== null) {
+      this.v1.push(this.pending);
+      this.pending = null;
+    }
+  }
+
+  /** The state; throws RangeError if the bytes are incomplete or not a snapshot. */
+  finish(): ZkState {
+    if (this.phase === 'v1') return deserializeV1(Buffer.concat(this.v1), this.options);
+    if (this.phase !== 'done') throw new RangeError(`snapshot is incomplete (${this.count} nodes read, no trailer)`);
+    if (this.pending !== null) throw new RangeError('snapshot has bytes after its end');
+    for (const id of this.aclIds.values()) if (this.tree.acls.unref(id)) this.tree.acls.free(id);
+    this.tree.lastProcessedZxid = this.zxid;
+    const state = new ZkState(this.options, this.tree);
+    for (const [id, timeoutMs] of this.sessions) state.sessions.set(id, { timeoutMs });
+    return state;
+  }
+
+  /** Parses what it can of buf; returns how many bytes it consumed. */
+  private parse(buf: Buffer): number {
+    let pos = 0;
+    if (this.phase === 'prefix') {
+      if (buf.length < PREFIX_BYTES) return 0;
+      if (buf.readInt32BE(0) !== MAGIC) throw new RangeError('not a zk-elect tree snapshot');
+      const version = buf.readInt32BE(4);
+      if (version === 1) {
+        this.phase = 'v1';
+        return 0;
+      }
+      if (version !== 2) throw new RangeError(`unsupported snapshot version ${version}`);
+      this.headerLength = buf.readInt32BE(8);
+      if (this.headerLength < 0) throw new RangeError('snapshot header length is negative');
+      this.phase = 'header';
+      pos = PREFIX_BYTES;
+    }
+    if (this.phase === 'header') {
+      if (buf.length - pos < this.headerLength) return pos;
+      const r = new JuteReader(buf.subarray(pos, pos + this.headerLength), { maxLength: 0x7fffffff });
+      this.zxid = r.long();
+      this.sessions = r.vector((rr) => [rr.long(), rr.int()] as const);
+      for (const [ref, acl] of r.vector((rr) => [rr.int(), readAcl(rr)] as const)) this.aclIds.set(ref, this.tree.acls.intern(acl));
+      r.end('snapshot header');
+      pos += this.headerLength;
+      this.phase = 'records';
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    const rec = this.record;
+    while (this.phase === 'records') {
+      if (buf.length - pos < 4) return pos;
+      const pathLen = view.getInt32(pos);
+      if (pathLen === -1) {
+        if (buf.length - pos < TRAILER_BYTES) return pos;
+        const n = view.getBigInt64(pos + 4);
+        if (n !== BigInt(this.count)) throw new RangeError(`snapshot trailer says ${n} nodes, ${this.count} were read`);
+        this.phase = 'done';
+        return pos + TRAILER_BYTES;
+      }
+      if (pathLen < 0) throw new RangeError(`snapshot record ${this.count} has path length ${pathLen}`);
+      if (buf.length - pos < 8 + pathLen) return pos;
+      const dataLen = view.getInt32(pos + 4 + pathLen);
+      if (dataLen < -1) throw new RangeError(`snapshot record ${this.count} has data length ${dataLen}`);
+      const size = RECORD_FIXED_BYTES + pathLen + Math.max(0, dataLen);
+      if (buf.length - pos < size) return pos;
+      rec.pathStart = pos + 4;
+      rec.pathLen = pathLen;
+      rec.dataStart = pos + 8 + pathLen;
+      rec.dataLen = dataLen;
+      const at = rec.dataStart + Math.max(0, dataLen);
+      const ref = view.getInt32(at);
+      const acl = this.aclIds.get(ref);
+      if (acl === undefined) throw new RangeError(`snapshot record ${this.count} names ACL ${ref}, which the header lacks`);
+      rec.acl = acl;
+      rec.statAt = at + 4;
+      this.ancestors.push(this.tree.loadRecord(buf, view, rec, this.parentOf(buf, rec)));
+      this.count++;
+      pos += size;
+    }
+    return pos;
+  }
+
+  /**
+   * The parent of the record about to be added: in depth-first order it is on the ancestor
+   * chain of the previous record, with exactly the path up to our last '/'.
+   */
+  private parentOf(buf: Buffer, rec: LoadedRecord): number {
+    const a = this.ancestors;
+    if (this.count === 0) {
+      if (rec.pathLen !== 0) throw new RangeError('snapshot does not start with the root');
+      return -1;
+    }
+    let slash = rec.pathStart + rec.pathLen - 1;
+    while (slash >= rec.pathStart && buf[slash] !== 0x2f) slash--;
+    const parentLen = slash - rec.pathStart;
+    if (slash < rec.pathStart || parentLen < 0 || rec.pathLen === 0) throw new RangeError(`snapshot record ${this.count} has an invalid path`);
+    while (a.length > 0 && this.tree.pathLenOf(a[a.length - 1] as number) > parentLen) a.pop();
+    const top = a[a.length - 1];
+    if (top === undefined || !this.tree.pathBytesEqual(top, buf, rec.pathStart, parentLen)) {
+      throw new RangeError(`Invalid Datatree, unable to find parent of path ${buf.toString('utf8', rec.pathStart, rec.pathStart + rec.pathLen)}`);
+    }
+    return top;
+  }
+}
+
+function readStatV1(r: JuteReader): StatPersisted {
   const czxid = r.long();
   const mzxid = r.long();
   const ctime = r.long();
@@ -32,37 +202,22 @@ function readStat(r: JuteReader): StatPersisted {
   return { czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid };
 }
 
-function writeNode(w: JuteWriter, path: string, n: DataNode): void {
-  w.ustring(path).buffer(n.data);
-  writeAcl(w, n.acl);
-  writeStat(w, n.stat);
-}
-
-export function serializeState(state: ZkState): Buffer {
-  const w = new JuteWriter(4096);
-  w.int(MAGIC).int(VERSION).long(state.lastProcessedZxid);
-  w.vector([...state.sessions], (ww, [id, info]) => ww.long(id).int(info.timeoutMs));
-  for (const [path, node] of state.tree.walk()) writeNode(w, path, node);
-  w.ustring('/');
-  return Buffer.from(w.toBuffer());
-}
-
-export function deserializeState(buf: Buffer, options: ZkStateOptions = {}): ZkState {
+/** Format 1, as earlier versions wrote it. */
+function deserializeV1(buf: Buffer, options: ZkStateOptions): ZkState {
   const r = new JuteReader(buf, { maxLength: 0x7fffffff });
-  if (r.int() !== MAGIC) throw new RangeError('not a zk-elect tree snapshot');
-  const version = r.int();
-  if (version !== VERSION) throw new RangeError(`unsupported snapshot version ${version}`);
+  r.int(); // magic, checked
+  r.int(); // version 1
   const lastZxid = r.long();
   const sessions = r.vector((rr) => [rr.long(), rr.int()] as const);
   const tree = new DataTree(options.extendedTypesEnabled ?? false, true);
   for (let path = r.string(); path !== '/'; path = r.string()) {
     const data = r.buffer();
     const acl = readAcl(r);
-    const stat = readStat(r);
-    tree.loadNode(path, { data, acl, stat, children: null });
+    const stat = readStatV1(r);
+    tree.loadNode(path, { data, acl, stat });
   }
   r.end('snapshot');
-  if (!tree.getNode('')) throw new RangeError('snapshot has no root');
+  if (!tree.has('')) throw new RangeError('snapshot has no root');
   tree.lastProcessedZxid = lastZxid;
   const state = new ZkState(options, tree);
   for (const [id, timeoutMs] of sessions) state.sessions.set(id, { timeoutMs });
@@ -75,10 +230,15 @@ export function deserializeState(buf: Buffer, options: ZkStateOptions = {}): ZkS
  */
 export function treeDigest(tree: DataTree): string {
   const h = createHash('sha1');
-  const paths = [...tree.nodes.keys()].filter((p) => p !== '').sort();
-  for (const path of paths) {
+  const nodes = [...tree.walk()].filter(([p]) => p !== '');
+  nodes.push(['/', tree.getNode('/')!]);
+  nodes.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [path, n] of nodes) {
     const w = new JuteWriter();
-    writeNode(w, path, tree.nodes.get(path) as DataNode);
+    w.ustring(path).buffer(n.data);
+    writeAcl(w, n.acl);
+    const s = n.stat;
+    w.long(s.czxid).long(s.mzxid).long(s.ctime).long(s.mtime).int(s.version).int(s.cversion).int(s.aversion).long(s.ephemeralOwner).long(s.pzxid);
     h.update(w.toBuffer());
   }
   return h.digest('hex');

@@ -7,13 +7,16 @@
  * between slices and the image does not change. `SnapshotLoader` rebuilds a state from the
  * same bytes fed in chunks of any size.
  *
- * The bytes are exactly those of `serializeState` (snapshot-codec.ts), so a snapshot written
- * in slices loads with `deserializeState` and vice versa.
+ * The bytes are snapshot-codec.ts format 2 whether produced at once (`serializeState`) or in
+ * slices, and load with `deserializeState` or chunk by chunk with `SnapshotLoader`.
  */
 import type { Clock } from '../../clock.js';
-import { deserializeState, serializeState } from './snapshot-codec.js';
+import { SnapshotLoader } from './snapshot-codec.js';
 import type { ZkState } from './state.js';
+import { TreeImage } from './tree-image.js';
 import type { ZkStateOptions } from './types.js';
+
+export { SnapshotLoader };
 
 /** A consistent image of the applied state at `zxid`, read out in slices. */
 export interface SnapshotReader {
@@ -28,44 +31,27 @@ export interface SnapshotReader {
   close(): void;
 }
 
-/** A consistent snapshot of `state` as it is now. */
+/** A consistent snapshot of `state` as it is now (copy-on-write: see tree-image.ts). */
 export function openSnapshot(state: ZkState): SnapshotReader {
-  // Interim: serialise at once and slice. The tree's copy-on-write image replaces this.
-  const zxid = state.lastProcessedZxid;
-  let bytes: Buffer | null = serializeState(state);
-  let offset = 0;
-  return {
-    zxid,
-    next(maxBytes) {
-      if (bytes === null || offset >= bytes.length) return null;
-      const end = Math.min(bytes.length, offset + Math.max(1, maxBytes));
-      const slice = bytes.subarray(offset, end);
-      offset = end;
-      return slice;
-    },
-    close() {
-      bytes = null;
-    },
-  };
+  return new TreeImage(state.tree, state.lastProcessedZxid, [...state.sessions].map(([id, s]) => [id, s.timeoutMs] as const));
 }
 
-/** Rebuilds a ZkState from a snapshot's bytes, pushed in order in chunks of any size. */
-export class SnapshotLoader {
-  private readonly chunks: Buffer[] = [];
-  private finished = false;
-
-  constructor(private readonly options: ZkStateOptions = {}) {}
-
-  push(chunk: Buffer): void {
-    if (this.finished) throw new Error('SnapshotLoader: push after finish');
-    if (chunk.length > 0) this.chunks.push(chunk);
+/** The whole image at once (tests, small trees). */
+export function serializeState(state: ZkState): Buffer {
+  const reader = openSnapshot(state);
+  const parts: Buffer[] = [];
+  try {
+    for (let s = reader.next(1 << 20); s !== null; s = reader.next(1 << 20)) parts.push(s);
+  } finally {
+    reader.close();
   }
+  return Buffer.concat(parts);
+}
 
-  /** The state; throws RangeError if the bytes are incomplete or not a snapshot. */
-  finish(): ZkState {
-    this.finished = true;
-    return deserializeState(Buffer.concat(this.chunks), this.options);
-  }
+export function deserializeState(buf: Buffer, options: ZkStateOptions = {}): ZkState {
+  const loader = new SnapshotLoader(options);
+  loader.push(buf);
+  return loader.finish();
 }
 
 export interface SliceOptions {

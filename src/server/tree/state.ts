@@ -9,7 +9,8 @@ import { ephemeralType, ttlOfEphemeralOwner } from './ephemeral-type.js';
 import { JavaHashSet } from './java-hash-set.js';
 import { KeeperError, prepRequest, type ChangeRecord, type PrepEnv } from './prep.js';
 import { TreeReads } from './reads.js';
-import { deserializeState, serializeState, treeDigest } from './snapshot-codec.js';
+import { treeDigest } from './snapshot-codec.js';
+import { deserializeState, serializeState } from './snapshot-stream.js';
 import type { ApplyResult, PrepContext, Txn, WriteRequest, ZkStateOptions } from './types.js';
 
 export interface SessionInfo {
@@ -135,7 +136,7 @@ export class ZkState extends TreeReads implements PrepEnv, SessionTable {
     const candidates = new JavaHashSet();
     for (const path of JavaHashSet.copyOf(this.tree.containers)) {
       const node = this.tree.getNode(path);
-      if (node && (node.children?.size ?? 0) === 0) {
+      if (node && node.numChildren === 0) {
         if (node.stat.cversion > 0) candidates.add(path);
         else if (this.containerMaxNeverUsedIntervalMs !== 0n && nowMs - node.stat.mtime > this.containerMaxNeverUsedIntervalMs) {
           candidates.add(path);
@@ -144,7 +145,7 @@ export class ZkState extends TreeReads implements PrepEnv, SessionTable {
     }
     for (const path of JavaHashSet.copyOf(this.tree.ttls)) {
       const node = this.tree.getNode(path);
-      if (node && (node.children?.size ?? 0) === 0 && ephemeralType(node.stat.ephemeralOwner, this.extendedTypes) === 'TTL') {
+      if (node && node.numChildren === 0 && ephemeralType(node.stat.ephemeralOwner, this.extendedTypes) === 'TTL') {
         const ttl = ttlOfEphemeralOwner(node.stat.ephemeralOwner);
         if (ttl !== 0n && nowMs - node.stat.mtime > ttl) candidates.add(path);
       }

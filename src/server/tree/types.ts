@@ -154,7 +154,7 @@ export type WatcherId = number;
 export interface WatchTrigger {
   watcherIds: WatcherId[];
   event: WatchedEvent;
-  acl: ACL[] | null;
+  acl: readonly ACL[] | null;
 }
 
 /** Per-op result of a multi, as FinalRequestProcessor maps ProcessTxnResults to OpResults. */

@@ -87,7 +87,7 @@ export class WatchManager {
   triggerWatch(
     path: string,
     type: number,
-    acl: ACL[] | null,
+    acl: readonly ACL[] | null,
     out: WatchTrigger[],
     suppress?: ReadonlySet<WatcherId> | null,
   ): Set<WatcherId> | null {

@@ -189,7 +189,7 @@ function checkDurability(world: SimWorld, acked: readonly string[]): string[] {
   const digests = new Map<string, number[]>();
   for (const s of world.running()) {
     const state = s.node!.stateView();
-    const missing = acked.filter((p) => !state.tree.nodes.has(p));
+    const missing = acked.filter((p) => !state.tree.has(p));
     if (missing.length > 0) out.push(`s${s.id} lacks ${missing.length} acknowledged creates, e.g. ${missing.slice(0, 3).join(', ')}`);
     const d = state.digest();
     digests.set(d, [...(digests.get(d) ?? []), s.id]);

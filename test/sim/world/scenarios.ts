@@ -150,7 +150,7 @@ export const SCENARIOS: readonly Scenario[] = [
         await until(w, () => w.leader() !== undefined, 10_000, 'a leader of the two survivors');
         w.startServer(fast);
         await until(w, () => w.converged() && w.running().length === 3, 10_000, 'everyone back');
-        const lost = acked.filter((p) => !w.slot(w.leader()!).node!.stateView().tree.nodes.has(p));
+        const lost = acked.filter((p) => !w.slot(w.leader()!).node!.stateView().tree.has(p));
         check(lost.length === 0, `round ${round}: acknowledged writes lost after the power cut: ${lost.join(', ')}`);
       }
     },
@@ -189,7 +189,7 @@ export const SCENARIOS: readonly Scenario[] = [
       w.startServer(f);
       await until(w, () => w.converged() && w.running().length === 3, 10_000, `s${f} to rejoin with a new disk`);
       await elapse(w, 500);
-      const missing = acked.filter((p) => !w.slot(f).node!.stateView().tree.nodes.has(p));
+      const missing = acked.filter((p) => !w.slot(f).node!.stateView().tree.has(p));
       check(missing.length === 0, `s${f} lacks acknowledged writes after catching up: ${missing.join(', ')}`);
     },
   },
@@ -356,7 +356,7 @@ export const SCENARIOS: readonly Scenario[] = [
       }
       await elapse(w, 1000);
       for (const s of w.running()) {
-        const left = [1, 2, 3, 4].filter((n) => s.node!.stateView().tree.nodes.has(`/box${n}`));
+        const left = [1, 2, 3, 4].filter((n) => s.node!.stateView().tree.has(`/box${n}`));
         check(left.length === 0, `s${s.id} still holds containers ${left.join(', ')}`);
         check(s.node!.outstandingRequests() === 0, `s${s.id} has ${s.node!.outstandingRequests()} requests stuck in its write path`);
       }

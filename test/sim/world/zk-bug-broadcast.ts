@@ -94,7 +94,7 @@ export const BROADCAST_SCENARIOS: readonly Scenario[] = [
       await until(w, () => r.acked.has('/p1') && r.acked.has('/p2'), 3000, 'p1, p2 to commit with l + b');
       w.slot(c).fs.holdSyncs(false);
       await until(w, () => w.slot(c).node?.mode() === 'follower', 3000, `s${c} to finish syncing`);
-      const tree = w.slot(c).node!.stateView().tree.nodes;
+      const tree = w.slot(c).node!.stateView().tree;
       check(tree.has('/p1') && tree.has('/p2'), `s${c} synced without ${tree.has('/p1') ? '' : '/p1 '}${tree.has('/p2') ? '' : '/p2'}`);
       await elapse(w, 5 * w.tickMs);
       const attempts = new Set(seen.filter((s) => s.from === c && s.msg.type === 'followerinfo').map((s) => (s.msg.type === 'followerinfo' ? s.msg.attempt : -1)));

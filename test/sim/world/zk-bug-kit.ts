@@ -98,7 +98,7 @@ export class BugRun {
 
   /** Whether any running server holds `path`. */
   heldAnywhere(path: string): boolean {
-    return this.w.running().some((s) => s.node!.stateView().tree.nodes.has(path));
+    return this.w.running().some((s) => s.node!.stateView().tree.has(path));
   }
 
   /**
