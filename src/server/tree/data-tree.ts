@@ -57,6 +57,13 @@ export interface LoadedRecord {
 }
 
 /** The stat block of a loaded record as a StatPersisted (the slow path). */
+/** Copies a big-endian long from a snapshot record into a page's long column, as two words. */
+function loadLong(w: Uint32Array, view: DataView, col: number, i: number, off: number): void {
+  const k = (col * PAGE_SIZE + i) * 2;
+  w[k + 1] = view.getUint32(off);
+  w[k] = view.getUint32(off + 4);
+}
+
 export function loadedStat(view: DataView, at: number): StatPersisted {
   return {
     czxid: view.getBigInt64(at), mzxid: view.getBigInt64(at + 8), ctime: view.getBigInt64(at + 16), mtime: view.getBigInt64(at + 24),
@@ -131,6 +138,11 @@ export class DataTree {
   }
 
   /** ZooKeeper's getNodeCount(): its map holds the root twice ("" and "/"). */
+  /** Prepares for `n` nodes in all (a snapshot loader knows the count up front). */
+  reserve(n: number): void {
+    this.index.reserve(n);
+  }
+
   get nodeCount(): number {
     return this.count + 1;
   }
@@ -444,20 +456,15 @@ export class DataTree {
     p.acl[i] = r.acl;
     const w = p.longs;
     const at = r.statAt;
-    const long = (col: number, off: number): void => {
-      const k = (col * PAGE_SIZE + i) * 2;
-      w[k + 1] = view.getUint32(off);
-      w[k] = view.getUint32(off + 4);
-    };
-    long(LONG_COLUMN.czxid, at);
-    long(LONG_COLUMN.mzxid, at + 8);
-    long(LONG_COLUMN.ctime, at + 16);
-    long(LONG_COLUMN.mtime, at + 24);
+    loadLong(w, view, LONG_COLUMN.czxid, i, at);
+    loadLong(w, view, LONG_COLUMN.mzxid, i, at + 8);
+    loadLong(w, view, LONG_COLUMN.ctime, i, at + 16);
+    loadLong(w, view, LONG_COLUMN.mtime, i, at + 24);
     p.version[i] = view.getInt32(at + 32);
     p.cversion[i] = view.getInt32(at + 36);
     p.aversion[i] = view.getInt32(at + 40);
-    long(LONG_COLUMN.owner, at + 44);
-    long(LONG_COLUMN.pzxid, at + 52);
+    loadLong(w, view, LONG_COLUMN.owner, i, at + 44);
+    loadLong(w, view, LONG_COLUMN.pzxid, i, at + 52);
     p.first[i] = p.last[i] = p.next[i] = p.prev[i] = -1;
     p.kids[i] = 0;
     p.capLog2[i] = 0;

@@ -73,6 +73,22 @@ export class PathIndex<K> {
     this.size++;
   }
 
+  /**
+   * Sizes every shard for `n` entries in all (hashes spread evenly over the shards), so adding
+   * them grows nothing: a loader knows the count up front and saves the rehashing.
+   */
+  reserve(n: number): void {
+    let slots = MIN_SLOTS;
+    while (slots < (2 * n) / SHARDS + 2 * 64) slots *= 2;
+    for (let s = 0; s < SHARDS; s++) {
+      const table = this.shards[s] as Int32Array;
+      if (table.length >= 2 * slots) continue;
+      const grown = new Int32Array(2 * slots);
+      for (let k = 0; k < table.length; k += 2) if (table[k] !== 0) place(grown, table[k + 1] as number, table[k] as number);
+      this.shards[s] = grown;
+    }
+  }
+
   /** Removes id, stored under `hash`. */
   remove(hash: number, id: number): void {
     const s = hash >>> (32 - SHARD_BITS);
@@ -108,6 +124,7 @@ export class PathIndex<K> {
   private grow(s: number): Int32Array {
     const old = this.shards[s] as Int32Array;
     const table = new Int32Array(old.length * 2);
+
     for (let k = 0; k < old.length; k += 2) if (old[k] !== 0) place(table, old[k + 1] as number, old[k] as number);
     this.shards[s] = table;
     return table;

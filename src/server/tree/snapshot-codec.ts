@@ -5,7 +5,9 @@
  * Format 2, big-endian, written by TreeImage in slices and read by SnapshotLoader in chunks:
  *
  *   int MAGIC "ZKST", int 2, int headerLength, then the header:
- *     long zxid; vector<(long sessionId, int timeoutMs)>; vector<(int aclRef, vector<ACL>)>
+ *     long zxid; vector<(long sessionId, int timeoutMs)>; vector<(int aclRef, vector<ACL>)>;
+ *     long nodeCount (the tree's size when the image was taken, so a loader sizes its index
+ *     once instead of growing it; absent in the first format-2 files)
  *   then one record per node, depth-first in DataTree.serializeNode order (root "" first):
  *     int pathLength, path bytes (UTF-8), int dataLength (-1: null), data bytes, int aclRef,
  *     long czxid, long mzxid, long ctime, long mtime, int version, int cversion, int aversion,
@@ -29,7 +31,12 @@ export const RECORD_FIXED_BYTES = 4 + 4 + 4 + 4 * 8 + 3 * 4 + 2 * 8;
 export const TRAILER_BYTES = 4 + 8;
 const PREFIX_BYTES = 12;
 
-export function encodeHeader(zxid: bigint, sessions: Iterable<readonly [bigint, number]>, acls: Iterable<[number, readonly ACL[]]>): Buffer {
+export function encodeHeader(
+  zxid: bigint,
+  sessions: Iterable<readonly [bigint, number]>,
+  acls: Iterable<[number, readonly ACL[]]>,
+  nodeCount: number,
+): Buffer {
   const w = new JuteWriter(4096);
   w.long(zxid);
   w.vector([...sessions], (ww, [id, timeoutMs]) => ww.long(id).int(timeoutMs));
@@ -37,6 +44,7 @@ export function encodeHeader(zxid: bigint, sessions: Iterable<readonly [bigint, 
     ww.int(ref);
     writeAcl(ww, acl);
   });
+  w.long(BigInt(nodeCount));
   const body = w.toBuffer();
   const out = Buffer.allocUnsafe(PREFIX_BYTES + body.length);
   out.writeInt32BE(MAGIC, 0);
@@ -127,6 +135,12 @@ export class SnapshotLoader {
       this.zxid = r.long();
       this.sessions = r.vector((rr) => [rr.long(), rr.int()] as const);
       for (const [ref, acl] of r.vector((rr) => [rr.int(), readAcl(rr)] as const)) this.aclIds.set(ref, this.tree.acls.intern(acl));
+      if (r.remaining > 0) {
+        const hint = r.long();
+        // Only a hint: the trailer's count is what is checked. A wild value must not make
+        // the loader reserve gigabytes, so it is capped.
+        if (hint > 0n && hint < 1n << 31n) this.tree.reserve(Number(hint));
+      }
       r.end('snapshot header');
       pos += this.headerLength;
       this.phase = 'records';

@@ -49,7 +49,7 @@ export class TreeImage implements ImageHooks, SnapshotReader {
     sessions: Iterable<readonly [bigint, number]>,
   ) {
     this.visited = new Uint8Array(tree.idLimit);
-    this.header = encodeHeader(zxid, sessions, tree.acls.entries());
+    this.header = encodeHeader(zxid, sessions, tree.acls.entries(), tree.nodeCount);
     tree.images.push(this);
   }
 
