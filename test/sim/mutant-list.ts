@@ -11,6 +11,11 @@ export interface Mutant {
   readonly replace: string;
   /** Arguments for test/sim/run.ts; default: random seeds. */
   readonly sim?: readonly string[];
+  /**
+   * A test file (node --test) that must fail instead of the simulator: for properties a
+   * focused test checks more sharply than whole-cluster runs (the snapshot image's copy-on-write).
+   */
+  readonly test?: string;
 }
 
 const scenario = (name: string): readonly string[] => ['--scenario', name];
@@ -219,5 +224,28 @@ export const MUTANTS: readonly Mutant[] = [
     find: "  const anchor = quorumAnsweredTick(node);\n  const ticks = node.cfg.syncLimit - 1;\n  if (anchor < 0 || node.now - anchor >= ticks) return stepDown(node, 'lost the quorum lease');\n  if (anchor === L.leaseAnchor) return;\n  L.leaseAnchor = anchor;\n  node.emit({ type: 'lease', anchorTick: anchor, ticks });",
     replace: "  let heard = 1;\n  for (const h of L.handlers.values()) if (h.phase === 'synced' && node.now - h.lastHeard <= node.cfg.syncLimit) heard++;\n  if (heard >= node.quorum) L.leaseAnchor = node.now;\n  else if (L.leaseAnchor < 0 || node.now - L.leaseAnchor >= node.cfg.syncLimit) return stepDown(node, 'lost the quorum');\n  node.emit({ type: 'lease', anchorTick: L.leaseAnchor, ticks: node.cfg.syncLimit });",
     sim: scenario('defect-3'),
+  },
+  {
+    // A node written after the image opened must be saved first, or the snapshot mixes states.
+    name: 'image-does-not-save-changed-records',
+    file: 'src/server/tree/tree-image.ts',
+    find: 'beforeRecordChange(id: number): void {',
+    replace: 'beforeRecordChange(id: number): void { return;',
+    test: 'test/unit/tree-compact.test.ts',
+  },
+  {
+    name: 'image-does-not-save-changed-child-lists',
+    file: 'src/server/tree/tree-image.ts',
+    find: 'beforeChildrenChange(id: number): void {',
+    replace: 'beforeChildrenChange(id: number): void { return;',
+    test: 'test/unit/tree-compact.test.ts',
+  },
+  {
+    // Bytes and ids freed while an image is open are still the image's to read.
+    name: 'frees-not-deferred-while-an-image-is-open',
+    file: 'src/server/tree/data-tree.ts',
+    find: 'const now = this.images.length === 0;',
+    replace: 'const now = true;',
+    test: 'test/unit/tree-compact.test.ts',
   },
 ];

@@ -2,7 +2,8 @@
  * `npm run sim:mutants [-- --only NAME] [--seeds N]`: shows that the simulator's checkers can
  * fail. Each mutant is a one-line fault in the production code (or in the node's I/O edge);
  * it is applied to a scratch copy of the repository (the working tree is never touched), and
- * the simulator runs there until a checker catches it or the seed budget runs out.
+ * the simulator runs there until a checker catches it or the seed budget runs out (or, for a
+ * mutant that names a test file, that test must fail).
  *
  * Ends with `mutants: K of M caught`; exit 1 unless every mutant is caught.
  */
@@ -33,6 +34,23 @@ function scratchCopy(): string {
   for (const part of ['src', 'test', 'package.json', 'tsconfig.json']) cpSync(path.join(root, part), path.join(dir, part), { recursive: true });
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
+}
+
+/** Runs a test file in `dir`; the mutant is caught when the test fails. */
+function runTest(dir: string, file: string, timeoutMs: number): Promise<{ caught: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', file], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const fails = /^# fail (\d+)/m.exec(out);
+      const caught = code !== 0 && fails !== null && Number(fails[1]) > 0;
+      const first = out.split('\n').find((l) => /^\s*not ok/.test(l)) ?? (fails ? 'no test failed' : 'the test did not finish (crash or timeout)');
+      resolve({ caught, detail: `${file}: ${first.trim()}`.slice(0, 300) });
+    });
+  });
 }
 
 /** Runs the simulator in `dir`; resolves with whether a violation was reported, and its first line. */
@@ -68,7 +86,7 @@ async function main(): Promise<void> {
       applyMutant(dir, m);
       // The mutant must still compile: a fault the type checker rejects proves nothing.
       execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'ignore' });
-      const r = await simulate(dir, [...(m.sim ?? ['--seeds', String(seeds)])], 20 * 60_000);
+      const r = m.test ? await runTest(dir, m.test, 10 * 60_000) : await simulate(dir, [...(m.sim ?? ['--seeds', String(seeds)])], 20 * 60_000);
       if (r.caught) caught++;
       console.log(`${r.caught ? 'caught  ' : 'MISSED  '} ${m.name} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${r.detail}`);
     } catch (e) {
