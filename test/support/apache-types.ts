@@ -2,7 +2,26 @@
 // shares with the CLI's launcher live in src/launcher/types.ts.
 import type { StartOptions } from '../../src/launcher/types.js';
 
-export type ResolvedOptions = Required<StartOptions>;
+/**
+ * What only the Apache harness understands (benchmarks set these; tests leave them out).
+ * A container ignores jvmFlags and zooCfg; `localOnly` skips Docker.
+ */
+export interface ApacheExtras {
+  /**
+   * JVM heap and GC flags replacing the harness's small test heap
+   * (-Xms32m -Xmx256m -XX:+UseSerialGC), e.g. ['-Xmx3g'] to run with the JVM's default
+   * collector as zkServer.sh does.
+   */
+  jvmFlags?: string[];
+  /** zoo.cfg keys set or overridden, e.g. { snapCount: '100000', preAllocSize: '65536' }. */
+  zooCfg?: Record<string, string>;
+  /** Only a local install (members with a PID, e.g. to read their memory from /proc). */
+  localOnly?: boolean;
+}
+
+export type ApacheStartOptions = StartOptions & ApacheExtras;
+
+export type ResolvedOptions = Required<StartOptions> & ApacheExtras;
 
 export class ZooKeeperUnavailableError extends Error {
   override name = 'ZooKeeperUnavailableError';

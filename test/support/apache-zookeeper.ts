@@ -4,16 +4,16 @@
 // engine answers), then a local install (ZOOKEEPER_HOME or Debian's package).
 import { fourLetterWord, parseMode } from '../../src/launcher/four-letter-word.js';
 import type { StartOptions, ZkEnsemble } from '../../src/launcher/types.js';
-import { HOW_TO_GET_ZOOKEEPER, ZooKeeperUnavailableError, type ResolvedOptions } from './apache-types.js';
+import { HOW_TO_GET_ZOOKEEPER, ZooKeeperUnavailableError, type ApacheStartOptions, type ResolvedOptions } from './apache-types.js';
 import { dockerEngineAnswers, startContainers } from './container-zookeeper.js';
 import { findLocalInstall } from './local-install.js';
 import { startLocal } from './local-zookeeper.js';
 
 export { fourLetterWord } from '../../src/launcher/four-letter-word.js';
 export type { StartOptions, ZkEnsemble, ZkMember, ZkSource } from '../../src/launcher/types.js';
-export { ZooKeeperUnavailableError } from './apache-types.js';
+export { ZooKeeperUnavailableError, type ApacheStartOptions } from './apache-types.js';
 
-export async function startZooKeeper(opts: StartOptions = {}): Promise<ZkEnsemble> {
+export async function startZooKeeper(opts: ApacheStartOptions = {}): Promise<ZkEnsemble> {
   const o: ResolvedOptions = {
     nodes: opts.nodes ?? 1,
     tickTimeMs: opts.tickTimeMs ?? 200,
@@ -21,12 +21,15 @@ export async function startZooKeeper(opts: StartOptions = {}): Promise<ZkEnsembl
     maxSessionTimeoutMs: opts.maxSessionTimeoutMs ?? 60_000,
     controllable: opts.controllable ?? false,
     startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    ...(opts.jvmFlags ? { jvmFlags: opts.jvmFlags } : {}),
+    ...(opts.zooCfg ? { zooCfg: opts.zooCfg } : {}),
+    ...(opts.localOnly ? { localOnly: true } : {}),
   };
   const external = process.env['ZK_CONNECT']?.trim();
   if (external && !o.controllable) return useExternal(external);
 
   const local = findLocalInstall();
-  if (await dockerEngineAnswers()) {
+  if (!o.localOnly && (await dockerEngineAnswers())) {
     try {
       return await startContainers(o);
     } catch (e) {

@@ -32,7 +32,10 @@ export function zooCfg(me: MemberPorts, all: MemberPorts[], dataDir: string, o: 
     lines.push('reconfigEnabled=false', 'quorumListenOnAllIPs=false');
     for (const m of all) lines.push(`server.${m.id}=127.0.0.1:${m.quorum}:${m.election}`);
   }
-  return lines.join('\n') + '\n';
+  // The caller's keys replace ours (e.g. preAllocSize back to ZooKeeper's default) or are added.
+  const overrides = Object.entries(o.zooCfg ?? {});
+  const kept = lines.filter((l) => !overrides.some(([k]) => l.startsWith(`${k}=`)));
+  return [...kept, ...overrides.map(([k, v]) => `${k}=${v}`)].join('\n') + '\n';
 }
 
 // Both configs are written; the classpath decides which framework reads its

@@ -15,7 +15,8 @@ import type { LocalInstall } from './local-install.js';
 
 const MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 // Small serial-GC heaps: three JVMs share two cores in CI. No perf-data files in /tmp.
-const JVM_FLAGS = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.net.preferIPv4Stack=true'];
+const TEST_HEAP = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC'];
+const JVM_FLAGS = ['-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.net.preferIPv4Stack=true'];
 
 export async function startLocal(install: LocalInstall, o: ResolvedOptions): Promise<ZkEnsemble> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-zk-'));
@@ -31,7 +32,7 @@ export async function startLocal(install: LocalInstall, o: ResolvedOptions): Pro
       if (o.nodes > 1) fs.writeFileSync(path.join(dataDir, 'myid'), `${p.id}\n`);
       const cfg = path.join(memberDir, 'zoo.cfg');
       fs.writeFileSync(cfg, zooCfg(p, ports, dataDir, o));
-      const args = [...JVM_FLAGS, ...logFlags(path.join(memberDir, 'zookeeper.log')), '-cp', install.classpath.join(path.delimiter), MAIN, cfg];
+      const args = [...(o.jvmFlags ?? TEST_HEAP), ...JVM_FLAGS, ...logFlags(path.join(memberDir, 'zookeeper.log')), '-cp', install.classpath.join(path.delimiter), MAIN, cfg];
       return new LocalMember(p.id, p.client, memberDir, install.java, args, o.startTimeoutMs);
     });
     ensemble = new LocalEnsemble(members, dir);
