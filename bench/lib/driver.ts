@@ -32,7 +32,9 @@ let zk: Native | undefined;
 const wall = () => performance.timeOrigin + performance.now();
 
 function connect(connectString: string, sessionTimeoutMs: number): Promise<void> {
-  const c = new ZK({ connect: connectString, timeout: sessionTimeoutMs, debug_level: 0, data_as_buffer: true });
+  // response_counter_limit: the npm binding closes the session after 10 socket events in a row
+  // that complete no reply (its default), which a 1 MiB reply arriving in pieces hits at once.
+  const c = new ZK({ connect: connectString, timeout: sessionTimeoutMs, debug_level: Number(process.env['ZK_DEBUG'] ?? 0), data_as_buffer: true, response_counter_limit: 1_000_000 });
   return new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no connection to ${connectString} within 30 s`)), 30_000);
     c.on('connect', () => {
@@ -93,15 +95,20 @@ async function fill(c: Extract<DriverCommand, { cmd: 'fill' }>): Promise<FillRes
   return { created, errors, elapsedMs: performance.now() - t0, lastPath: fillPath(c.prefix, c.to - 1, c.perParent) };
 }
 
-async function keys(c: Extract<DriverCommand, { cmd: 'keys' }>): Promise<{ created: number }> {
+async function keys(c: Extract<DriverCommand, { cmd: 'keys' }>): Promise<{ created: number; firstError?: number }> {
+  // Created empty, then set: a create's frame also carries the ACL, so the largest value a
+  // setData takes would not fit in a create.
   const data = Buffer.alloc(c.valueBytes, 'k');
   await createRetrying(c.root, Buffer.alloc(0));
   let created = 0;
-  for (let i = 0; i < c.n; i += 16) {
-    const batch = Array.from({ length: Math.min(16, c.n - i) }, (_, k) => createRetrying(`${c.root}/k${i + k}`, data));
-    created += (await Promise.all(batch)).filter(Boolean).length;
+  let firstError: number | undefined;
+  for (let i = 0; i < c.n; i++) {
+    const path = `${c.root}/k${i}`;
+    const rc = (await createRetrying(path, Buffer.alloc(0))) ? await once('setData', path, data) : -1;
+    if (rc === ZOK) created++;
+    else firstError ??= rc;
   }
-  return { created };
+  return { created, ...(firstError === undefined ? {} : { firstError }) };
 }
 
 async function ops(c: Extract<DriverCommand, { cmd: 'ops' }>): Promise<OpsResult> {
@@ -109,20 +116,25 @@ async function ops(c: Extract<DriverCommand, { cmd: 'ops' }>): Promise<OpsResult
   const latencies: number[] = [];
   let issued = 0;
   let errors = 0;
+  let firstError: number | undefined;
   if (c.op === 'create') await createRetrying(c.root, Buffer.alloc(0));
   const start = performance.now();
   const worker = async () => {
-    while (issued < c.maxOps && performance.now() - start < c.ms) {
+    // A run that keeps failing (a refused frame closes the connection) stops after 50 errors.
+    while (issued < c.maxOps && performance.now() - start < c.ms && errors < 50) {
       const i = issued++;
       const path = c.op === 'create' ? `${c.root}/n${i}` : `${c.root}/k${i % c.keys}`;
       const s = performance.now();
       const rc = await once(c.op, path, data);
       if (rc === ZOK) latencies.push(performance.now() - s);
-      else errors++;
+      else {
+        errors++;
+        firstError ??= rc;
+      }
     }
   };
   await Promise.all(Array.from({ length: c.inflight }, worker));
-  return { count: latencies.length, errors, elapsedMs: performance.now() - start, latencies };
+  return { count: latencies.length, errors, elapsedMs: performance.now() - start, latencies, ...(firstError === undefined ? {} : { firstError }) };
 }
 
 let reader: { stop: boolean; done: Promise<ReadSamples> } | undefined;

@@ -69,7 +69,7 @@ export class Driver {
   fill(c: Omit<Extract<DriverCommand, { cmd: 'fill' }>, 'cmd'>): Promise<FillResult> {
     return this.send({ cmd: 'fill', ...c });
   }
-  keys(root: string, n: number, valueBytes: number): Promise<{ created: number }> {
+  keys(root: string, n: number, valueBytes: number): Promise<{ created: number; firstError?: number }> {
     return this.send({ cmd: 'keys', root, n, valueBytes });
   }
   ops(c: Omit<Extract<DriverCommand, { cmd: 'ops' }>, 'cmd'>): Promise<OpsResult> {

@@ -19,6 +19,8 @@ export interface OpsResult {
   errors: number;
   elapsedMs: number;
   latencies: number[];
+  /** The C client's return code of the first failure. */
+  firstError?: number;
 }
 export interface ReadSamples {
   /** Wall-clock start of each read (ms since the epoch, sub-ms precision). */
