@@ -1,7 +1,10 @@
 /**
- * Election handoff benchmark against real Apache ZooKeeper (started by the harness).
+ * Election handoff benchmark against real Apache ZooKeeper and against zk-elect's own server
+ * (`--servers`, both by default, one after the other), at ZooKeeper's default tickTime
+ * (2000 ms) with a 4000 ms session (the least that tick allows) unless told otherwise.
  *
- *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3]
+ *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3 --servers apache,zk-elect]
+ *   npm run bench:election -- --servers apache --tick 200 --session-timeout 2000   # the README's earlier table
  *
  * Prints:
  * - graceful handoff: leader resigns -> successor's `elected`, p50/p99 over many handoffs;
@@ -14,9 +17,11 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { LeaderElection } from '../src/election/election.js';
 import { ZkSession } from '../src/election/session.js';
-import { startZooKeeper, type ZkEnsemble } from '../test/support/apache-zookeeper.js';
+import type { ZkEnsemble } from '../test/support/apache-zookeeper.js';
 import { ZkTcpProxy } from '../test/support/tcp-proxy.js';
 import { CliProcess } from '../src/launcher/cli-process.js';
+import { parseList, writeJson } from './lib/common.js';
+import { NAMES, describeSettings, startServer } from './lib/servers.js';
 import { fmt, progress, summarize } from './stats.js';
 
 const { values } = parseArgs({
@@ -25,9 +30,14 @@ const { values } = parseArgs({
     'crash-trials': { type: 'string', default: '5' },
     'cut-trials': { type: 'string', default: '3' },
     nodes: { type: 'string', default: '1' },
-    'session-timeout': { type: 'string', default: '2000' },
+    'session-timeout': { type: 'string', default: '4000' },
+    tick: { type: 'string', default: '2000' },
+    servers: { type: 'string', default: 'apache,zk-elect' },
+    json: { type: 'string' },
   },
 });
+const TICK_MS = Number(values.tick);
+const SERVERS = parseList(values.servers!, ['apache', 'zk-elect'] as const, '--servers');
 const HANDOFFS = Number(values.handoffs);
 const CRASH_TRIALS = Number(values['crash-trials']);
 const CUT_TRIALS = Number(values['cut-trials']);
@@ -109,24 +119,31 @@ async function cutOff(zk: ZkEnsemble): Promise<Array<{ lostMs: number; electedMs
   return out;
 }
 
-const zk = await startZooKeeper({ nodes: NODES as 1 | 3, controllable: true });
-try {
-  console.log(`Apache ZooKeeper (${zk.source}, ${NODES === 1 ? 'standalone' : '3-node ensemble'}) at ${zk.connectString}`);
-  const g = summarize(await graceful(zk));
-  console.log(`\nGraceful handoff (resign -> successor elected), ${g.n} handoffs:`);
-  console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms`);
+const results = [];
+for (const kind of SERVERS) {
+  const zk = await startServer(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS });
+  try {
+    console.log(`\n${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, ${describeSettings(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS })}) at ${zk.connectString}`);
+    const gs = await graceful(zk);
+    const g = summarize(gs);
+    console.log(`Graceful handoff (resign -> successor elected), ${g.n} handoffs:`);
+    console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms`);
 
-  const c = summarize(await crash(zk));
-  console.log(`\nCrash handoff (kill -9 of a zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
-  console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
+    const cs = await crash(zk);
+    const c = summarize(cs);
+    console.log(`Crash handoff (kill -9 of a zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
+    console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
 
-  const cuts = await cutOff(zk);
-  console.log(`\nCut-off leader (blackhole), session timeout ${SESSION_TIMEOUT_MS} ms, loss deadline 0.5:`);
-  for (const t of cuts) {
-    console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
+    const cuts = await cutOff(zk);
+    console.log(`Cut-off leader (blackhole), session timeout ${SESSION_TIMEOUT_MS} ms, loss deadline 0.5:`);
+    for (const t of cuts) {
+      console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
+    }
+    const unsafe = cuts.filter((t) => t.electedMs <= t.lostMs).length;
+    console.log(`  overlapping leaderships: ${unsafe} of ${cuts.length}`);
+    results.push({ server: kind, gracefulMs: gs.map((x) => Math.round(x * 100) / 100), crashMs: cs, cutOff: cuts, overlapping: unsafe });
+  } finally {
+    await zk.stop();
   }
-  const unsafe = cuts.filter((t) => t.electedMs <= t.lostMs).length;
-  console.log(`  overlapping leaderships: ${unsafe} of ${cuts.length}`);
-} finally {
-  await zk.stop();
 }
+writeJson(values.json, { bench: 'election', config: { nodes: NODES, tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS }, results });

@@ -12,6 +12,9 @@
  * when a survivor noticed the loss, when the vote was decided, when the new leader was
  * established, and when the first write and the probe's session were acknowledged.
  *
+ * Apache runs with -Xmx3g and the JVM's default collector, as in the rest of the issue-9
+ * suite (bench/lib/servers.ts). `--json FILE` also writes every trial's figure.
+ *
  *   npm run bench:failover [-- --trials 10 --ticks 2000,200]
  */
 import fs from 'node:fs';
@@ -24,9 +27,11 @@ import type { ZkEnsemble, ZkMember } from '../src/launcher/types.js';
 import { startZooKeeper } from '../test/support/apache-zookeeper.js';
 import { startZkElectServer } from '../test/support/zk-elect-server.js';
 import { RawClient } from '../test/support/raw-client.js';
+import { writeJson } from './lib/common.js';
+import { APACHE_JVM } from './lib/servers.js';
 import { fmt, summarize } from './stats.js';
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '10' }, ticks: { type: 'string', default: '2000,200' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '10' }, ticks: { type: 'string', default: '2000,200' }, json: { type: 'string' } } });
 const TRIALS = Number(values.trials);
 const TICKS = String(values.ticks).split(',').map(Number);
 if (!(TRIALS >= 1) || TICKS.some((t) => !(t >= 10))) {
@@ -124,9 +129,10 @@ function timeline(t: Trial): string[] {
   return events.sort((a, b) => a[0] - b[0]).map(([ms, what]) => `  +${String(ms).padStart(5)} ms  ${what}`);
 }
 
+const results: Array<{ tickMs: number; apacheMs: number[]; zkElectMs: number[]; zkElectTimeline: string[] }> = [];
 for (const tickMs of TICKS) {
   process.stderr.write(`tickTime ${tickMs} ms: starting both clusters\n`);
-  const apache = await startZooKeeper({ nodes: 3, controllable: true, tickTimeMs: tickMs });
+  const apache = await startZooKeeper({ nodes: 3, controllable: true, tickTimeMs: tickMs, localOnly: true, jvmFlags: APACHE_JVM('3g') });
   const ours = await startZkElectServer({ nodes: 3, controllable: true, tickTimeMs: tickMs });
   const a: number[] = [];
   const z: number[] = [];
@@ -155,4 +161,6 @@ for (const tickMs of TICKS) {
   console.log(`zk-elect         ${fmt(sz.p50).padStart(6)}  ${fmt(sz.p99).padStart(6)}  ${fmt(sz.min).padStart(6)}  ${fmt(sz.max).padStart(6)}`);
   console.log(`ratio (zk-elect / Apache): p50 ${(sz.p50 / sa.p50).toFixed(2)}, max ${(sz.max / sa.max).toFixed(2)}`);
   if (last?.story) console.log(`zk-elect, timeline of the last failover (from the kill):\n${last.story.join('\n')}`);
+  results.push({ tickMs, apacheMs: a.map(Math.round), zkElectMs: z.map(Math.round), zkElectTimeline: last?.story ?? [] });
 }
+writeJson(values.json, { bench: 'failover', config: { trials: TRIALS, ticks: TICKS }, results });
