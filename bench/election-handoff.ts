@@ -1,7 +1,9 @@
 /**
  * Election handoff benchmark against real Apache ZooKeeper and against zk-elect's own server
- * (`--servers`, both by default, one after the other), at ZooKeeper's default tickTime
- * (2000 ms) with a 4000 ms session (the least that tick allows) unless told otherwise.
+ * (`--servers`, both by default, running side by side), at ZooKeeper's default tickTime
+ * (2000 ms) with a 4000 ms session (the least that tick allows) unless told otherwise. Each
+ * server is warmed up with untimed graceful handoffs first; then the servers take turns,
+ * the order reversed each round (blocks of graceful handoffs, one crash or cut-off trial).
  *
  *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3 --servers apache,zk-elect]
  *   npm run bench:election -- --servers apache --tick 200 --session-timeout 2000   # the README's earlier table
@@ -20,9 +22,9 @@ import { ZkSession } from '../src/election/session.js';
 import type { ZkEnsemble } from '../test/support/apache-zookeeper.js';
 import { ZkTcpProxy } from '../test/support/tcp-proxy.js';
 import { CliProcess } from '../src/launcher/cli-process.js';
-import { parseList, writeJson } from './lib/common.js';
-import { NAMES, describeSettings, startServer } from './lib/servers.js';
-import { fmt, progress, summarize } from './stats.js';
+import { parseList, say, writeJson } from './lib/common.js';
+import { NAMES, describeSettings, startServer, type ServerKind } from './lib/servers.js';
+import { fmt, summarize } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,15 +49,16 @@ const SESSION_TIMEOUT_MS = Number(values['session-timeout']);
 const once = <T>(emitter: LeaderElection, event: 'elected' | 'lost'): Promise<T> =>
   new Promise((resolve) => emitter.once(event, (x: unknown) => resolve(x as T)));
 
-async function graceful(zk: ZkEnsemble): Promise<number[]> {
-  const path = `/bench/graceful-${process.pid}`;
+/** `n` graceful handoffs between two candidates on one path. */
+async function graceful(zk: ZkEnsemble, n: number, tag: string): Promise<number[]> {
+  const path = `/bench/graceful-${process.pid}-${tag}`;
   const sessions = await Promise.all([0, 1].map(() => ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 })));
   const elections = sessions.map((s, i) => new LeaderElection(s, { path, id: `g${i}` }));
   await elections[0]!.join();
   await elections[0]!.waitForLeadership({ timeoutMs: 10_000 });
   await elections[1]!.join();
   const samples: number[] = [];
-  for (let i = 0; i < HANDOFFS; i++) {
+  for (let i = 0; i < n; i++) {
     const leader = elections.find((e) => e.isLeader)!;
     const next = elections.find((e) => e !== leader)!;
     const elected = once(next, 'elected');
@@ -63,43 +66,47 @@ async function graceful(zk: ZkEnsemble): Promise<number[]> {
     await leader.resign({ requeue: true });
     await elected;
     samples.push(performance.now() - t0);
-    progress('graceful handoffs', i + 1, HANDOFFS);
   }
   for (const e of elections) await e.close();
   for (const s of sessions) await s.close();
   return samples;
 }
 
-async function crash(zk: ZkEnsemble): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < CRASH_TRIALS; i++) {
-    const path = `/bench/crash-${process.pid}-${i}`;
-    const args = (id: string) => ['join', '--json', '-c', zk.connectString, '-p', path, '--id', id, '--session-timeout', String(SESSION_TIMEOUT_MS)];
-    const leader = new CliProcess(args('crash-leader'));
+/**
+ * One crash handoff: a `zk-elect join` process leads, a second one waits; the leader's process
+ * is killed -9 and the figure runs until the successor prints `elected` (its own timestamp),
+ * so it includes the server expiring the dead leader's session.
+ */
+async function crashOnce(zk: ZkEnsemble, i: number): Promise<number> {
+  const path = `/bench/crash-${process.pid}-${i}`;
+  const args = (id: string) => ['join', '--json', '-c', zk.connectString, '-p', path, '--id', id, '--session-timeout', String(SESSION_TIMEOUT_MS)];
+  const leader = new CliProcess(args('crash-leader'));
+  let next: CliProcess | undefined;
+  try {
     await leader.waitForEvent('elected', 20_000);
-    const next = new CliProcess(args('crash-next'));
+    next = new CliProcess(args('crash-next')); // started only now, so it is the one that follows
     await next.waitForEvent('following', 20_000);
     const t0 = Date.now();
     leader.signal('SIGKILL');
     const elected = await next.waitForEvent('elected', SESSION_TIMEOUT_MS + 30_000, t0);
-    samples.push(elected.ts - t0);
-    next.signal('SIGINT');
-    await Promise.all([leader.exited, next.exited]);
-    progress('crash handoffs', i + 1, CRASH_TRIALS);
+    return elected.ts - t0;
+  } finally {
+    leader.signal('SIGKILL');
+    next?.signal('SIGINT');
+    await Promise.all([leader.exited, next?.exited]);
   }
-  return samples;
 }
 
-async function cutOff(zk: ZkEnsemble): Promise<Array<{ lostMs: number; electedMs: number }>> {
-  const out: Array<{ lostMs: number; electedMs: number }> = [];
+/** One cut-off: the leader's connection is blackholed; when does it see `lost`, and when is the successor `elected`? */
+async function cutOffOnce(zk: ZkEnsemble, i: number): Promise<{ lostMs: number; electedMs: number }> {
   const member = zk.members[0]!;
-  for (let i = 0; i < CUT_TRIALS; i++) {
-    const path = `/bench/cut-${process.pid}-${i}`;
-    const proxy = await ZkTcpProxy.start({ host: '127.0.0.1', port: member.clientPort });
-    const s1 = await ZkSession.connect({ connect: proxy.address, sessionTimeoutMs: SESSION_TIMEOUT_MS });
-    const s2 = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS });
-    const a = new LeaderElection(s1, { path, id: 'cut-leader' });
-    const b = new LeaderElection(s2, { path, id: 'cut-next' });
+  const path = `/bench/cut-${process.pid}-${i}`;
+  const proxy = await ZkTcpProxy.start({ host: '127.0.0.1', port: member.clientPort });
+  const s1 = await ZkSession.connect({ connect: proxy.address, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+  const s2 = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+  const a = new LeaderElection(s1, { path, id: 'cut-leader' });
+  const b = new LeaderElection(s2, { path, id: 'cut-next' });
+  try {
     await a.join();
     await a.waitForLeadership({ timeoutMs: 10_000 });
     await b.join();
@@ -108,42 +115,65 @@ async function cutOff(zk: ZkEnsemble): Promise<Array<{ lostMs: number; electedMs
     const t0 = performance.now();
     proxy.blackhole(true);
     const [lostAt, electedAt] = await Promise.all([lost, elected]);
-    out.push({ lostMs: lostAt - t0, electedMs: electedAt - t0 });
+    return { lostMs: lostAt - t0, electedMs: electedAt - t0 };
+  } finally {
     await a.close();
     await b.close();
     await s1.close();
     await s2.close();
     await proxy.close();
-    progress('cut-off trials', i + 1, CUT_TRIALS);
   }
-  return out;
 }
 
-const results = [];
-for (const kind of SERVERS) {
-  const zk = await startServer(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS });
-  try {
-    console.log(`\n${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, ${describeSettings(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS })}) at ${zk.connectString}`);
-    const gs = await graceful(zk);
-    const g = summarize(gs);
+const WARM = Math.min(20, HANDOFFS);
+const servers = new Map<ServerKind, ZkEnsemble>();
+const results: Array<{ server: ServerKind; gracefulMs: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
+try {
+  for (const kind of SERVERS) {
+    const zk = await startServer(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS });
+    servers.set(kind, zk);
+    say('election', `${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, ${describeSettings(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS })}) at ${zk.connectString}`);
+    await graceful(zk, WARM, 'warm');
+    say('election', `${NAMES[kind]} warmed up (${WARM} untimed handoffs)`);
+  }
+  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
+  // The servers take turns, the order reversed each round: graceful handoffs in blocks,
+  // then one crash and one cut-off trial at a time.
+  let order = [...SERVERS];
+  const blocks = Math.min(4, HANDOFFS);
+  for (let b = 0; b < blocks; b++) {
+    const n = Math.floor(HANDOFFS / blocks) + (b < HANDOFFS % blocks ? 1 : 0);
+    for (const kind of order) by.get(kind)!.gracefulMs.push(...(await graceful(servers.get(kind)!, n, `b${b}`)));
+    order = order.reverse();
+    say('election', `graceful handoffs: block ${b + 1}/${blocks}`);
+  }
+  for (let i = 0; i < CRASH_TRIALS; i++) {
+    for (const kind of order) by.get(kind)!.crashMs.push(await crashOnce(servers.get(kind)!, i));
+    order = order.reverse();
+    say('election', `crash handoffs: ${i + 1}/${CRASH_TRIALS} (${SERVERS.map((k) => `${NAMES[k]} ${fmt(by.get(k)!.crashMs.at(-1)!)} ms`).join(', ')})`);
+  }
+  for (let i = 0; i < CUT_TRIALS; i++) {
+    for (const kind of order) by.get(kind)!.cutOff.push(await cutOffOnce(servers.get(kind)!, i));
+    order = order.reverse();
+    say('election', `cut-off trials: ${i + 1}/${CUT_TRIALS}`);
+  }
+
+  for (const kind of SERVERS) {
+    const r = by.get(kind)!;
+    const g = summarize(r.gracefulMs);
+    const c = summarize(r.crashMs);
+    console.log(`\n${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, tickTime ${TICK_MS} ms)`);
     console.log(`Graceful handoff (resign -> successor elected), ${g.n} handoffs:`);
     console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms`);
-
-    const cs = await crash(zk);
-    const c = summarize(cs);
-    console.log(`Crash handoff (kill -9 of a zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
+    console.log(`Crash handoff (kill -9 of the leader's zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
     console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
-
-    const cuts = await cutOff(zk);
     console.log(`Cut-off leader (blackhole), session timeout ${SESSION_TIMEOUT_MS} ms, loss deadline 0.5:`);
-    for (const t of cuts) {
-      console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
-    }
-    const unsafe = cuts.filter((t) => t.electedMs <= t.lostMs).length;
-    console.log(`  overlapping leaderships: ${unsafe} of ${cuts.length}`);
-    results.push({ server: kind, gracefulMs: gs.map((x) => Math.round(x * 100) / 100), crashMs: cs, cutOff: cuts, overlapping: unsafe });
-  } finally {
-    await zk.stop();
+    for (const t of r.cutOff) console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
+    const unsafe = r.cutOff.filter((t) => t.electedMs <= t.lostMs).length;
+    console.log(`  overlapping leaderships: ${unsafe} of ${r.cutOff.length}`);
+    results.push({ server: kind, gracefulMs: r.gracefulMs.map((x) => Math.round(x * 100) / 100), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
   }
+} finally {
+  for (const zk of servers.values()) await zk.stop();
 }
-writeJson(values.json, { bench: 'election', config: { nodes: NODES, tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS }, results });
+writeJson(values.json, { bench: 'election', config: { nodes: NODES, tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS, warmHandoffs: WARM }, results });
