@@ -1,5 +1,5 @@
 /** Process figures from /proc, and the machine a report was measured on. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
@@ -52,13 +52,10 @@ export function peakRssMb(pid: number | undefined): number {
   return kb === 0 ? NaN : kb / 1024;
 }
 
+/** What a command printed, stdout then stderr (`java -version` prints to stderr). */
 function run(cmd: string, args: string[], cwd?: string): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, ...(cwd ? { cwd } : {}) }).trim();
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string };
-    return (err.stderr || err.stdout || '').trim();
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, ...(cwd ? { cwd } : {}) });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
 }
 
 export interface MachineInfo {

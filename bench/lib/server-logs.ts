@@ -54,7 +54,8 @@ export function logEvents(kind: ServerKind, memberDir: string, member: number, f
     for (const [re, what] of kind === 'apache' ? APACHE : OURS) {
       if (re.test(line)) {
         let label = what;
-        const took = /Snapshot taken in (\d+) ms/.exec(line);
+        // Apache: "Snapshot taken in 123 ms"; ours: "snapshot written {..."ms":123...}".
+        const took = /Snapshot taken in (\d+) ms/.exec(line) ?? /snapshot written .*"ms":(\d+)/.exec(line);
         if (took) label += ` (${took[1]} ms)`;
         out.push({ at, member, what: label });
         break;

@@ -129,7 +129,7 @@ export function readsOverTime(
           mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.8 },
           encoding: {
             x: { field: 't', type: 'quantitative' },
-            color: { field: 'event', type: 'nominal', title: 'from the server logs', scale: { scheme: 'dark2' } },
+            color: { field: 'event', type: 'nominal', title: 'from the server logs', scale: { scheme: 'dark2' }, legend: { columns: 3, labelLimit: 280 } },
           },
         },
       ],
