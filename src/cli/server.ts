@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
-import { defaultConfig } from '../server/config.js';
+import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
 import { dataDirOf, loadClusterConfig, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
@@ -17,6 +17,12 @@ interface ServerOptions {
   maxSessionTimeout?: number;
   maxFrame: number;
   maxClientCnxns: number;
+  globalOutstandingLimit: number;
+  maxOutstandingPerCnxn: number;
+  maxQueuedBytesPerCnxn: number;
+  maxQueuedBytesTotal: number;
+  maxPendingLogBytes: number;
+  maxUncommittedProposals: number;
   snapCount: number;
   extendedTypes: boolean;
   superDigest?: string;
@@ -48,6 +54,12 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--max-session-timeout <ms>', 'default 20 x tick').argParser(parseMs('--max-session-timeout', 1)))
     .addOption(new Option('--max-frame <bytes>', 'jute.maxbuffer: largest request accepted').default(0xfffff).argParser(int('--max-frame', 1024, 256 * 1024 * 1024)))
     .addOption(new Option('--max-client-cnxns <n>', 'connections per client IP (0 = unlimited)').default(60).argParser(int('--max-client-cnxns', 0, 1_000_000)))
+    .addOption(new Option('--global-outstanding-limit <n>', 'backpressure: client requests in flight at which clients with requests in flight stop being read (zookeeper.globalOutstandingLimit)').default(LIMIT_DEFAULTS.globalOutstandingLimit).argParser(int('--global-outstanding-limit', 1, 10_000_000)))
+    .addOption(new Option('--max-outstanding-per-cnxn <n>', 'backpressure: requests in flight at which one connection stops being read').default(LIMIT_DEFAULTS.maxOutstandingPerConnection).argParser(int('--max-outstanding-per-cnxn', 1, 10_000_000)))
+    .addOption(new Option('--max-queued-bytes-per-cnxn <bytes>', 'backpressure: reply bytes queued for one client at which its requests stop being read').default(LIMIT_DEFAULTS.maxQueuedBytesPerConnection).argParser(int('--max-queued-bytes-per-cnxn', 1024, 2 ** 40)))
+    .addOption(new Option('--max-queued-bytes-total <bytes>', 'backpressure: reply bytes queued for all clients at which clients with a backlog stop being read').default(LIMIT_DEFAULTS.maxQueuedBytesTotal).argParser(int('--max-queued-bytes-total', 1024, 2 ** 40)))
+    .addOption(new Option('--max-pending-log-bytes <bytes>', 'backpressure: log bytes waiting for fsync at which writing clients stop being read').default(LIMIT_DEFAULTS.maxPendingLogBytes).argParser(int('--max-pending-log-bytes', 1024, 2 ** 40)))
+    .addOption(new Option('--max-uncommitted-proposals <n>', 'backpressure (cluster leader): proposals not yet acknowledged by a quorum at which further writes wait and writing clients stop being read').default(LIMIT_DEFAULTS.maxUncommittedProposals).argParser(int('--max-uncommitted-proposals', 1, 10_000_000)))
     .addOption(new Option('--snap-count <n>', 'transactions between snapshots').default(100_000).argParser(int('--snap-count', 2, 100_000_000)))
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
@@ -79,6 +91,12 @@ export function addServerCommand(program: Command): void {
         maxSessionTimeoutMs: opts.maxSessionTimeout,
         maxFrameBytes: opts.maxFrame,
         maxClientConnections: opts.maxClientCnxns,
+        globalOutstandingLimit: opts.globalOutstandingLimit,
+        maxOutstandingPerConnection: opts.maxOutstandingPerCnxn,
+        maxQueuedBytesPerConnection: opts.maxQueuedBytesPerCnxn,
+        maxQueuedBytesTotal: opts.maxQueuedBytesTotal,
+        maxPendingLogBytes: opts.maxPendingLogBytes,
+        maxUncommittedProposals: opts.maxUncommittedProposals,
         snapCount: opts.snapCount,
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,

@@ -18,8 +18,28 @@ export interface ServerConfig {
   maxFrameBytes: number;
   /** maxClientCnxns: concurrent connections from one IP (0 = unlimited). */
   maxClientConnections: number;
-  /** Requests in flight per connection before we stop reading from it. */
+  /**
+   * Backpressure. Each limit is a threshold at which the server stops reading requests from the
+   * sockets that cause the load, resuming below a low-water mark (half the limit); none closes a
+   * connection or refuses a request, and a single request larger than a limit is still served
+   * (maxFrameBytes is the size cap).
+   *
+   * Requests in flight on one connection at which it stops being read (resumes at half).
+   */
   maxOutstandingPerConnection: number;
+  /** zookeeper.globalOutstandingLimit: client requests in flight on this server at which every
+   * connection with a request in flight stops being read; one with none may still send one. */
+  globalOutstandingLimit: number;
+  /** Reply bytes queued for one client (not yet taken by the network) at which its requests stop
+   * being read, until its queue has drained to half. */
+  maxQueuedBytesPerConnection: number;
+  /** Reply bytes queued for all clients together at which every connection with a backlog stops
+   * being read (clients that keep up are not). */
+  maxQueuedBytesTotal: number;
+  /** Cluster leader: proposals a quorum has not acknowledged yet. At the limit further writes wait
+   * (in order) unproposed, the leader stops reading its writing clients and tells its followers to
+   * stop reading theirs; reads keep flowing. */
+  maxUncommittedProposals: number;
   /** Take a snapshot after this many txns. */
   snapCount: number;
   /** Keep this many snapshots (and the log they need). */
@@ -40,13 +60,31 @@ export interface ServerConfig {
   adminPort?: number;
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */
   adminHost?: string;
-  /** Log bytes waiting for fsync above which the server stops reading requests until the disk
-   * catches up (backpressure). Default 256 MiB. */
+  /** Log bytes appended but not yet fsynced at which the server stops reading writing clients until
+   * the disk has caught up to half (backpressure). Default 256 MiB. */
   maxPendingLogBytes: number;
   /** Cluster leaders treat zxid counters at or above this as exhausted (ZOOKEEPER-1277) and
    * force a new epoch. Default: the full 32-bit counter; lower only to exercise the rollover. */
   zxidCounterLimit?: number;
 }
+
+const MiB = 1024 * 1024;
+
+/** The backpressure limits' defaults (the CLI shows them in --help). */
+export const LIMIT_DEFAULTS = {
+  /** As the global limit: one client may use the whole budget (ZooKeeper has no per-connection
+   * limit); one pipelining more is simply read more slowly. */
+  maxOutstandingPerConnection: 1000,
+  /** zookeeper.globalOutstandingLimit's default. */
+  globalOutstandingLimit: 1000,
+  /** A few of the largest replies (1 MiB each); the kernel's socket buffer comes on top. */
+  maxQueuedBytesPerConnection: 4 * MiB,
+  maxQueuedBytesTotal: 128 * MiB,
+  /** Far beyond what a healthy disk ever has waiting; only a stalled one gets there. */
+  maxPendingLogBytes: 256 * MiB,
+  /** The same as the outstanding limit: a leader proposes at most what one server may have in flight. */
+  maxUncommittedProposals: 1000,
+} as const;
 
 export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
   const tickMs = overrides.tickMs ?? 2000;
@@ -59,7 +97,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     maxSessionTimeoutMs: tickMs * 20,
     maxFrameBytes: DEFAULT_MAX_FRAME,
     maxClientConnections: 60,
-    maxOutstandingPerConnection: 1000,
+    ...LIMIT_DEFAULTS,
     snapCount: 100_000,
     snapRetain: 3,
     extendedTypesEnabled: false,
@@ -67,7 +105,6 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     superDigest: undefined,
     serverId: 0,
     fsync: true,
-    maxPendingLogBytes: 256 * 1024 * 1024,
   };
   const merged = { ...base, ...stripUndefined(overrides) };
   // Unless given explicitly, the bounds follow the tick as in ZooKeeper.
@@ -93,6 +130,15 @@ function validate(c: ServerConfig): void {
   if (!(c.snapCount >= 2)) fail(`snapCount ${c.snapCount} must be at least 2`);
   if (!(c.serverId >= 0 && c.serverId <= 254)) fail(`server id ${c.serverId} must be 0-254`);
   if (!(Number.isInteger(c.maxPendingLogBytes) && c.maxPendingLogBytes >= 1024)) fail(`maxPendingLogBytes ${c.maxPendingLogBytes} must be at least 1024`);
+  const atLeast = (name: keyof ServerConfig, min: number) => {
+    const v = c[name];
+    if (!(Number.isSafeInteger(v) && (v as number) >= min)) fail(`${name} ${String(v)} must be an integer of at least ${min}`);
+  };
+  atLeast('maxOutstandingPerConnection', 1);
+  atLeast('globalOutstandingLimit', 1);
+  atLeast('maxQueuedBytesPerConnection', 1024);
+  atLeast('maxQueuedBytesTotal', 1024);
+  atLeast('maxUncommittedProposals', 1);
   if (c.zxidCounterLimit !== undefined && !(Number.isInteger(c.zxidCounterLimit) && c.zxidCounterLimit >= 2)) fail(`zxidCounterLimit ${c.zxidCounterLimit} must be an integer of at least 2`);
 }
 

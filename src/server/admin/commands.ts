@@ -5,7 +5,7 @@
  * An unknown name answers 404 with `error: "Unknown command: <name>"`.
  */
 import { arch, hostname, platform, release } from 'node:os';
-import { dirSize, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION } from './figures.js';
+import { backpressureRows, dirSize, limitsOf, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION } from './figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { quorumOf, roleOf } from './node-view.js';
 import type { AdminSource } from './types.js';
@@ -56,7 +56,7 @@ function serverStats(src: AdminSource): CommandData {
 function connectionInfo(c: ClientConnection, brief: boolean): CommandData {
   const info: CommandData = {
     remote_socket_address: `/${c.address}`,
-    interest_ops: c.closed ? 0 : 1,
+    interest_ops: c.reading ? 1 : 0,
     outstanding_requests: c.outstanding,
     packets_received: c.packetsReceived,
     packets_sent: c.packetsSent,
@@ -140,6 +140,7 @@ const COMMANDS: CommandDef[] = [
         local_sessions: 0,
         connection_drop_probability: 0,
         last_zxid: f.lastZxid,
+        ...Object.fromEntries(backpressureRows(src)),
       };
       if (log) {
         out.cnt_fsynctime = log.fsyncs;
@@ -169,6 +170,7 @@ const COMMANDS: CommandDef[] = [
         max_session_timeout: c.maxSessionTimeoutMs,
         server_id: c.serverId,
         client_port_listen_backlog: -1,
+        ...Object.fromEntries(limitsOf(c).map((l) => [l.json, l.value])),
       };
     },
   },

@@ -26,6 +26,69 @@ export interface ServerView {
   mode(): 'standalone' | 'leader' | 'follower' | 'looking';
   /** When each session expires unless touched (wall-clock ms); for `dump`. */
   sessionExpiries?(): Iterable<readonly [bigint, number]>;
+  /** What backpressure measures now (peaks: the most since start). */
+  backpressure?(): BackpressureFigures;
+}
+
+/** Backpressure as measured (never configured values; those are `limitsOf`). */
+export interface BackpressureFigures {
+  /** Client requests read and not yet answered, over all connections. */
+  requestsInFlight: number;
+  peakRequestsInFlight: number;
+  /** Reply bytes queued for clients (held, or not yet taken by the network). */
+  queuedBytes: number;
+  peakQueuedBytes: number;
+  /** Client connections not being read now. */
+  pausedConnections: number;
+  /** Why the write path pushes back now ('log', 'proposals', 'leader'), if it does. */
+  pushingBack: string[];
+  /** Log bytes not yet durable. */
+  pendingLogBytes: number;
+  peakPendingLogBytes: number;
+  /** Leader: proposals a quorum has not acknowledged; writes waiting for room. */
+  uncommittedProposals: number;
+  peakUncommittedProposals: number;
+  deferredWrites: number;
+  deferredWritesTotal: number;
+}
+
+/** One configured limit, as `conf` shows it: its conf key (ZooKeeper's name where it has one) and admin JSON key. */
+export interface LimitSetting {
+  conf: string;
+  json: string;
+  value: number;
+}
+
+/** Every limit of the server (maxClientCnxns is shown where ZooKeeper shows it). */
+export function limitsOf(c: ServerConfig): LimitSetting[] {
+  return [
+    { conf: 'jute.maxbuffer', json: 'jute_maxbuffer', value: c.maxFrameBytes },
+    { conf: 'globalOutstandingLimit', json: 'global_outstanding_limit', value: c.globalOutstandingLimit },
+    { conf: 'maxOutstandingPerConnection', json: 'max_outstanding_per_connection', value: c.maxOutstandingPerConnection },
+    { conf: 'maxQueuedBytesPerConnection', json: 'max_queued_bytes_per_connection', value: c.maxQueuedBytesPerConnection },
+    { conf: 'maxQueuedBytesTotal', json: 'max_queued_bytes_total', value: c.maxQueuedBytesTotal },
+    { conf: 'maxPendingLogBytes', json: 'max_pending_log_bytes', value: c.maxPendingLogBytes },
+    { conf: 'maxUncommittedProposals', json: 'max_uncommitted_proposals', value: c.maxUncommittedProposals },
+  ];
+}
+
+/** The measured backpressure figures with their mntr names (without the `zk_` of the four-letter word). */
+export function backpressureRows(v: ServerView): Array<[string, number]> {
+  const b = v.backpressure?.();
+  if (!b) return [];
+  return [
+    ['client_requests_in_flight', b.requestsInFlight],
+    ['client_requests_in_flight_peak', b.peakRequestsInFlight],
+    ['client_queued_bytes', b.queuedBytes],
+    ['client_queued_bytes_peak', b.peakQueuedBytes],
+    ['client_paused_connections', b.pausedConnections],
+    ['pending_log_bytes', b.pendingLogBytes],
+    ['pending_log_bytes_peak', b.peakPendingLogBytes],
+    ['uncommitted_proposals', b.uncommittedProposals],
+    ['uncommitted_proposals_peak', b.peakUncommittedProposals],
+    ['deferred_writes', b.deferredWrites],
+    ['deferred_writes_total', b.deferredWritesTotal],
+  ];
 }
 
 export interface Latency {

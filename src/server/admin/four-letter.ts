@@ -5,7 +5,7 @@
 import { homedir, hostname, platform, release, arch, userInfo } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { ClientConnection } from '../net/client-connection.js';
-import { dirSize, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures, type ServerView } from './figures.js';
+import { backpressureRows, dirSize, limitsOf, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures, type ServerView } from './figures.js';
 
 export { SERVER_VERSION, type ServerView } from './figures.js';
 
@@ -41,11 +41,12 @@ const LAST_OP: Record<string, string> = {
 
 /**
  * ServerCnxn.dumpConnectionInfo. `self` is the connection asking (a four-letter word): like
- * ZooKeeper it shows no read interest ([0]) and its word counted as one packet received.
+ * ZooKeeper it shows no read interest ([0]) and its word counted as one packet received. A
+ * connection not being read (backpressure, or a connect being answered) shows [0] too.
  */
 function connectionLine(c: ClientConnection, detailed: boolean, self?: ClientConnection): string {
   const me = c === self;
-  const base = ` /${c.address}[${me ? 0 : 1}](queued=${c.outstanding},recved=${c.packetsReceived + (me ? 1 : 0)},sent=${c.packetsSent}`;
+  const base = ` /${c.address}[${me || !c.reading ? 0 : 1}](queued=${c.outstanding},recved=${c.packetsReceived + (me ? 1 : 0)},sent=${c.packetsSent}`;
   if (!detailed || c.sessionId === undefined) return `${base})\n`;
   const avg = c.latencyCount ? Math.trunc(c.totalLatencyMs / c.latencyCount) : 0;
   const min = c.latencyCount ? c.minLatencyMs : 0;
@@ -100,6 +101,7 @@ function mntr(v: ServerView): string {
     ['zk_uptime', f.uptimeMs],
     ['zk_global_sessions', f.sessions],
     ['zk_local_sessions', 0],
+    ...backpressureRows(v).map(([k, n]): [string, number] => [`zk_${k}`, n]),
   ];
   return rows.map(([k, val]) => `${k}\t${val}\n`).join('');
 }
@@ -110,7 +112,10 @@ function conf(v: ServerView): string {
     `clientPort=${c.port}\nsecureClientPort=-1\ndataDir=${snapDir(v)}\ndataDirSize=${dirSize(snapDir(v))}\n` +
     `dataLogDir=${logDir(v)}\ndataLogSize=${dirSize(logDir(v))}\n` +
     `tickTime=${c.tickMs}\nmaxClientCnxns=${c.maxClientConnections}\nminSessionTimeout=${c.minSessionTimeoutMs}\n` +
-    `maxSessionTimeout=${c.maxSessionTimeoutMs}\nclientPortListenBacklog=-1\nserverId=${c.serverId}\n`
+    `maxSessionTimeout=${c.maxSessionTimeoutMs}\nclientPortListenBacklog=-1\nserverId=${c.serverId}\n` +
+    limitsOf(c)
+      .map((l) => `${l.conf}=${l.value}\n`)
+      .join('')
   );
 }
 

@@ -94,6 +94,24 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
   w.one('zk_packets_received_total', 'counter', 'Packets received from clients (reset by srst).', f.packetsReceived);
   w.one('zk_packets_sent_total', 'counter', 'Packets sent to clients (reset by srst).', f.packetsSent);
 
+  // Backpressure (measured; the limits are in /commands/configuration).
+  const b = src.backpressure?.();
+  if (b) {
+    w.one('zk_client_requests_in_flight', 'gauge', 'Client requests read and not yet answered, over all connections (what globalOutstandingLimit bounds).', b.requestsInFlight);
+    w.one('zk_client_requests_in_flight_peak', 'gauge', 'The most client requests in flight at once since start.', b.peakRequestsInFlight);
+    w.one('zk_client_queued_bytes', 'gauge', 'Reply bytes queued for clients and not yet taken by the network.', b.queuedBytes);
+    w.one('zk_client_queued_bytes_peak', 'gauge', 'The most reply bytes queued for clients at once since start.', b.peakQueuedBytes);
+    w.one('zk_client_paused_connections', 'gauge', 'Client connections not being read now (backpressure, or a connect being answered).', b.pausedConnections);
+    w.family('zk_pushing_back', 'gauge', 'Whether the write path pushes back on writing clients, by reason: 1 yes, 0 no.');
+    for (const reason of ['log', 'proposals', 'leader']) w.sample('zk_pushing_back', b.pushingBack.includes(reason) ? 1 : 0, { reason });
+    w.one('zk_pending_log_bytes', 'gauge', 'Transaction log bytes appended and not yet fsynced.', b.pendingLogBytes);
+    w.one('zk_pending_log_bytes_peak', 'gauge', 'The most log bytes waiting for fsync at once since start.', b.peakPendingLogBytes);
+    w.one('zk_uncommitted_proposals', 'gauge', 'Leader: proposals a quorum has not acknowledged yet.', b.uncommittedProposals);
+    w.one('zk_uncommitted_proposals_peak', 'gauge', 'Leader: the most uncommitted proposals at once since start.', b.peakUncommittedProposals);
+    w.one('zk_deferred_writes', 'gauge', 'Leader: writes waiting to be proposed because uncommitted proposals are at their limit.', b.deferredWrites);
+    w.one('zk_deferred_writes_total', 'counter', 'Leader: writes that had to wait for room among the uncommitted proposals.', b.deferredWritesTotal);
+  }
+
   // Storage.
   const log = src.txnLogStats?.();
   if (log) {

@@ -4,7 +4,8 @@
  *   follower -> leader: forwarded writes (prepped on the leader, with the origin's session,
  *     cxid and auth ids), session touches, sync round trips, revalidation of a session a
  *     client reattaches here, and answers to the leader's idle queries;
- *   leader -> follower: sync answers, revalidation answers, idle queries.
+ *   leader -> follower: sync answers, revalidation answers, idle queries, and `hold` (stop
+ *     reading clients' writes while the leader's proposals are at their limit).
  *
  * Encoded as JSON with bigints and Buffers tagged, which keeps the format obvious; the
  * peer link bounds the size.
@@ -31,6 +32,9 @@ export type Forwarded =
 
 export type LeaderNote =
   | { k: 'synced'; nonce: number; zxid: number }
+  /** Backpressure: stop (on) or resume reading the clients that have writes in flight. A leader
+   * renews `on` every tick while it lasts; a follower lets go after two ticks without it. */
+  | { k: 'hold'; on: boolean }
   | { k: 'revalidated'; nonce: number; live: boolean }
   | { k: 'idleQuery'; nonce: number; sessionId: bigint; timeoutMs: number };
 

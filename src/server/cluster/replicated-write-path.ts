@@ -9,17 +9,24 @@
  * changes and proposes them; every server applies committed txns and answers the writes
  * that were submitted to it, matched by session id and cxid.
  *
+ * Backpressure: a leader keeps at most `maxUncommittedProposals` proposals that a quorum has not
+ * acknowledged. Writes beyond wait here unproposed, in arrival order (its own clients' and the
+ * forwarded ones alike), and are proposed as commits make room; meanwhile the leader stops
+ * reading its clients that have requests in flight and tells its followers to do the same with
+ * theirs (a `hold` note, renewed every tick, so a lost one lapses). Reads keep flowing. A
+ * congested log (too much waiting for fsync) holds the followers' clients the same way.
+ *
  * Leases (see zab/leader.ts): this server answers clients only while the core's lease holds,
  * measured on the monotonic clock (LeaseClock); frames wait otherwise. Sessions have owners
  * (the server their client talks to); the leader's side of that lives in session-relay.ts.
  */
-import { encodeMessage, decodeMessage, ZabNode, type LogEntry, type ZabAction, type ZabInput, type ZabMessage } from '../zab/index.js';
+import { encodeMessage, decodeMessage, zxidCounter, zxidEpoch, ZabNode, type LogEntry, type ZabAction, type ZabInput, type ZabMessage } from '../zab/index.js';
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
 import type { ServerConfig } from '../config.js';
 import type { NodeIo } from '../node/io.js';
 import type { Timer } from '../node/clock.js';
 import type { SnapshotPolicy } from '../node/snapshot-policy.js';
-import type { NodeMode, NodeServices, WriteOrigin, WritePath } from '../node/write-path.js';
+import type { NodeMode, NodeServices, ProposalFigures, WriteOrigin, WritePath } from '../node/write-path.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import type { DataDir, Recovered } from '../storage/data-dir.js';
 import type { TxnLog } from '../storage/txn-log.js';
@@ -48,6 +55,17 @@ interface Pending {
   failed: () => void;
 }
 
+/** A write a leader could not propose yet (uncommitted proposals at their limit). */
+interface Deferred {
+  origin: WriteOrigin;
+  request: WriteRequest;
+  /** The server its client is on. */
+  from: number;
+}
+
+/** A follower told to hold its clients' writes lets go after this many ticks without renewal. */
+const HOLD_LAPSE_TICKS = 2;
+
 const keyOf = (sessionId: bigint, cxid: number) => `${sessionId}:${cxid}`;
 
 export class ReplicatedWritePath implements WritePath {
@@ -67,7 +85,19 @@ export class ReplicatedWritePath implements WritePath {
   private readonly pending = new Map<string, Pending>();
   private readonly queues = new Map<bigint, QueueEntry[]>();
   private nonce = 0;
+  /** The log is congested (too much waits for fsync): we push back on our clients. */
   private pushingBack = false;
+  /** Leader: writes waiting to be proposed, in order, while uncommitted proposals are at the limit. */
+  private readonly deferred: Deferred[] = [];
+  private deferredTotal = 0;
+  private deferredScheduled = false;
+  private peakUncommitted = 0;
+  /** Leader: uncommitted proposals are at their limit (until down to half): we push back. */
+  private proposalsFull = false;
+  /** Leader: our followers are told to hold their clients' writes. */
+  private followersHeld = false;
+  /** Follower: the leader told us to hold our clients' writes, until this tick unless renewed (-1: not held). */
+  private heldUntilTick = -1;
   private ticker: Timer | undefined;
   /** Follower: the next sequence number of our note stream to the leader (and whose stream). */
   private outStream = { leader: -1, epoch: -1, stream: -1, seq: 0 };
@@ -171,6 +201,10 @@ export class ReplicatedWritePath implements WritePath {
     return n;
   }
 
+  proposals(): ProposalFigures {
+    return { uncommitted: this.uncommitted(), peakUncommitted: this.peakUncommitted, deferred: this.deferred.length, deferredTotal: this.deferredTotal };
+  }
+
   /** For the admin view and 4lw: who leads, in which epoch. */
   quorumState(): { role: string; leaderId: number | undefined; epoch: number; synced: boolean } {
     return { role: this.role, leaderId: this.leaderId, epoch: this.epoch, synced: this.synced };
@@ -268,6 +302,10 @@ export class ReplicatedWritePath implements WritePath {
     if (this.pending.size > 0 || this.queues.size > 0) this.node.logger.warn('dropping client requests in flight', { why, pending: this.pending.size });
     this.pending.clear();
     this.queues.clear();
+    // Writes that waited for room belong to the clients dropped here; nothing holds them any more.
+    this.deferred.length = 0;
+    this.updateProposalPressure();
+    this.releaseHold();
     this.node.dropClients();
   }
 
@@ -314,6 +352,8 @@ export class ReplicatedWritePath implements WritePath {
     this.leases.fed(this.core.now, this.node.clock.monoMs());
     await this.execute(actions);
     if (this.synced && this.role === 'following') this.relay.flushTouches();
+    if (this.heldUntilTick >= 0 && this.core.now > this.heldUntilTick) this.releaseHold();
+    if (this.followersHeld && this.role === 'leading') await this.tellFollowers(true);
   }
 
   private async onPeerMessage(from: number, bytes: Buffer): Promise<void> {
@@ -327,8 +367,87 @@ export class ReplicatedWritePath implements WritePath {
     await this.input({ type: 'message', from, msg });
   }
 
-  /** Leader: prep (against pending changes) and propose. `from` is the server the client is on. */
+  /**
+   * Leader: a write to propose, now if there is room, else after those already waiting (so each
+   * session's writes keep their order). `from` is the server the client is on.
+   */
   private async proposeWrite(origin: WriteOrigin, request: WriteRequest, from: number): Promise<void> {
+    if (this.deferred.length > 0 || this.uncommitted() >= this.o.server.maxUncommittedProposals) {
+      this.deferred.push({ origin, request, from });
+      this.deferredTotal++;
+      this.updateProposalPressure();
+      return;
+    }
+    await this.proposeNow(origin, request, from);
+    this.updateProposalPressure();
+  }
+
+  /** Leader: proposes waiting writes while commits have made room. */
+  private async proposeDeferred(): Promise<void> {
+    this.deferredScheduled = false;
+    const limit = this.o.server.maxUncommittedProposals;
+    while (this.deferred.length > 0 && this.role === 'leading' && this.uncommitted() < limit) {
+      const d = this.deferred.shift()!;
+      await this.proposeNow(d.origin, d.request, d.from);
+    }
+    this.updateProposalPressure();
+  }
+
+  /**
+   * Leader: proposals a quorum has not acknowledged. All are of our epoch: every entry of an
+   * older one was committed when we were established, and ours count from 1.
+   */
+  private uncommitted(): number {
+    if (this.role !== 'leading' || this.core.leader === null) return 0;
+    const last = this.core.log.lastZxid;
+    const commit = this.core.commitZxid;
+    if (last <= commit) return 0;
+    return zxidEpoch(last) === zxidEpoch(commit) ? last - commit : zxidCounter(last);
+  }
+
+  /** Leader: pushes back on our clients at the proposal limit, until down to half (or nothing waits). */
+  private updateProposalPressure(): void {
+    const n = this.uncommitted();
+    if (n > this.peakUncommitted) this.peakUncommitted = n;
+    const limit = this.o.server.maxUncommittedProposals;
+    const full = this.deferred.length > 0 || (this.proposalsFull ? n > limit / 2 : n >= limit);
+    if (full !== this.proposalsFull) {
+      this.proposalsFull = full;
+      this.node.pushBack('proposals', full);
+    }
+    this.updateFollowersHeld();
+  }
+
+  /** Leader: followers hold their clients' writes while our proposals are full or our log is congested. */
+  private updateFollowersHeld(): void {
+    const hold = this.role === 'leading' && this.synced && (this.proposalsFull || this.pushingBack);
+    if (hold === this.followersHeld) return;
+    this.followersHeld = hold;
+    this.enqueue(() => this.tellFollowers(hold));
+  }
+
+  private async tellFollowers(hold: boolean): Promise<void> {
+    if (this.role !== 'leading' || hold !== this.followersHeld) return; // superseded
+    const payload = encodeNote({ k: 'hold', on: hold });
+    for (const [peer, h] of this.core.leader?.handlers ?? []) if (h.phase === 'synced') await this.input({ type: 'sendOpaque', to: peer, payload });
+  }
+
+  /** Follower: the leader asks us to hold (or release) our clients' writes. */
+  private onHold(on: boolean): void {
+    if (this.role !== 'following' || !this.synced) return;
+    if (!on) return this.releaseHold();
+    this.heldUntilTick = this.core.now + HOLD_LAPSE_TICKS;
+    this.node.pushBack('leader', true);
+  }
+
+  private releaseHold(): void {
+    if (this.heldUntilTick < 0) return;
+    this.heldUntilTick = -1;
+    this.node.pushBack('leader', false);
+  }
+
+  /** Leader: prep (against pending changes) and propose. */
+  private async proposeNow(origin: WriteOrigin, request: WriteRequest, from: number): Promise<void> {
     const zxid = this.core.nextProposalZxid();
     if (zxid === undefined) {
       // The core cannot give this write a zxid: the counter ran out (ZOOKEEPER-1277) or we are
@@ -431,7 +550,8 @@ export class ReplicatedWritePath implements WritePath {
     const congested = this.log.congested;
     if (congested === this.pushingBack) return;
     this.pushingBack = congested;
-    this.node.pushBack(congested);
+    this.node.pushBack('log', congested);
+    this.updateFollowersHeld();
   }
 
   private async installSnapshot(zxid: number, bytes: Buffer, entries: readonly LogEntry[]): Promise<void> {
@@ -469,6 +589,13 @@ export class ReplicatedWritePath implements WritePath {
     for (const id of this.queues.keys()) touchedSessions.add(id);
     for (const id of touchedSessions) this.drain(id);
     this.o.snapshots.applied(entries.length);
+    // Commits made room for proposals: propose what waits (in a job of its own, after this one).
+    if (this.deferred.length > 0 && !this.deferredScheduled) {
+      this.deferredScheduled = true;
+      this.enqueue(() => this.proposeDeferred());
+    } else if (this.proposalsFull) {
+      this.updateProposalPressure();
+    }
   }
 
   /** The snapshot policy wrote a snapshot of our applied state at `zxid`: the core may forget the log up to it. */
@@ -548,6 +675,7 @@ export class ReplicatedWritePath implements WritePath {
   }
 
   private onNote(note: LeaderNote): void {
+    if (note.k === 'hold') return this.onHold(note.on);
     if (note.k !== 'synced') return this.relay.onLeaderNote(note);
     for (const [sessionId, q] of this.queues) {
       const entry = q.find((x) => x.kind === 'sync' && x.nonce === note.nonce);

@@ -1,21 +1,61 @@
-/** The client port: accepts connections, enforcing the per-IP connection limit. */
+/**
+ * The client port: accepts connections, enforcing the per-IP connection limit, and keeps the
+ * server-wide side of backpressure (ServerLoad): the requests in flight and the reply bytes
+ * queued over all connections, and the write path's reasons to push back.
+ *
+ * Which connections stop being read at a server-wide limit (ZooKeeper's shouldThrottle rule,
+ * extended to bytes): at the in-flight limit (zookeeper.globalOutstandingLimit), or while the
+ * write path pushes back (the log waits for fsync, a leader's proposals are at their limit),
+ * every connection with a request in flight; at the queued-bytes limit, every connection with
+ * bytes still queued. A connection with nothing in flight and nothing queued is always read, so
+ * reads from clients that keep up go on, and each of them adds at most one request before it
+ * is stopped too. Each limit clears at half (low-water mark).
+ */
 import type { Clock } from '../node/clock.js';
-import { ClientConnection, type ConnectionHandler, type ConnectionLimits } from './client-connection.js';
+import { ClientConnection, type ConnectionHandler, type ConnectionLimits, type ServerLoad } from './client-connection.js';
 import type { NetListener, NetSocket, Network } from './network.js';
 
 export interface ClientPortOptions extends ConnectionLimits {
   host: string;
   port: number;
   maxClientConnections: number;
+  /** Client requests in flight over all connections (zookeeper.globalOutstandingLimit). */
+  globalOutstandingLimit: number;
+  /** Reply bytes queued over all connections. */
+  maxQueuedBytesTotal: number;
 }
 
-export class ClientPort {
+/** Why the write path pushes back: the log (fsync), the leader's uncommitted proposals, or (on a
+ * follower) the leader asking its followers to hold their clients' writes. */
+export type PushBackSource = 'log' | 'proposals' | 'leader';
+
+/** What the port measures, for mntr and /metrics. */
+export interface ClientLoadFigures {
+  requestsInFlight: number;
+  queuedBytes: number;
+  pausedConnections: number;
+  peakRequestsInFlight: number;
+  peakQueuedBytes: number;
+  pushingBack: PushBackSource[];
+}
+
+/** On at the limit, off again at half. */
+function overLimit(wasOver: boolean, value: number, limit: number): boolean {
+  return wasOver ? value > limit / 2 : value >= limit;
+}
+
+export class ClientPort implements ServerLoad {
   readonly connections = new Set<ClientConnection>();
   private readonly perIp = new Map<string, number>();
   private listener: NetListener | undefined;
   private nextConnectionId = 1;
-  /** While true no connection reads requests (the write path is pushing back). */
-  private throttled = false;
+  private inFlight = 0;
+  private queued = 0;
+  private peakInFlight = 0;
+  private peakQueued = 0;
+  private overInFlight = false;
+  private overQueued = false;
+  private readonly pushBacks = new Set<PushBackSource>();
 
   constructor(
     private readonly options: ClientPortOptions,
@@ -42,11 +82,50 @@ export class ClientPort {
     for (const c of this.connections) c.flushHeld();
   }
 
-  /** Stops (true) or resumes (false) reading requests on every connection: backpressure from the write path. */
-  throttle(on: boolean): void {
-    if (on === this.throttled) return;
-    this.throttled = on;
-    for (const c of this.connections) c.setThrottled(on);
+  /** The write path starts (true) or stops (false) pushing back for `source`. */
+  pushBack(source: PushBackSource, on: boolean): void {
+    if (on === this.pushBacks.has(source)) return;
+    if (on) this.pushBacks.add(source);
+    else this.pushBacks.delete(source);
+    this.log.debug(on ? 'not reading writing clients' : 'reading writing clients again', { source });
+    this.refreshAll();
+  }
+
+  // ---- ServerLoad ----------------------------------------------------------------------------
+
+  changed(dOutstanding: number, dQueuedBytes: number): void {
+    this.inFlight += dOutstanding;
+    this.queued += dQueuedBytes;
+    if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    if (this.queued > this.peakQueued) this.peakQueued = this.queued;
+    const overInFlight = overLimit(this.overInFlight, this.inFlight, this.options.globalOutstandingLimit);
+    const overQueued = overLimit(this.overQueued, this.queued, this.options.maxQueuedBytesTotal);
+    if (overInFlight === this.overInFlight && overQueued === this.overQueued) return;
+    this.overInFlight = overInFlight;
+    this.overQueued = overQueued;
+    this.refreshAll();
+  }
+
+  holds(outstanding: number, queuedBytes: number): boolean {
+    if (outstanding > 0 && (this.overInFlight || this.pushBacks.size > 0)) return true;
+    return queuedBytes > 0 && this.overQueued;
+  }
+
+  figures(): ClientLoadFigures {
+    let paused = 0;
+    for (const c of this.connections) if (!c.reading) paused++;
+    return {
+      requestsInFlight: this.inFlight,
+      queuedBytes: this.queued,
+      pausedConnections: paused,
+      peakRequestsInFlight: this.peakInFlight,
+      peakQueuedBytes: this.peakQueued,
+      pushingBack: [...this.pushBacks],
+    };
+  }
+
+  private refreshAll(): void {
+    for (const c of this.connections) c.refresh();
   }
 
   private accept(socket: NetSocket): void {
@@ -76,10 +155,10 @@ export class ClientPort {
         },
       },
       this.options,
+      this,
       this.io.clock,
       this.log,
     );
     this.connections.add(conn);
-    if (this.throttled) conn.setThrottled(true);
   }
 }

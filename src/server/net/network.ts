@@ -28,6 +28,9 @@ export interface NetSocket {
   onConnect(fn: () => void): void;
   onData(fn: (chunk: Buffer) => void): void;
   onClose(fn: () => void): void;
+  /** Runs whenever what write() queued has all been handed to the network (`queuedBytes` is 0
+   * again), so a writer that paused on a slow reader learns when to go on. */
+  onDrain(fn: () => void): void;
 }
 
 export interface NetListener {
@@ -50,6 +53,9 @@ export function normalizeAddress(address: string): string {
 class NodeSocket implements NetSocket {
   private corked = false;
   private closeFn: (() => void) | undefined;
+  private drainFn: (() => void) | undefined;
+  /** Bytes were written since the queue was last seen empty. */
+  private unflushed = false;
   private closed = false;
 
   constructor(private readonly s: Socket) {
@@ -82,8 +88,16 @@ class NodeSocket implements NetSocket {
         this.s.uncork();
       });
     }
-    this.s.write(data);
+    this.unflushed = true;
+    this.s.write(data, this.written);
   }
+  /** Write callbacks run once node handed the bytes to the kernel (a corked batch calls all of its
+   * callbacks together, with the queue already empty): report each emptying once. */
+  private readonly written = (): void => {
+    if (!this.unflushed || this.s.writableLength !== 0) return;
+    this.unflushed = false;
+    this.drainFn?.();
+  };
   end(data?: Buffer): void {
     if (data) this.s.end(data);
     else this.s.end();
@@ -106,6 +120,9 @@ class NodeSocket implements NetSocket {
   onClose(fn: () => void): void {
     this.closeFn = fn;
     if (this.closed) fn();
+  }
+  onDrain(fn: () => void): void {
+    this.drainFn = fn;
   }
 }
 

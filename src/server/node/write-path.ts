@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../../log.js';
 import type { Id } from '../../protocol/records.js';
+import type { PushBackSource } from '../net/client-port.js';
 import type { ZkState } from '../tree/state.js';
 import type { ApplyResult, WriteRequest } from '../tree/types.js';
 import type { Clock } from './clock.js';
@@ -21,6 +22,15 @@ export interface WriteOrigin {
 }
 
 export type NodeMode = 'standalone' | 'leader' | 'follower' | 'looking';
+
+export interface ProposalFigures {
+  uncommitted: number;
+  /** The most `uncommitted` has been since start. */
+  peakUncommitted: number;
+  deferred: number;
+  /** Writes that ever had to wait for room (a count, since start). */
+  deferredTotal: number;
+}
 
 export interface WritePath {
   mode(): NodeMode;
@@ -38,6 +48,9 @@ export interface WritePath {
   sync(sessionId: bigint, fn: () => void): void;
   /** Requests in flight. */
   readonly depth: number;
+  /** A cluster leader's proposals: how many a quorum has not acknowledged, and the writes waiting
+   * (unproposed, in order) because that number is at its limit. Absent: none (standalone). */
+  proposals?(): ProposalFigures;
   /** Whether this server decides session expiry (standalone, or the cluster leader). */
   readonly expiresSessions: boolean;
   /** A request of this session arrived here (a follower reports it to the leader). */
@@ -80,8 +93,9 @@ export interface NodeServices {
   /** Owner side: how long the session has been idle here (ms, Infinity if unknown); a session
    * idle at least `timeoutMs` is cut here at once, so this server answers it no more. */
   idleHere(sessionId: bigint, timeoutMs: number): number;
-  /** Backpressure: stop (true) or resume (false) reading client requests. */
-  pushBack(on: boolean): void;
+  /** Backpressure from `source`: stop (true) or resume (false) reading clients that have requests
+   * in flight (those that send writes; a client with nothing in flight is still read). */
+  pushBack(source: PushBackSource, on: boolean): void;
   /** Storage failed: nothing more may be acknowledged. */
   fatal(e: Error): void;
 }

@@ -18,6 +18,7 @@ import { RequestMetrics } from '../admin/request-metrics.js';
 import { ReplicatedWritePath } from '../cluster/replicated-write-path.js';
 import { negotiateTimeout, type ServerConfig } from '../config.js';
 import { fourLetterWord, type ServerView } from '../admin/four-letter.js';
+import type { BackpressureFigures } from '../admin/figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { ClientPort } from '../net/client-port.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from '../requests.js';
@@ -152,7 +153,9 @@ export class ZkNode implements ServerView {
           maxClientConnections: this.config.maxClientConnections,
           maxFrameBytes: this.config.maxFrameBytes,
           maxOutstanding: this.config.maxOutstandingPerConnection,
-          maxQueuedBytes: 64 * 1024 * 1024,
+          maxQueuedBytes: this.config.maxQueuedBytesPerConnection,
+          globalOutstandingLimit: this.config.globalOutstandingLimit,
+          maxQueuedBytesTotal: this.config.maxQueuedBytesTotal,
         },
         {
           fourLetter: (c, w) => fourLetterWord(this, c, w),
@@ -217,7 +220,7 @@ export class ZkNode implements ServerView {
       becameLeader: () => this.becameLeader(),
       sessionMovedAway: (id) => this.bySession.get(id)?.close(),
       idleHere: (id, timeoutMs) => this.idleHere(id, timeoutMs),
-      pushBack: (on) => this.port?.throttle(on),
+      pushBack: (source, on) => this.port?.pushBack(source, on),
       fatal: (e) => this.fatal(e),
     };
   }
@@ -272,7 +275,7 @@ export class ZkNode implements ServerView {
     const timeoutMs = negotiateTimeout(this.config, req.timeOut);
     const readOnly = req.readOnly;
     const respond = (sessionId: bigint, timeOut: number) =>
-      conn.send(encodeConnectResponse({ protocolVersion: 0, timeOut, sessionId, passwd: sessionId === 0n ? Buffer.alloc(16) : sessionPassword(sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
+      conn.established(encodeConnectResponse({ protocolVersion: 0, timeOut, sessionId, passwd: sessionId === 0n ? Buffer.alloc(16) : sessionPassword(sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
     if (req.sessionId !== 0n) {
       const expired = () => {
         // ZooKeeper's answer to an expired or unknown session: timeout 0, id 0.
@@ -412,7 +415,7 @@ export class ZkNode implements ServerView {
       for (const id of trigger.watcherIds) {
         const conn = this.byWatcher.get(id);
         if (!conn || !mayDeliver(trigger, conn.authIds)) continue;
-        conn.send(encodeWatcherEvent(NOTIFICATION_ZXID, { type: trigger.event.type, state: trigger.event.state, path: trigger.event.path }));
+        conn.notify(encodeWatcherEvent(NOTIFICATION_ZXID, { type: trigger.event.type, state: trigger.event.state, path: trigger.event.path }));
       }
     }
   }
@@ -508,6 +511,20 @@ export class ZkNode implements ServerView {
   }
   txnLogStats(): TxnLogStats | undefined {
     return this.txnLog?.stats();
+  }
+  /** What backpressure measures now (and the highest since start): for mntr and /metrics. */
+  backpressure(): BackpressureFigures {
+    const load = this.port.figures();
+    const proposals = this.writes.proposals?.() ?? { uncommitted: 0, peakUncommitted: 0, deferred: 0, deferredTotal: 0 };
+    return {
+      ...load,
+      pendingLogBytes: this.txnLog?.pendingByteCount ?? 0,
+      peakPendingLogBytes: this.txnLog?.peakPendingByteCount ?? 0,
+      uncommittedProposals: proposals.uncommitted,
+      peakUncommittedProposals: proposals.peakUncommitted,
+      deferredWrites: proposals.deferred,
+      deferredWritesTotal: proposals.deferredTotal,
+    };
   }
   /** When each session expires unless touched, as wall-clock ms (for `dump`). */
   sessionExpiries(): Array<[bigint, number]> {

@@ -49,7 +49,7 @@ export class LocalWritePath implements WritePath {
     const congested = this.log.congested;
     if (congested === this.pushingBack) return;
     this.pushingBack = congested;
-    this.node.pushBack(congested);
+    this.node.pushBack('log', congested);
   }
 
   after(sessionId: bigint, fn: () => void): void {

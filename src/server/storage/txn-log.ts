@@ -30,8 +30,9 @@ export interface TxnLogOptions {
   maxSegmentBytes?: number;
   /** Largest payload accepted, and trusted when reading. Default 16 MiB, 0..1 GiB. */
   maxRecordBytes?: number;
-  /** Appended but not yet flushed bytes above which the log reports itself `congested`, so that
-   * the server stops reading requests until a flush catches up. Default 256 MiB. */
+  /** Appended but not yet durable bytes (waiting for a round, or in the round being written and
+   * synced) above which the log reports itself `congested` until they are down to half, so that
+   * the server stops reading requests meanwhile. Never a refusal. Default 256 MiB. */
   maxPendingBytes?: number;
   logger?: StorageLogger;
   /** Default true. false skips every fsync: only for benchmarks that say so. */
@@ -58,6 +59,10 @@ function intOption(name: string, v: number | undefined, def: number, min: number
 export class TxnLog {
   private pending: PendingRecord[] = [];
   private pendingBytes = 0;
+  /** Bytes of the round being written and synced (still in memory, not yet durable). */
+  private writingBytes = 0;
+  private congestedFlag = false;
+  private peakUnsynced = 0;
   private _lastZxid: bigint;
   private _durableZxid: bigint;
   private poison: LogPoisonedError | undefined;
@@ -117,13 +122,18 @@ export class TxnLog {
   get lastZxid(): bigint {
     return this._lastZxid;
   }
-  /** Bytes appended and not yet handed to a flush. */
+  /** Bytes appended and not yet durable: waiting for a round or in the one being synced. */
   get pendingByteCount(): number {
-    return this.pendingBytes;
+    return this.pendingBytes + this.writingBytes;
   }
-  /** More than maxPendingBytes waits for a flush: callers should stop taking new writes (backpressure, never a failure). */
+  /** The most `pendingByteCount` has been since open. */
+  get peakPendingByteCount(): number {
+    return this.peakUnsynced;
+  }
+  /** More than maxPendingBytes waits for fsync, and it has not yet come down to half: callers should
+   * stop taking new writes (backpressure, never a failure). */
   get congested(): boolean {
-    return this.pendingBytes > this.o.maxPendingBytes;
+    return this.congestedFlag;
   }
   get maxPendingBytes(): number {
     return this.o.maxPendingBytes;
@@ -149,6 +159,16 @@ export class TxnLog {
     this.pending.push({ zxid, buf: encodeRecord(zxid, payload) });
     this.pendingBytes += size;
     this._lastZxid = zxid;
+    this.updateCongestion();
+  }
+
+  /** Congested above maxPendingBytes not yet durable; clear again at half (hysteresis, so the
+   * server does not flip between reading and not reading on every round). */
+  private updateCongestion(): void {
+    const unsynced = this.pendingBytes + this.writingBytes;
+    if (unsynced > this.peakUnsynced) this.peakUnsynced = unsynced;
+    if (unsynced > this.o.maxPendingBytes) this.congestedFlag = true;
+    else if (unsynced <= this.o.maxPendingBytes / 2) this.congestedFlag = false;
   }
 
   /** Resolves once every record appended before this call is on stable storage. */
@@ -183,6 +203,7 @@ export class TxnLog {
       }
       this.pending = this.pending.filter((p) => p.zxid <= zxid);
       this.pendingBytes = this.pending.reduce((n, p) => n + p.buf.length, 0);
+      this.updateCongestion();
       this._lastZxid = this.pending.at(-1)?.zxid ?? this._durableZxid;
       await this.writePending();
       if (zxid >= this._durableZxid) return;
@@ -273,13 +294,18 @@ export class TxnLog {
   private async writePending(): Promise<void> {
     if (this.poison) throw this.poison;
     const batch = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     if (batch.length === 0) return;
+    this.writingBytes += bytes;
     try {
       await this.files.write(batch, this._durableZxid, (z) => (this._durableZxid = z));
     } catch (err) {
       throw this.poisonWith(err);
+    } finally {
+      this.writingBytes -= bytes;
+      this.updateCongestion();
     }
   }
 

@@ -39,6 +39,8 @@ export class Pipe {
   private evAt = Number.POSITIVE_INFINITY;
   /** Called whenever the pipe runs empty (the network retires finished connections). */
   onDrained: (() => void) | null = null;
+  /** Called when delivering a data segment left no data bytes in flight (the sender's drain). */
+  onDataDelivered: (() => void) | null = null;
 
   constructor(
     private readonly env: NetEnv,
@@ -125,6 +127,7 @@ export class Pipe {
     this.q.shift();
     if (head.bytes) this.bytes -= head.bytes.length;
     this.receiver.receive(head);
+    if (head.bytes && this.bytes === 0) this.onDataDelivered?.();
     // One segment per event: the async work each read starts settles before the next read.
     this.kick();
     if (this.q.length === 0) this.onDrained?.();

@@ -315,6 +315,8 @@ export class SimNetwork implements NetEnv {
     c.inbound = srv.out;
     c.out.onDrained = () => this.retire(id);
     srv.out.onDrained = () => this.retire(id);
+    c.out.onDataDelivered = () => c.drained();
+    srv.out.onDataDelivered = () => srv.drained();
     this.conns.set(id, { id, port, client: c, server: srv });
     this.sockets.get(to)?.add(srv);
     // 'open' first: whatever the server writes from its accept callback follows it.

@@ -41,6 +41,7 @@ export class SimSocket implements NetSocket, Receiver {
   private connectFn: (() => void) | undefined;
   private dataFn: ((chunk: Buffer) => void) | undefined;
   private closeFn: (() => void) | undefined;
+  private drainFn: (() => void) | undefined;
   /** Runs host code under the guard of the incarnation that created this socket. */
   private readonly call: (fn: () => void) => void;
 
@@ -123,6 +124,18 @@ export class SimSocket implements NetSocket, Receiver {
   onClose(fn: () => void): void {
     this.closeFn = fn;
     if (this.closeReported) fn();
+  }
+
+  onDrain(fn: () => void): void {
+    this.drainFn = fn;
+  }
+
+  /** Our pipe delivered its last data byte in flight: the application hears it (once it runs). */
+  drained(): void {
+    if (this.closed || this.queuedBytes > 0 || !this.drainFn) return;
+    this.call(() => {
+      if (!this.closed && this.queuedBytes === 0) this.drainFn?.();
+    });
   }
 
   /** Pipe delivery. The pipe only delivers when our host is ready, so this runs at once. */
