@@ -112,7 +112,7 @@ if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
   }
   const secs = (performance.now() - t0) / 1000;
   const sum = (f: (r: SeedResult) => number) => results.reduce((a, r) => a + f(r), 0);
-  console.log(`${results.length} passed in ${secs.toFixed(1)} s (${(count / secs).toFixed(2)} seeds/s); register ops ${sum((r) => r.ops)}, acked creates ${sum((r) => r.acked)}, elections ${sum((r) => r.elections)}, simulated ${(sum((r) => r.simMs) / 1000).toFixed(0)} s`);
+  console.log(`${results.length} passed in ${secs.toFixed(1)} s (${(count / secs).toFixed(2)} seeds/s); register ops ${sum((r) => r.ops)}, acked creates ${sum((r) => r.acked)}, elections ${sum((r) => r.elections)}, seeds with tight backpressure limits ${sum((r) => (r.tightLimits ? 1 : 0))} (writes deferred at least ${sum((r) => r.deferredWrites)}), simulated ${(sum((r) => r.simMs) / 1000).toFixed(0)} s`);
 }
 console.log(`seeds: ${count}, violations: ${violations}`);
 process.exitCode = violations > 0 ? 1 : 0;

@@ -138,6 +138,15 @@ export class ClientConnection {
     return !this.closedFlag && !this.socketPaused;
   }
 
+  /**
+   * Paused by the server's own load (its in-flight limits, the write path pushing back) while the
+   * client reads everything sent to it: the session counts as active meanwhile, so a client is
+   * never expired because this server chose not to read its pings.
+   */
+  get heldByServer(): boolean {
+    return this.sessionId !== undefined && this.socketPaused && !this.closedFlag && this.queuedBytes === 0;
+  }
+
   get address(): string {
     return `${this.remoteAddress}:${this.remotePort}`;
   }

@@ -178,6 +178,7 @@ export class ZkNode implements ServerView {
     }
     this.timers.push(clock.every(Math.min(this.config.tickMs, EXPIRY_CHECK_MS), () => this.expireSessions()));
     this.timers.push(clock.every(this.config.containerCheckIntervalMs, () => this.reapContainers()));
+    this.timers.push(clock.every(this.config.tickMs, () => this.touchHeldSessions()));
     this.logger.info('serving', { address: this.connectString, dataDir: this.config.dataDir });
   }
 
@@ -321,6 +322,12 @@ export class ZkNode implements ServerView {
     // Activity anywhere keeps a session alive, whoever the leader believes owns it.
     if (this.writes.expiresSessions) this.tracker.touch(sessionId, now);
     this.writes.touched(sessionId);
+  }
+
+  /** Backpressure must not cost a session: one whose requests this server is not reading (for its
+   * own load, not the client's) is touched every tick, as its unread pings would have. */
+  private touchHeldSessions(): void {
+    for (const c of this.port.connections) if (c.heldByServer) this.active(c.sessionId!);
   }
 
   private onClosed(conn: ClientConnection): void {

@@ -13,6 +13,7 @@ import { FaultInjector, PROFILES, type FaultProfile } from './faults.js';
 import { Recorder } from './recorder.js';
 import { RegisterWorkload, SequenceWorkload } from './workloads.js';
 import { SimWorld, type AppliedTxn } from './world.js';
+import type { ServerConfig } from '../../../src/server/config.js';
 import { SimZkClient } from '../client/zk-client.js';
 import { CreateMode, ErrorCode } from '../../../src/protocol/index.js';
 
@@ -32,6 +33,11 @@ export interface SeedResult {
   elections: number;
   events: number;
   simMs: number;
+  /** The seed ran with tight backpressure limits. */
+  tightLimits: boolean;
+  /** Writes that waited for room among the uncommitted proposals, as counted by the servers
+   * running at the end (a crash resets a server's count: a lower bound). */
+  deferredWrites: number;
 }
 
 export class SimViolation extends Error {
@@ -46,18 +52,19 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const pick = new Prng(seed ^ 0x5eed5);
   const nodes = opts.nodes ?? (pick.chance(0.6) ? 3 : 5);
   const profile: FaultProfile = opts.profile ? (PROFILES.find((p) => p.name === opts.profile) ?? fail(`no profile ${opts.profile}`)) : pick.pick(PROFILES);
-  const world = new SimWorld({ seed, nodes });
+  const limits = tightLimits(pick);
+  const world = new SimWorld({ seed, nodes, ...(limits ? { server: limits } : {}) });
   const recorder = new Recorder(() => world.sched.now);
   const applied: AppliedTxn[] = [];
   world.onApplied((t) => {
     if (t.result.type === OpCode.closeSession) applied.push(t);
   });
   try {
-    return await drive(world, recorder, applied, profile, seed, opts);
+    return { ...(await drive(world, recorder, applied, profile, seed, opts)), tightLimits: limits !== undefined };
   } catch (e) {
     const err = e as Error;
     const lines = [
-      `seed ${seed} (${nodes} nodes, profile ${profile.name}) failed at t=${Math.round(world.sched.now)} ms: ${err.message}`,
+      `seed ${seed} (${nodes} nodes, profile ${profile.name}${limits ? `, tight limits ${JSON.stringify(limits)}` : ''}) failed at t=${Math.round(world.sched.now)} ms: ${err.message}`,
       ...(err instanceof SimViolation ? [] : [String(err.stack ?? '')]),
       `  last faults: ${world.log.slice(-12).join('; ')}`,
       `  replay: ${replayCommand(seed, nodes, opts.profile)}`,
@@ -66,11 +73,29 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   }
 }
 
+/**
+ * Half the seeds run with backpressure limits small enough for the workloads to hit them all the
+ * time (a request or two in flight per connection, a proposal or two uncommitted, a few KiB of
+ * log or replies waiting), so the checkers judge pausing and deferral too: nothing dropped,
+ * reordered or stuck. The rest keep the defaults.
+ */
+function tightLimits(pick: Prng): Partial<ServerConfig> | undefined {
+  if (!pick.chance(0.5)) return undefined;
+  return {
+    maxOutstandingPerConnection: pick.int(1, 3),
+    globalOutstandingLimit: pick.int(1, 6),
+    maxQueuedBytesPerConnection: 1024 * pick.int(1, 4),
+    maxQueuedBytesTotal: 1024 * pick.int(1, 8),
+    maxPendingLogBytes: 1024 * pick.int(1, 8),
+    maxUncommittedProposals: pick.int(1, 3),
+  };
+}
+
 function fail(why: string): never {
   throw new SimViolation(why);
 }
 
-async function drive(world: SimWorld, recorder: Recorder, closes: AppliedTxn[], profile: FaultProfile, seed: number, opts: SeedOptions): Promise<SeedResult> {
+async function drive(world: SimWorld, recorder: Recorder, closes: AppliedTxn[], profile: FaultProfile, seed: number, opts: SeedOptions): Promise<Omit<SeedResult, 'tightLimits'>> {
   const sched = world.sched;
   for (const s of world.servers) world.startServer(s.id);
   await sched.run({ untilMs: 10_000, stop: () => world.converged() });
@@ -130,6 +155,7 @@ async function drive(world: SimWorld, recorder: Recorder, closes: AppliedTxn[], 
     elections: election.events.filter((e) => e.event === 'elected').length,
     events: sched.eventsRun,
     simMs: Math.round(sched.now),
+    deferredWrites: world.running().reduce((n, s) => n + (s.node?.backpressure().deferredWritesTotal ?? 0), 0),
   };
 }
 
