@@ -61,7 +61,8 @@ export interface ServerConfig {
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */
   adminHost?: string;
   /** Log bytes appended but not yet fsynced at which the server stops reading writing clients until
-   * the disk has caught up to half (backpressure). Default 256 MiB. */
+   * the disk has caught up to half (backpressure); a cluster leader also stops proposing then, and
+   * holds its followers' writing clients. Default 256 MiB. */
   maxPendingLogBytes: number;
   /** Cluster leaders treat zxid counters at or above this as exhausted (ZOOKEEPER-1277) and
    * force a new epoch. Default: the full 32-bit counter; lower only to exercise the rollover. */

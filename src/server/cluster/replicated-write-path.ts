@@ -14,7 +14,8 @@
  * forwarded ones alike), and are proposed as commits make room; meanwhile the leader stops
  * reading its clients that have requests in flight and tells its followers to do the same with
  * theirs (a `hold` note, renewed every tick, so a lost one lapses). Reads keep flowing. A
- * congested log (too much waiting for fsync) holds the followers' clients the same way.
+ * leader whose own log is congested (too much waiting for fsync) defers proposals and holds
+ * its followers' clients the same way, until its disk has caught up to half.
  *
  * Leases (see zab/leader.ts): this server answers clients only while the core's lease holds,
  * measured on the monotonic clock (LeaseClock); frames wait otherwise. Sessions have owners
@@ -372,7 +373,7 @@ export class ReplicatedWritePath implements WritePath {
    * session's writes keep their order). `from` is the server the client is on.
    */
   private async proposeWrite(origin: WriteOrigin, request: WriteRequest, from: number): Promise<void> {
-    if (this.deferred.length > 0 || this.uncommitted() >= this.o.server.maxUncommittedProposals) {
+    if (this.deferred.length > 0 || !this.roomToPropose()) {
       this.deferred.push({ origin, request, from });
       this.deferredTotal++;
       this.updateProposalPressure();
@@ -382,11 +383,26 @@ export class ReplicatedWritePath implements WritePath {
     this.updateProposalPressure();
   }
 
-  /** Leader: proposes waiting writes while commits have made room. */
+  /**
+   * Leader: room for another proposal: fewer than the limit uncommitted, and our own log not
+   * congested (a quorum of fast followers would otherwise let a leader on a slow disk pile up
+   * log records in memory without bound).
+   */
+  private roomToPropose(): boolean {
+    return this.uncommitted() < this.o.server.maxUncommittedProposals && !this.log.congested;
+  }
+
+  /** Leader: proposes what waits, in a job of its own, once there may be room again. */
+  private scheduleDeferred(): void {
+    if (this.deferred.length === 0 || this.deferredScheduled) return;
+    this.deferredScheduled = true;
+    this.enqueue(() => this.proposeDeferred());
+  }
+
+  /** Leader: proposes waiting writes while commits (and fsyncs) have made room. */
   private async proposeDeferred(): Promise<void> {
     this.deferredScheduled = false;
-    const limit = this.o.server.maxUncommittedProposals;
-    while (this.deferred.length > 0 && this.role === 'leading' && this.uncommitted() < limit) {
+    while (this.deferred.length > 0 && this.role === 'leading' && this.roomToPropose()) {
       const d = this.deferred.shift()!;
       await this.proposeNow(d.origin, d.request, d.from);
     }
@@ -552,6 +568,8 @@ export class ReplicatedWritePath implements WritePath {
     this.pushingBack = congested;
     this.node.pushBack('log', congested);
     this.updateFollowersHeld();
+    // A leader's log caught up: what waited for it may be proposed.
+    if (!congested) this.scheduleDeferred();
   }
 
   private async installSnapshot(zxid: number, bytes: Buffer, entries: readonly LogEntry[]): Promise<void> {
@@ -590,9 +608,8 @@ export class ReplicatedWritePath implements WritePath {
     for (const id of touchedSessions) this.drain(id);
     this.o.snapshots.applied(entries.length);
     // Commits made room for proposals: propose what waits (in a job of its own, after this one).
-    if (this.deferred.length > 0 && !this.deferredScheduled) {
-      this.deferredScheduled = true;
-      this.enqueue(() => this.proposeDeferred());
+    if (this.deferred.length > 0) {
+      this.scheduleDeferred();
     } else if (this.proposalsFull) {
       this.updateProposalPressure();
     }
