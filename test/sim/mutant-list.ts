@@ -3,6 +3,10 @@
  * piece of production code by a plausible mistake: the ones the issue names (ACK before fsync,
  * a leader counting its own unsynced entries, ...) and one per defect it found, which brings
  * that defect back. `sim` narrows the run to the scenario that targets it, when there is one.
+ *
+ * Some are judged by a test file instead (`test`): a focused unit test, or an integration test
+ * for faults that only show against real processes, sockets and disks (a backpressure limit that
+ * stops holding, a paused connection that never resumes).
  */
 export interface Mutant {
   readonly name: string;
@@ -13,12 +17,16 @@ export interface Mutant {
   readonly sim?: readonly string[];
   /**
    * A test file (node --test) that must fail instead of the simulator: for properties a
-   * focused test checks more sharply than whole-cluster runs (the snapshot image's copy-on-write).
+   * focused test checks more sharply than whole-cluster runs (the snapshot image's copy-on-write;
+   * backpressure limits, which only show against real processes, sockets and disks).
    */
   readonly test?: string;
+  /** Only the tests of `test` whose names match this (node --test-name-pattern). */
+  readonly testPattern?: string;
 }
 
 const scenario = (name: string): readonly string[] => ['--scenario', name];
+const backpressureTest = (pattern: string) => ({ test: 'test/integration/backpressure.test.ts', testPattern: pattern });
 
 export const MUTANTS: readonly Mutant[] = [
   {
@@ -153,6 +161,77 @@ export const MUTANTS: readonly Mutant[] = [
     find: "    this.emit('resigned', { wasLeader, requeued: requeue });\n    await this.leave();",
     replace: "    await this.leave();\n    this.emit('resigned', { wasLeader, requeued: requeue });",
     sim: ['--seeds', '300', '--profile', 'lossy'],
+  },
+  // Backpressure (issue 9): every limit holds, pausing drops and reorders nothing, a pause ends.
+  {
+    name: 'per-connection-in-flight-unchecked',
+    file: 'src/server/net/client-connection.ts',
+    find: '!this.overOutstanding && ',
+    replace: '',
+    ...backpressureTest('pipelines 3000 creates'),
+  },
+  {
+    name: 'global-in-flight-unchecked',
+    file: 'src/server/net/client-port.ts',
+    find: 'if (outstanding > 0 && (this.overInFlight || this.pushBacks.size > 0)) return true;',
+    replace: 'if (outstanding > 0 && this.pushBacks.size > 0) return true;',
+    ...backpressureTest('global in-flight limit'),
+  },
+  {
+    name: 'per-connection-queue-unchecked',
+    file: 'src/server/net/client-connection.ts',
+    find: '&& !this.overQueued && !this.load.holds(',
+    replace: '&& !this.load.holds(',
+    ...backpressureTest('reads no reply is paused'),
+  },
+  {
+    name: 'total-queue-unchecked',
+    file: 'src/server/net/client-port.ts',
+    find: 'return queuedBytes > 0 && this.overQueued;',
+    replace: 'return false;',
+    ...backpressureTest('total queued-bytes limit'),
+  },
+  {
+    name: 'drained-queue-unnoticed',
+    file: 'src/server/net/client-connection.ts',
+    find: 'socket.onDrain(() => this.observeQueued());',
+    replace: '',
+    ...backpressureTest('reads no reply is paused'),
+  },
+  {
+    name: 'frames-read-while-waiting-jump-the-queue',
+    file: 'src/server/net/client-connection.ts',
+    find: 'for (const f of frames) this.inbox.push(f);',
+    replace: 'this.inbox.splice(this.inboxAt, 0, ...frames);',
+    ...backpressureTest('pipelines 3000 creates'),
+  },
+  {
+    name: 'requests-read-before-the-session',
+    file: 'src/server/net/client-connection.ts',
+    find: '!this.awaitingConnect && ',
+    replace: '',
+    ...backpressureTest('behind the ConnectRequest'),
+  },
+  {
+    name: 'log-never-congested',
+    file: 'src/server/storage/txn-log.ts',
+    find: 'if (unsynced > this.o.maxPendingBytes) this.congestedFlag = true;',
+    replace: '',
+    ...backpressureTest('pipelining 200 creates of 4 KiB'),
+  },
+  {
+    name: 'leader-proposes-past-the-limit',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'if (this.deferred.length > 0 || !this.roomToPropose()) {',
+    replace: 'if (this.deferred.length > 0) {',
+    ...backpressureTest('at most 4 proposals uncommitted'),
+  },
+  {
+    name: 'leader-proposes-on-a-congested-log',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'return this.uncommitted() < this.o.server.maxUncommittedProposals && !this.log.congested;',
+    replace: 'return this.uncommitted() < this.o.server.maxUncommittedProposals;',
+    ...backpressureTest('the leader on a slow disk'),
   },
   // Faults in the consensus core, each caught by the scenario of the ZooKeeper bug it recreates.
   {

@@ -3,7 +3,8 @@
  * fail. Each mutant is a one-line fault in the production code (or in the node's I/O edge);
  * it is applied to a scratch copy of the repository (the working tree is never touched), and
  * the simulator runs there until a checker catches it or the seed budget runs out (or, for a
- * mutant that names a test file, that test must fail).
+ * mutant that names a test file, that test must fail; an integration test runs against the
+ * copy's own build).
  *
  * Ends with `mutants: K of M caught`; exit 1 unless every mutant is caught.
  */
@@ -36,19 +37,31 @@ function scratchCopy(): string {
   return dir;
 }
 
-/** Runs a test file in `dir`; the mutant is caught when the test fails. */
-function runTest(dir: string, file: string, timeoutMs: number): Promise<{ caught: boolean; detail: string }> {
+/**
+ * Runs a test file in `dir` (only the tests whose names match `pattern`, if given); the mutant is
+ * caught when a test fails. Integration tests start the built CLI, so the copy is built first.
+ */
+function runTest(dir: string, file: string, pattern: string | undefined, timeoutMs: number): Promise<{ caught: boolean; detail: string }> {
+  if (file.startsWith('test/integration/')) execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, stdio: 'ignore' });
+  const args = ['--import', 'tsx', '--test', ...(pattern ? ['--test-name-pattern', pattern] : []), file];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', file], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    // SIGTERM first: the test's after-hooks stop the server processes it started.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       const fails = /^# fail (\d+)/m.exec(out);
       const caught = code !== 0 && fails !== null && Number(fails[1]) > 0;
-      const first = out.split('\n').find((l) => /^\s*not ok/.test(l)) ?? (fails ? 'no test failed' : 'the test did not finish (crash or timeout)');
-      resolve({ caught, detail: `${file}: ${first.trim()}`.slice(0, 300) });
+      const lines = out.split('\n');
+      const at = lines.findIndex((l) => /^\s*not ok/.test(l));
+      const why = at >= 0 ? lines.slice(at).find((l) => /^\s*error:/.test(l)) : undefined;
+      const first = at >= 0 ? `${lines[at]!.trim()}${why ? ` -- ${why.trim()}` : ''}` : fails ? 'no test failed' : 'the test did not finish (crash or timeout)';
+      resolve({ caught, detail: `${file}: ${first}`.slice(0, 300) });
     });
   });
 }
@@ -86,7 +99,7 @@ async function main(): Promise<void> {
       applyMutant(dir, m);
       // The mutant must still compile: a fault the type checker rejects proves nothing.
       execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'ignore' });
-      const r = m.test ? await runTest(dir, m.test, 10 * 60_000) : await simulate(dir, [...(m.sim ?? ['--seeds', String(seeds)])], 20 * 60_000);
+      const r = m.test ? await runTest(dir, m.test, m.testPattern, 15 * 60_000) : await simulate(dir, [...(m.sim ?? ['--seeds', String(seeds)])], 20 * 60_000);
       if (r.caught) caught++;
       console.log(`${r.caught ? 'caught  ' : 'MISSED  '} ${m.name} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${r.detail}`);
     } catch (e) {
