@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MAX_FRAME } from '../protocol/constants.js';
 import type { ClusterConfig } from './cluster/cluster-config.js';
+import { MAX_SNAP_CHUNK_BYTES } from './zab/codec.js';
 
 export interface ServerConfig {
   /** Client port host; loopback by default. */
@@ -67,6 +68,10 @@ export interface ServerConfig {
   /** Cluster leaders treat zxid counters at or above this as exhausted (ZOOKEEPER-1277) and
    * force a new epoch. Default: the full 32-bit counter; lower only to exercise the rollover. */
   zxidCounterLimit?: number;
+  /** Cluster leaders send a SNAP in chunks of this many bytes (default 256 KiB, at most 1 MiB). */
+  snapChunkBytes?: number;
+  /** ... keeping at most this many unacknowledged SNAP bytes in flight per follower (default 1 MiB). */
+  snapWindowBytes?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -140,6 +145,8 @@ function validate(c: ServerConfig): void {
   atLeast('maxQueuedBytesPerConnection', 1024);
   atLeast('maxQueuedBytesTotal', 1024);
   atLeast('maxUncommittedProposals', 1);
+  if (c.snapChunkBytes !== undefined && !(Number.isInteger(c.snapChunkBytes) && c.snapChunkBytes >= 1 && c.snapChunkBytes <= MAX_SNAP_CHUNK_BYTES)) fail(`snapChunkBytes ${c.snapChunkBytes} must be 1 .. ${MAX_SNAP_CHUNK_BYTES}`);
+  if (c.snapWindowBytes !== undefined && !(Number.isInteger(c.snapWindowBytes) && c.snapWindowBytes >= (c.snapChunkBytes ?? 256 * 1024))) fail(`snapWindowBytes ${c.snapWindowBytes} must hold at least one chunk`);
   if (c.zxidCounterLimit !== undefined && !(Number.isInteger(c.zxidCounterLimit) && c.zxidCounterLimit >= 2)) fail(`zxidCounterLimit ${c.zxidCounterLimit} must be an integer of at least 2`);
 }
 

@@ -265,8 +265,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'snap-zxid-taken-before-install',
     file: 'src/server/zab/follower.ts',
-    find: '        f.pendingSnap = { zxid: msg.zxid, bytes: msg.bytes, entries: [] };',
-    replace: '        f.pendingSnap = { zxid: msg.zxid, bytes: msg.bytes, entries: [] };\n        node.log.reset(msg.zxid);\n        node.commitZxid = msg.zxid;',
+    find: '    f.pendingSnap = { zxid: msg.zxid, chunks: [], bytes: 0, nextSeq: 0, complete: false, entries: [] };',
+    replace: '    f.pendingSnap = { zxid: msg.zxid, chunks: [], bytes: 0, nextSeq: 0, complete: false, entries: [] };\n    node.log.reset(msg.zxid);\n    node.commitZxid = msg.zxid;',
     sim: scenario('ZOOKEEPER-3642'),
   },
   {

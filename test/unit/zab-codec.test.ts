@@ -1,7 +1,7 @@
 /** Quorum message codec: round trips of every type; malformed input gives ZabCodecError only. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CODEC_VERSION, decodeMessage, encodeMessage, makeZxid, MAX_PAYLOAD_BYTES, ZabCodecError, type ZabMessage } from '../../src/server/zab/index.js';
+import { CODEC_VERSION, decodeMessage, encodeMessage, makeZxid, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MAX_SNAP_CHUNK_BYTES, ZabCodecError, type ZabMessage } from '../../src/server/zab/index.js';
 import { Prng } from '../sim/prng.js';
 
 const z = makeZxid(0x1fffff, 0xfffffffe);
@@ -14,7 +14,9 @@ const SAMPLES: ZabMessage[] = [
   { type: 'ackepoch', epoch: 5, session: 77, currentEpoch: 3, lastZxid: 0, acceptedNow: false },
   { type: 'diff', epoch: 5, session: 1 },
   { type: 'trunc', epoch: 5, session: 1, zxid: makeZxid(2, 9) },
-  { type: 'snap', epoch: 5, session: 1, zxid: makeZxid(2, 9), bytes: Buffer.from('snapshot-bytes') },
+  { type: 'snapchunk', epoch: 5, session: 1, zxid: makeZxid(2, 9), seq: 0, last: false, bytes: Buffer.from('snapshot-bytes') },
+  { type: 'snapchunk', epoch: 5, session: 1, zxid: makeZxid(2, 9), seq: 0xffffffff, last: true, bytes: Buffer.alloc(0) },
+  { type: 'snapack', epoch: 5, session: 1, seq: 12 },
   { type: 'proposal', epoch: 5, session: 1, prevZxid: makeZxid(4, 1), zxid: makeZxid(5, 1), payload: Buffer.from([0, 1, 2, 255]) },
   { type: 'proposal', epoch: 5, session: 1, prevZxid: 0, zxid: makeZxid(5, 1), payload: Buffer.alloc(0) },
   { type: 'commit', epoch: 5, session: 1, zxid: makeZxid(5, 1) },
@@ -37,7 +39,7 @@ describe('quorum message codec', () => {
       assert.deepEqual(back, m);
       seen.add(m.type);
     }
-    assert.equal(seen.size, 17, 'all 17 types covered');
+    assert.equal(seen.size, 18, 'all 18 types covered');
   });
 
   test('every truncation of every message is a ZabCodecError', () => {
@@ -66,11 +68,30 @@ describe('quorum message codec', () => {
     req.writeUInt32BE(MAX_PAYLOAD_BYTES + 1, 6);
     assert.throws(() => decodeMessage(req), /exceeds/);
     assert.throws(() => decodeMessage('nope' as unknown as Buffer), ZabCodecError);
+    // A SNAP chunk is bounded on its own: no message carries a whole tree.
+    const chunk = encodeMessage({ type: 'snapchunk', epoch: 1, session: 1, zxid: 5, seq: 0, last: false, bytes: Buffer.from('x') });
+    chunk.writeUInt32BE(MAX_SNAP_CHUNK_BYTES + 1, 23);
+    assert.throws(() => decodeMessage(chunk), /chunk: length \d+ exceeds/);
+    const last = encodeMessage({ type: 'snapchunk', epoch: 1, session: 1, zxid: 5, seq: 0, last: true, bytes: Buffer.from('x') });
+    last[22] = 2;
+    assert.throws(() => decodeMessage(last), /last: boolean byte 2/);
+  });
+
+  test('version 3: SNAP is gone, its type code carries SNAPCHUNK; a version-2 SNAP is refused', () => {
+    assert.equal(CODEC_VERSION, 3);
+    const v2snap = Buffer.concat([Buffer.from([2, 7]), Buffer.alloc(16), Buffer.from([0, 0, 0, 1, 0x41])]);
+    assert.throws(() => decodeMessage(v2snap), /unsupported codec version 2/);
+    const chunk = encodeMessage({ type: 'snapchunk', epoch: 1, session: 1, zxid: 5, seq: 3, last: false, bytes: Buffer.alloc(MAX_SNAP_CHUNK_BYTES) });
+    assert.equal(chunk[1], 7);
+    assert.ok(chunk.length <= MAX_MESSAGE_BYTES);
+    assert.ok(encodeMessage({ type: 'proposal', epoch: 1, session: 1, prevZxid: 0, zxid: 1, payload: Buffer.alloc(MAX_PAYLOAD_BYTES) }).length <= MAX_MESSAGE_BYTES);
   });
 
   test('encoding refuses out-of-range fields instead of writing garbage', () => {
     assert.throws(() => encodeMessage({ type: 'stale', epoch: -1 }), RangeError);
     assert.throws(() => encodeMessage({ type: 'request', epoch: 1, payload: Buffer.alloc(MAX_PAYLOAD_BYTES + 1) }), RangeError);
+    assert.throws(() => encodeMessage({ type: 'snapchunk', epoch: 1, session: 1, zxid: 1, seq: 0, last: true, bytes: Buffer.alloc(MAX_SNAP_CHUNK_BYTES + 1) }), RangeError);
+    assert.throws(() => encodeMessage({ type: 'snapack', epoch: 1, session: 1, seq: -1 }), RangeError);
   });
 
   test('seeded fuzz: random bytes and mutations never throw anything but ZabCodecError', () => {
@@ -79,7 +100,7 @@ describe('quorum message codec', () => {
       let buf: Buffer;
       if (i % 2 === 0) {
         buf = Buffer.from(Array.from({ length: rng.int(0, 40) }, () => rng.int(0, 255)));
-        if (buf.length > 1 && rng.chance(0.7)) { buf[0] = 1; buf[1] = rng.int(1, 17); }
+        if (buf.length > 1 && rng.chance(0.7)) { buf[0] = CODEC_VERSION; buf[1] = rng.int(1, 18); }
       } else {
         buf = Buffer.from(encodeMessage(rng.pick(SAMPLES)));
         for (let k = rng.int(1, 3); k > 0; k--) buf[rng.int(0, buf.length - 1)] = rng.int(0, 255);

@@ -111,18 +111,82 @@ describe('follower steps', () => {
     assert.deepEqual(sends(stale)[0]!.msg, { type: 'stale', epoch: 5 });
   });
 
-  test('SNAP is installed atomically with what follows it, at NEWLEADER', () => {
+  test('SNAP chunks are acked cumulatively and installed as a list, atomically with what follows them, at NEWLEADER', () => {
     const n = follower({ ...EMPTY, log: [{ zxid: zx(1, 1), payload: Buffer.from('a') }] });
     msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
     const s = { epoch: 3, session: 7 } as const;
-    assert.deepEqual(msg(n, 2, { type: 'snap', ...s, zxid: zx(1, 1), bytes: Buffer.from('S') }), []);
+    const c0 = msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 0, last: false, bytes: Buffer.from('S0') });
+    assert.deepEqual(sends(c0).map((a) => a.msg), [{ type: 'snapack', ...s, seq: 0 }]);
+    assert.equal(n.follower?.phase, 'snap');
+    assert.deepEqual(msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 0, last: false, bytes: Buffer.from('S0') }), [], 'a duplicate is dropped');
+    assert.deepEqual(sends(ticks(n, 1), 'snapack').map((a) => a.msg), [{ type: 'snapack', ...s, seq: 0 }], 'the cumulative ack is repeated each tick');
+    msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('S1') });
+    assert.equal(n.follower?.phase, 'syncing');
     msg(n, 2, { type: 'proposal', ...s, prevZxid: zx(1, 1), zxid: zx(2, 1), payload: Buffer.from('b') });
     assert.equal(n.log.lastZxid, zx(1, 1), 'old log stands until NEWLEADER');
+    assert.equal(n.commitZxid, 0, 'nothing of the snapshot is applied before NEWLEADER');
     const out = msg(n, 2, { type: 'newleader', ...s, zxid: zx(2, 1) });
     const inst = of(out, 'installSnapshot')[0]!;
     assert.equal(inst.zxid, zx(1, 1));
+    assert.deepEqual(inst.chunks.map((c) => c.toString()), ['S0', 'S1'], 'the chunks, in order, never joined');
     assert.deepEqual(inst.entries.map((e) => e.zxid), [zx(2, 1)]);
     assert.deepEqual(out.map((a) => a.type).slice(0, 3), ['installSnapshot', 'persistEpoch', 'send'], 'durable at once, so the ACK follows');
+  });
+
+  /** A follower of epoch 3, session 7, that has taken SNAP chunk 0 of an image at 1:1. */
+  function snapping(): ZabNode {
+    const n = follower();
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
+    msg(n, 2, { type: 'snapchunk', epoch: 3, session: 7, zxid: zx(1, 1), seq: 0, last: false, bytes: Buffer.from('S0') });
+    assert.equal(n.follower?.phase, 'snap');
+    return n;
+  }
+  const s37 = { epoch: 3, session: 7 } as const;
+
+  test('a SNAP chunk out of sequence (lost or reordered) drops the partial snapshot and resyncs; nothing is installed', () => {
+    const n = snapping();
+    const out = msg(n, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 1), seq: 2, last: true, bytes: Buffer.from('S2') });
+    assert.equal(n.role, 'looking');
+    assert.equal(of(out, 'installSnapshot').length, 0);
+    assert.deepEqual(of(out, 'disconnect').map((a) => a.peer), [2]);
+    const late = follower();
+    msg(late, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
+    msg(late, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 1), seq: 1, last: false, bytes: Buffer.from('S1') });
+    assert.equal(late.role, 'looking', 'a stream whose first chunk is missing');
+  });
+
+  test('a proposal, COMMIT or NEWLEADER before the last SNAP chunk resyncs (the stream lost its tail)', () => {
+    for (const m of [
+      { type: 'proposal', ...s37, prevZxid: zx(1, 1), zxid: zx(2, 1), payload: Buffer.from('b') },
+      { type: 'commit', ...s37, zxid: zx(1, 1) },
+      { type: 'newleader', ...s37, zxid: zx(1, 1) },
+    ] as const) {
+      const n = snapping();
+      const out = msg(n, 2, m);
+      assert.equal(n.role, 'looking', m.type);
+      assert.equal(of(out, 'installSnapshot').length, 0, m.type);
+    }
+  });
+
+  test('SNAP chunks of another session or epoch never join the stream; a changed image resyncs', () => {
+    const n = snapping();
+    assert.deepEqual(msg(n, 2, { type: 'snapchunk', epoch: 3, session: 6, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('old') }), []);
+    assert.deepEqual(msg(n, 2, { type: 'snapchunk', epoch: 2, session: 7, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('old') }), []);
+    assert.equal(n.follower?.phase, 'snap');
+    assert.equal(n.follower?.pendingSnap?.chunks.length, 1);
+    msg(n, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 2), seq: 1, last: true, bytes: Buffer.from('other image') });
+    assert.equal(n.role, 'looking');
+  });
+
+  test('a SNAP larger than maxSnapshotBytes is refused before it is held', () => {
+    const n = new ZabNode({ ...cfg(1, [1, 2, 3]), maxSnapshotBytes: 5 }, EMPTY);
+    n.start();
+    msg(n, 2, { type: 'notification', state: 'leading', leader: 2, zxid: 0, peerEpoch: 0, round: 1 });
+    msg(n, 3, { type: 'notification', state: 'following', leader: 2, zxid: 0, peerEpoch: 0, round: 1 });
+    msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
+    msg(n, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 1), seq: 0, last: false, bytes: Buffer.from('1234') });
+    msg(n, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('56') });
+    assert.equal(n.role, 'looking');
   });
 });
 
@@ -252,6 +316,136 @@ describe('leader steps', () => {
     msg(n, 2, { type: 'ack', epoch: 1, session: 1, zxid: 0, newLeader: true });
     assert.deepEqual(msg(n, 2, { type: 'request', epoch: 1, payload: Buffer.from('r') }), [{ type: 'forwarded', from: 2, payload: Buffer.from('r') }]);
     assert.deepEqual(sends(n.step({ type: 'sendOpaque', to: 2, payload: Buffer.from('o') }))[0]!.msg, { type: 'opaque', epoch: 1, payload: Buffer.from('o') });
+  });
+});
+
+describe('leader SNAP streams', () => {
+  // Chunks of 4 bytes, at most 8 unacknowledged bytes per follower.
+  const snapCfg = { ...cfg(1, [1, 2, 3]), snapChunkBytes: 4, snapWindowBytes: 8 };
+  const base = zx(1, 5);
+  const DURABLE: ZabDurableState = { acceptedEpoch: 1, currentEpoch: 1, snapshotZxid: base, log: [{ zxid: zx(1, 6), payload: Buffer.from('6') }] };
+  type Chunk = Extract<ZabMessage, { type: 'snapchunk' }>;
+
+  /** Leader 1, established with follower 2 (DIFF); follower 3 (empty) is being sent a SNAP. */
+  function streaming(): { n: ZabNode; open: ZabAction[] } {
+    const n = new ZabNode(snapCfg, DURABLE);
+    n.start();
+    msg(n, 2, { type: 'notification', state: 'looking', leader: 1, zxid: zx(1, 6), peerEpoch: 1, round: 1 });
+    ticks(n, 1);
+    assert.equal(n.role, 'leading');
+    msg(n, 2, { type: 'followerinfo', attempt: 1, acceptedEpoch: 1, lastZxid: zx(1, 6) });
+    msg(n, 2, { type: 'ackepoch', epoch: 2, session: 1, currentEpoch: 1, lastZxid: zx(1, 6), acceptedNow: true });
+    msg(n, 2, { type: 'ack', epoch: 2, session: 1, zxid: zx(1, 6), newLeader: true });
+    assert.equal(n.commitZxid, zx(1, 6), 'established');
+    msg(n, 3, { type: 'followerinfo', attempt: 1, acceptedEpoch: 0, lastZxid: 0 });
+    const open = msg(n, 3, { type: 'ackepoch', epoch: 2, session: 2, currentEpoch: 0, lastZxid: 0, acceptedNow: true });
+    return { n, open };
+  }
+
+  test('the window: a chunk is read only when one more fits; acks open it; proposals wait behind the last chunk, then go out in order', () => {
+    const { n, open } = streaming();
+    assert.deepEqual(of(open, 'openSnapshot'), [{ type: 'openSnapshot', peer: 3, stream: 2 }]);
+    assert.equal(sends(open).length, 0, 'nothing is sent before the image exists');
+    const r0 = n.step({ type: 'snapshotOpened', peer: 3, stream: 2, zxid: zx(1, 6) });
+    assert.deepEqual(of(r0, 'readSnapshot'), [{ type: 'readSnapshot', peer: 3, stream: 2, maxBytes: 4 }]);
+    // A write proposed and committed meanwhile is not sent to 3 yet: it follows the image.
+    const p = n.step({ type: 'propose', payload: Buffer.from('p') });
+    assert.deepEqual(sends(p).map((a) => a.to), [2]);
+    n.step({ type: 'persisted', upToZxid: zx(2, 1) });
+    assert.deepEqual(sends(msg(n, 2, { type: 'ack', epoch: 2, session: 1, zxid: zx(2, 1), newLeader: false })).map((a) => a.to), [2], 'its COMMIT too');
+    const chunk = (bytes: string, last = false) => n.step({ type: 'snapshotChunk', peer: 3, stream: 2, bytes: Buffer.from(bytes), last });
+    const c0 = chunk('AAAA');
+    assert.deepEqual(sends(c0).map((a) => [a.to, a.msg.type, (a.msg as Chunk).seq]), [[3, 'snapchunk', 0]]);
+    assert.equal(of(c0, 'readSnapshot').length, 1, '4 of 8 bytes out: room for one more');
+    const c1 = chunk('BBBB');
+    assert.equal(of(c1, 'readSnapshot').length, 0, 'the window is full');
+    assert.equal(of(ticks(n, 1), 'readSnapshot').length, 0, 'time alone does not open it');
+    assert.equal(of(msg(n, 3, { type: 'snapack', epoch: 2, session: 1, seq: 1 }), 'readSnapshot').length, 0, 'an ack of another session opens nothing');
+    assert.equal(of(msg(n, 3, { type: 'snapack', epoch: 2, session: 2, seq: 7 }), 'readSnapshot').length, 0, 'an ack of a chunk never sent opens nothing');
+    assert.equal(of(msg(n, 3, { type: 'snapack', epoch: 2, session: 2, seq: 0 }), 'readSnapshot').length, 1, 'acking chunk 0 frees 4 bytes');
+    assert.equal(of(msg(n, 3, { type: 'snapack', epoch: 2, session: 2, seq: 0 }), 'readSnapshot').length, 0, 'a repeated ack reads nothing more (one read at a time)');
+    const end = chunk('CC', true);
+    assert.deepEqual(end.map((a) => a.type), ['send', 'send', 'send', 'send', 'closeSnapshot']);
+    assert.deepEqual(sends(end).map((a) => a.msg.type), ['snapchunk', 'proposal', 'commit', 'newleader']);
+    const [last, prop] = sends(end).map((a) => a.msg) as [Chunk, Extract<ZabMessage, { type: 'proposal' }>];
+    assert.deepEqual([last.seq, last.last, last.zxid], [2, true, zx(1, 6)]);
+    assert.deepEqual([prop.prevZxid, prop.zxid], [zx(1, 6), zx(2, 1)], 'the write proposed during the stream, chained to the image');
+    assert.equal(n.leader?.handlers.get(3)?.phase, 'syncing');
+  });
+
+  test('the log is kept from the image on while a stream runs (compaction stops there), then released', () => {
+    const { n } = streaming();
+    n.step({ type: 'propose', payload: Buffer.from('p') });
+    n.step({ type: 'persisted', upToZxid: zx(2, 1) });
+    msg(n, 2, { type: 'ack', epoch: 2, session: 1, zxid: zx(2, 1), newLeader: false });
+    assert.equal(n.commitZxid, zx(2, 1));
+    // A snapshot of the driver's state before the image opened: pinned at the commit point then.
+    n.step({ type: 'snapshotInstalled', zxid: zx(2, 1) });
+    assert.equal(n.log.base, zx(1, 6));
+    n.step({ type: 'snapshotOpened', peer: 3, stream: 2, zxid: zx(2, 1) });
+    n.step({ type: 'snapshotInstalled', zxid: zx(2, 1) });
+    assert.equal(n.log.base, zx(2, 1), 'up to the image itself');
+    const end = n.step({ type: 'snapshotChunk', peer: 3, stream: 2, bytes: Buffer.from('S'), last: true });
+    assert.deepEqual(sends(end).map((a) => a.msg.type), ['snapchunk', 'newleader'], 'nothing after the image to send');
+  });
+
+  test('every way a stream can end releases the image: follower gone, silent, resyncing, or the leader stepping down', () => {
+    const gone = streaming().n;
+    assert.deepEqual(of(gone.step({ type: 'peerDisconnected', peer: 3 }), 'closeSnapshot'), [{ type: 'closeSnapshot', peer: 3, stream: 2 }]);
+    // Its image arriving late is released again, and nothing is sent.
+    const late = gone.step({ type: 'snapshotOpened', peer: 3, stream: 2, zxid: zx(1, 6) });
+    assert.deepEqual(late, [{ type: 'closeSnapshot', peer: 3, stream: 2 }]);
+    const resync = streaming().n;
+    resync.step({ type: 'snapshotOpened', peer: 3, stream: 2, zxid: zx(1, 6) });
+    const again = msg(resync, 3, { type: 'followerinfo', attempt: 2, acceptedEpoch: 2, lastZxid: 0 });
+    assert.deepEqual(of(again, 'closeSnapshot'), [{ type: 'closeSnapshot', peer: 3, stream: 2 }]);
+    assert.deepEqual(resync.step({ type: 'snapshotChunk', peer: 3, stream: 2, bytes: Buffer.from('S'), last: true }), [{ type: 'closeSnapshot', peer: 3, stream: 2 }], 'a chunk of the old stream is not sent');
+    const silent = streaming().n;
+    const out: ZabAction[] = [];
+    for (let i = 0; i < snapCfg.initLimit + 1; i++) {
+      msg(silent, 2, { type: 'pong', epoch: 2, session: 1, synced: true, zxid: zx(1, 6), pingTick: silent.now, tick: i });
+      out.push(...ticks(silent, 1));
+    }
+    assert.equal(silent.role, 'leading');
+    assert.deepEqual(of(out, 'closeSnapshot'), [{ type: 'closeSnapshot', peer: 3, stream: 2 }]);
+    const down = streaming().n;
+    const stale = msg(down, 2, { type: 'stale', epoch: 9 });
+    assert.equal(down.role, 'looking');
+    assert.deepEqual(of(stale, 'closeSnapshot'), [{ type: 'closeSnapshot', peer: 3, stream: 2 }]);
+  });
+
+  test('a leader and a follower core move a multi-chunk SNAP end to end, and the follower installs exactly the image', () => {
+    const { n } = streaming();
+    const image = Buffer.from('the whole serialized tree, cut in chunks of four bytes');
+    let at = 0;
+    const f = new ZabNode({ ...cfg(3, [1, 2, 3]) }, EMPTY);
+    f.start();
+    msg(f, 1, { type: 'notification', state: 'leading', leader: 1, zxid: zx(1, 6), peerEpoch: 1, round: 1 });
+    msg(f, 2, { type: 'notification', state: 'following', leader: 1, zxid: zx(1, 6), peerEpoch: 1, round: 1 });
+    msg(f, 1, { type: 'leaderinfo', attempt: 1, epoch: 2, session: 2 });
+    // Deliver the leader's sends to 3 and 3's sends to the leader until both are quiet.
+    let queue: ZabAction[] = n.step({ type: 'snapshotOpened', peer: 3, stream: 2, zxid: zx(1, 6) });
+    let installed: Extract<ZabAction, { type: 'installSnapshot' }> | undefined;
+    for (let rounds = 0; queue.length > 0 && rounds < 1000; rounds++) {
+      const next: ZabAction[] = [];
+      for (const a of queue) {
+        if (a.type === 'readSnapshot') {
+          const bytes = image.subarray(at, at + a.maxBytes);
+          at += bytes.length;
+          next.push(...n.step({ type: 'snapshotChunk', peer: 3, stream: 2, bytes, last: at === image.length }));
+        } else if (a.type === 'send' && a.to === 3) {
+          const out = msg(f, 1, a.msg);
+          installed ??= of(out, 'installSnapshot')[0];
+          for (const b of out) if (b.type === 'send' && b.to === 1) next.push(...msg(n, 3, b.msg));
+          if (of(out, 'appendLog').length > 0 || installed) next.push(...f.step({ type: 'persisted', upToZxid: f.log.lastZxid }).flatMap((b) => (b.type === 'send' ? msg(n, 3, b.msg) : [])));
+        }
+      }
+      queue = next;
+    }
+    assert.ok(installed, 'installed');
+    assert.equal(Buffer.concat(installed.chunks).toString(), image.toString());
+    assert.ok(installed.chunks.length >= 10 && installed.chunks.every((c) => c.length <= 4));
+    assert.equal(n.leader?.handlers.get(3)?.phase, 'synced');
   });
 });
 

@@ -1,21 +1,29 @@
 /**
- * Pure binary codec for quorum messages: `[u8 version=1][u8 type][fields...]`, big-endian.
- * A zxid travels as two u32 (epoch, counter); ids, rounds, sessions and epochs as u32; buffers as
- * u32 length + bytes, bounded. Decoding never throws anything but ZabCodecError.
+ * Pure binary codec for quorum messages: `[u8 version][u8 type][fields...]`, big-endian.
+ * A zxid travels as two u32 (epoch, counter); ids, rounds, sessions, epochs and sequence numbers
+ * as u32; buffers as u32 length + bytes, bounded. Decoding never throws anything but
+ * ZabCodecError. A peer of another version is not understood at all (every message of it is
+ * refused as malformed), so a mixed-version cluster never mixes wire formats.
+ *
+ * Version 3 (issue 9): SNAP travels as SNAPCHUNK messages of at most MAX_SNAP_CHUNK_BYTES each,
+ * acknowledged by SNAPACK (type code 7, SNAP's before, is now SNAPCHUNK; SNAPACK is new), so no
+ * message is larger than MAX_MESSAGE_BYTES, whatever the size of the tree.
  */
 import { ZabCodecError } from './errors.js';
 import type { MessageType, PeerState, ZabMessage } from './messages.js';
 import { MAX_EPOCH, TWO_32 } from './zxid.js';
 
-export const CODEC_VERSION = 2;
+export const CODEC_VERSION = 3;
 /** Upper bound of an opaque payload (a request, a reply, a proposal). */
 export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
-/** Upper bound of a SNAP body. */
-export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+/** Upper bound of the bytes of one SNAPCHUNK (the leader's chunk size is at most this). */
+export const MAX_SNAP_CHUNK_BYTES = 1024 * 1024;
+/** Upper bound of an encoded message: the largest bounded buffer plus its fixed fields. */
+export const MAX_MESSAGE_BYTES = Math.max(MAX_PAYLOAD_BYTES, MAX_SNAP_CHUNK_BYTES) + 64;
 
 const TYPES: readonly MessageType[] = [
-  'notification', 'followerinfo', 'leaderinfo', 'ackepoch', 'diff', 'trunc', 'snap', 'proposal',
-  'commit', 'newleader', 'ack', 'uptodate', 'ping', 'pong', 'request', 'opaque', 'stale',
+  'notification', 'followerinfo', 'leaderinfo', 'ackepoch', 'diff', 'trunc', 'snapchunk', 'proposal',
+  'commit', 'newleader', 'ack', 'uptodate', 'ping', 'pong', 'request', 'opaque', 'stale', 'snapack',
 ];
 const TYPE_CODE = new Map<MessageType, number>(TYPES.map((t, i) => [t, i + 1]));
 const STATES: readonly PeerState[] = ['looking', 'following', 'leading'];
@@ -136,11 +144,18 @@ export function encodeMessage(m: ZabMessage): Buffer {
       w.u32(m.session);
       w.zxid(m.zxid);
       break;
-    case 'snap':
+    case 'snapchunk':
       w.u32(m.epoch);
       w.u32(m.session);
       w.zxid(m.zxid);
-      w.bytes(m.bytes, MAX_SNAPSHOT_BYTES);
+      w.u32(m.seq);
+      w.bool(m.last);
+      w.bytes(m.bytes, MAX_SNAP_CHUNK_BYTES);
+      break;
+    case 'snapack':
+      w.u32(m.epoch);
+      w.u32(m.session);
+      w.u32(m.seq);
       break;
     case 'proposal':
       w.u32(m.epoch);
@@ -224,8 +239,11 @@ export function decodeMessage(buf: Buffer): ZabMessage {
     case 'newleader':
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), zxid: r.zxid('zxid') };
       break;
-    case 'snap':
-      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), zxid: r.zxid('zxid'), bytes: r.bytes('snapshot', MAX_SNAPSHOT_BYTES) };
+    case 'snapchunk':
+      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), zxid: r.zxid('zxid'), seq: r.u32('seq'), last: r.bool('last'), bytes: r.bytes('chunk', MAX_SNAP_CHUNK_BYTES) };
+      break;
+    case 'snapack':
+      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), seq: r.u32('seq') };
       break;
     case 'proposal':
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), prevZxid: r.zxid('prevZxid'), zxid: r.zxid('zxid'), payload: r.bytes('payload', MAX_PAYLOAD_BYTES) };

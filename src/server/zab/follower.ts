@@ -4,7 +4,9 @@
  *   discovery   FOLLOWERINFO(acceptedEpoch) sent (repeated each tick), waiting for LEADERINFO.
  *   epochAcked  newEpoch persisted as acceptedEpoch BEFORE ACKEPOCH(currentEpoch, lastZxid) goes
  *               out; a newEpoch lower than our acceptedEpoch is refused.
- *   syncing     DIFF / TRUNC / SNAP applied, proposals logged, COMMITs applied, until NEWLEADER.
+ *   snap        SNAP chunks arriving (see below), until the last one.
+ *   syncing     DIFF / TRUNC applied or the last SNAP chunk in; proposals logged (after a SNAP:
+ *               kept with it), COMMITs applied, until NEWLEADER.
  *   newLeader   NEWLEADER received. We ACK it only once every txn up to it is durable (ZOOKEEPER-
  *               3911, -4646, -4785: an ACK given before the synced txns hit the disk lets a quorum
  *               "hold" a history that a crash erases), and we persist currentEpoch between the two
@@ -13,14 +15,38 @@
  *               Proposals arriving now are logged in order and ACKed (cumulatively) only after the
  *               NEWLEADER ACK (ZOOKEEPER-4394, -4685).
  *   broadcast   UPTODATE seen: the normal PROPOSAL/ACK/COMMIT loop.
+ *
+ * SNAP (issue 9) arrives as SNAPCHUNKs 0, 1, ... `last` of one image, in order on the link; we
+ * keep them as they are, in a list (the tree is never one Buffer), acknowledge each (SNAPACK,
+ * cumulative, repeated every tick in case one was lost: it is what opens the leader's window),
+ * and install the list with the proposals that follow it in one durable step at NEWLEADER, as
+ * before. Whatever breaks the stream throws the partial snapshot away and resynchronises from
+ * scratch (nothing of it was durable, our old log and state stand): a chunk out of sequence (one
+ * was lost or reordered), chunks of another image, more than maxSnapshotBytes, or a proposal,
+ * COMMIT or NEWLEADER before the last chunk. Messages of another epoch or session (an old
+ * leader, an old link) never reach the stream. A duplicate of a chunk already taken (seq below
+ * the next expected) is dropped: a session carries one stream, so it is the same bytes.
  */
 import { invariant } from './errors.js';
-import type { ZabMessage } from './messages.js';
+import type { SnapChunkMsg, ZabMessage } from './messages.js';
 import type { ZabNode } from './node.js';
 import type { LogEntry } from './types.js';
 import { isNextZxid } from './zxid.js';
 
-export type FollowerPhase = 'discovery' | 'epochAcked' | 'syncing' | 'newLeader' | 'broadcast';
+export type FollowerPhase = 'discovery' | 'epochAcked' | 'snap' | 'syncing' | 'newLeader' | 'broadcast';
+
+/** A SNAP being received; installed, with the proposals after it, only at NEWLEADER. */
+export interface PendingSnap {
+  readonly zxid: number;
+  /** The chunks 0 .. nextSeq - 1, as received. */
+  readonly chunks: Buffer[];
+  bytes: number;
+  nextSeq: number;
+  /** The `last` chunk is in. */
+  complete: boolean;
+  /** Proposals after the snapshot (only once complete). */
+  readonly entries: LogEntry[];
+}
 
 export interface FollowerState {
   readonly leaderId: number;
@@ -36,7 +62,7 @@ export interface FollowerState {
   /** Highest cumulative ACK sent. */
   ackedSent: number;
   /** A SNAP being received: installed, with the proposals after it, only at NEWLEADER. */
-  pendingSnap: { readonly zxid: number; readonly bytes: Buffer; readonly entries: LogEntry[] } | null;
+  pendingSnap: PendingSnap | null;
   /** Consecutive PINGs announcing proposals we do not have. */
   behindPings: number;
   /** Our tick of the newest PONG the leader granted (-1: none): we serve until it + followerLeaseTicks. */
@@ -95,6 +121,8 @@ export function followerTick(node: ZabNode): void {
   if (f.phase !== 'discovery' && node.now - f.lastHeard > node.cfg.syncLimit) return node.becomeLooking('leader silent for syncLimit');
   if (f.phase === 'discovery') sendFollowerInfo(node);
   else if (f.phase === 'epochAcked') sendAckEpoch(node);
+  // A lost SNAPACK would leave the leader's window shut: repeat the cumulative one.
+  else if (f.phase === 'snap') sendSnapAck(node);
 }
 
 export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): void {
@@ -104,27 +132,25 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
   if (f.phase === 'discovery' || !('epoch' in msg) || msg.epoch !== f.epoch) return;
   if ('session' in msg && msg.session !== f.session) return;
   const synced = f.phase === 'syncing' || f.phase === 'newLeader' || f.phase === 'broadcast';
+  // The leader sends what follows a SNAP only after its last chunk: any of it now means the link
+  // lost or reordered something.
+  if (f.phase === 'snap' && (msg.type === 'proposal' || msg.type === 'commit' || msg.type === 'newleader' || msg.type === 'uptodate')) {
+    return node.becomeLooking(`${msg.type.toUpperCase()} before the last SNAP chunk`);
+  }
   switch (msg.type) {
     case 'diff':
     case 'trunc':
-    case 'snap':
       if (f.phase !== 'epochAcked') return;
       if (msg.type === 'trunc') {
         // The leader truncates us to a zxid we must hold; if we do not, its picture of our log is
         // wrong and truncating would leave a hole. Start over.
         if (!node.log.has(msg.zxid)) return node.becomeLooking('TRUNC to a zxid not in our log');
         node.truncateLocal(msg.zxid);
-      } else if (msg.type === 'snap') {
-        // Not installed yet. The leader's snapshot is of its *applied* state, which before it is
-        // established can be older than our own committed log; installing it now and then losing
-        // the rest of the sync would leave us durably without txns we helped commit. So the
-        // snapshot and the proposals after it are installed together, durably, at NEWLEADER;
-        // until then our old log and state stand. (ZOOKEEPER-3642 is the opposite failure: a
-        // snapshot kept only in memory while its zxid was reported to the next leader.)
-        f.pendingSnap = { zxid: msg.zxid, bytes: msg.bytes, entries: [] };
       }
       f.phase = 'syncing';
       return;
+    case 'snapchunk':
+      return onSnapChunk(node, msg);
     case 'proposal':
       if (!synced) return;
       if (f.pendingSnap !== null) {
@@ -185,6 +211,46 @@ export function onLeaderMessage(node: ZabNode, _from: number, msg: ZabMessage): 
   }
 }
 
+/**
+ * Not installed yet. The leader's snapshot is of its *applied* state, which before it is
+ * established can be older than our own committed log; installing it now and then losing the
+ * rest of the sync would leave us durably without txns we helped commit. So the snapshot and the
+ * proposals after it are installed together, durably, at NEWLEADER; until then our old log and
+ * state stand. (ZOOKEEPER-3642 is the opposite failure: a snapshot kept only in memory while its
+ * zxid was reported to the next leader.)
+ */
+function onSnapChunk(node: ZabNode, msg: SnapChunkMsg): void {
+  const f = st(node);
+  if (f.phase === 'epochAcked') {
+    if (msg.seq !== 0) return node.becomeLooking(`the SNAP stream starts at chunk ${msg.seq}`);
+    f.pendingSnap = { zxid: msg.zxid, chunks: [], bytes: 0, nextSeq: 0, complete: false, entries: [] };
+    f.phase = 'snap';
+  } else if (f.phase !== 'snap') {
+    return; // past the stream (or a DIFF/TRUNC session): a late duplicate of one of its chunks
+  }
+  const p = f.pendingSnap;
+  invariant(p !== null, 'receiving a SNAP without a pending snapshot');
+  if (msg.seq < p.nextSeq) return; // a duplicate: same session, same seq, same bytes
+  if (msg.seq > p.nextSeq) return node.becomeLooking(`SNAP chunk ${p.nextSeq} is missing (got ${msg.seq})`);
+  if (msg.zxid !== p.zxid) return node.becomeLooking('SNAP chunks of two images in one stream');
+  if (p.bytes + msg.bytes.length > node.cfg.maxSnapshotBytes) return node.becomeLooking(`the SNAP exceeds ${node.cfg.maxSnapshotBytes} bytes`);
+  p.chunks.push(msg.bytes);
+  p.bytes += msg.bytes.length;
+  p.nextSeq++;
+  if (msg.last) {
+    p.complete = true;
+    f.phase = 'syncing';
+  }
+  sendSnapAck(node);
+}
+
+function sendSnapAck(node: ZabNode): void {
+  const f = st(node);
+  const p = f.pendingSnap;
+  if (p === null || p.nextSeq === 0) return;
+  node.send(f.leaderId, { type: 'snapack', epoch: f.epoch, session: f.session, seq: p.nextSeq - 1 });
+}
+
 function onLeaderInfo(node: ZabNode, attempt: number, epoch: number, session: number): void {
   const f = st(node);
   if (attempt !== f.attempt) return;
@@ -217,10 +283,10 @@ function installPendingSnap(node: ZabNode, newLeaderZxid: number): boolean {
   const p = f.pendingSnap;
   if (p === null) return true;
   const last = p.entries[p.entries.length - 1]?.zxid ?? p.zxid;
-  if (last < newLeaderZxid) return false;
+  if (!p.complete || last < newLeaderZxid) return false;
   f.pendingSnap = null;
   const oldCommit = node.commitZxid;
-  node.installSnapshotLocal(p.zxid, p.bytes, p.entries);
+  node.installSnapshotLocal(p.zxid, p.chunks, p.entries);
   // What we had committed is committed history; the leader's history holds it (same zxids), so
   // re-apply it at once rather than let our state machine lag behind what it showed before.
   node.commitTo(Math.max(oldCommit, f.leaderCommit));

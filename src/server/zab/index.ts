@@ -21,8 +21,11 @@
  * - `propose {payload}` — leader only: an opaque txn to broadcast. Answered in the same batch by
  *   `proposed {zxid, payload}` or `rejected {reason, payload}`.
  * - `persisted {upToZxid}` — the driver's fsync of appended entries completed up to this zxid.
- * - `snapshot {peer, zxid, bytes}` — answer to `requestSnapshot {peer}`: the driver's applied
- *   state (all commits it has executed so far) serialized, and the zxid it reflects.
+ * - `snapshotOpened {peer, stream, zxid}` — answer to `openSnapshot`: the driver fixed a
+ *   consistent image of its applied state (all commits it has executed so far), at zxid.
+ * - `snapshotChunk {peer, stream, bytes, last}` — answer to `readSnapshot`: the next bytes of that
+ *   image (1..maxBytes of them; `last` when nothing follows). Inputs for a stream the core has
+ *   ended are answered with `closeSnapshot` again.
  * - `snapshotInstalled {zxid}` — the driver durably wrote a snapshot of its applied state at zxid
  *   (<= the last commit it executed); the core forgets log entries up to it, and the driver may
  *   purge them from disk. Followers older than that get SNAP instead of DIFF.
@@ -42,8 +45,9 @@
  * - `truncateLog {afterZxid}` — discard log entries with zxid > afterZxid; synchronous: when it
  *   returns, what remains of the log is durable, and no `persisted` notification for appends
  *   issued before it may be delivered afterwards.
- * - `installSnapshot {zxid, bytes, entries}` — follower SNAP sync: replace the state machine by
- *   the snapshot (it is now at zxid) and the whole log by `entries` (all > zxid), in ONE durable,
+ * - `installSnapshot {zxid, chunks, entries}` — follower SNAP sync: replace the state machine by
+ *   the snapshot (the concatenation of `chunks`, in order; it is now at zxid) and the whole log
+ *   by `entries` (all > zxid), in ONE durable,
  *   synchronous step (e.g. write snapshot + new log files, fsync, then switch), same rule for
  *   pending `persisted` notifications. The core emits it only at NEWLEADER, with every proposal
  *   that followed the SNAP: a leader's snapshot can predate its own history (it is its applied
@@ -56,7 +60,13 @@
  * - `send {to, msg}`.
  * - `commit {upToZxid, entries}` — apply these entries to the state machine, in zxid order, each
  *   exactly once (they follow the previous commit or installed snapshot directly).
- * - `requestSnapshot {peer}` — leader: serialize the applied state and answer with `snapshot`.
+ * - `openSnapshot {peer, stream}` — leader: fix an image of the applied state for a SNAP to
+ *   `peer` (replacing any other stream to it) and answer `snapshotOpened`.
+ * - `readSnapshot {peer, stream, maxBytes}` — leader: produce the next chunk of that image (off the
+ *   job loop, between other work) and answer `snapshotChunk`. One at a time per stream; the core
+ *   asks only while the follower's window has room (leader.ts, "SNAP streams").
+ * - `closeSnapshot {peer, stream}` — leader: the stream ended (sent, or abandoned): release the
+ *   image. Idempotent. A core that stops leading ends every stream with it.
  * - `role {role, leaderId?, epoch, synced}` — role changes. On the election outcome it is sent
  *   with `synced: false` and epoch = acceptedEpoch (the new epoch is not known yet); then with
  *   `synced: true` and the epoch in force once a leader is established (a quorum acked
@@ -73,8 +83,9 @@
  * election: NOTIFICATION {state, leader, zxid, peerEpoch, round}.
  * discovery: FOLLOWERINFO {attempt, acceptedEpoch, lastZxid} -> LEADERINFO {attempt, epoch,
  *   session} -> ACKEPOCH {epoch, session, currentEpoch, lastZxid, acceptedNow}.
- * sync: DIFF | TRUNC {zxid} | SNAP {zxid, bytes}, then PROPOSAL {prevZxid, zxid, payload}...,
- *   COMMIT {zxid}, NEWLEADER {zxid} -> ACK {zxid, newLeader: true} -> UPTODATE {commitZxid}.
+ * sync: DIFF | TRUNC {zxid} | SNAPCHUNK {zxid, seq, last, bytes}... (each answered by SNAPACK
+ *   {seq}, cumulative), then PROPOSAL {prevZxid, zxid, payload}..., COMMIT {zxid}, NEWLEADER {zxid}
+ *   -> ACK {zxid, newLeader: true} -> UPTODATE {commitZxid}.
  * broadcast: PROPOSAL -> ACK {zxid} (cumulative) -> COMMIT {zxid} (cumulative); PING
  *   {commitZxid, lastZxid, upToDate} -> PONG {synced, zxid}.
  * opaque: REQUEST {payload} (follower -> leader), OPAQUE {payload} (leader -> follower).
@@ -94,7 +105,7 @@ export { ZabNode } from './node.js';
 export type { ResolvedConfig } from './node.js';
 export * from './types.js';
 export * from './messages.js';
-export { encodeMessage, decodeMessage, MAX_PAYLOAD_BYTES, MAX_SNAPSHOT_BYTES, CODEC_VERSION } from './codec.js';
+export { encodeMessage, decodeMessage, MAX_PAYLOAD_BYTES, MAX_SNAP_CHUNK_BYTES, MAX_MESSAGE_BYTES, CODEC_VERSION } from './codec.js';
 export { ZabCodecError, ZabInvariantError } from './errors.js';
 export { compareVotes, isBetterVote, sameVote, quorumSize } from './vote.js';
 export { planSync, type SyncPlan } from './sync-plan.js';

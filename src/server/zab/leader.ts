@@ -18,6 +18,33 @@
  * counts syncLimit from the last ACK, and its successor can be serving first). Followers serve
  * on leases we grant them in PINGs (`grant` echoes their PONG's tick), and we tell the driver
  * how long each grant runs (`leaseGranted`) so sessions a follower owns outlive its last reply.
+ *
+ * SNAP streams (issue 9). A follower too far behind our log gets our applied state as a stream
+ * of SNAPCHUNKs, with flow control, and only then the proposals after it:
+ *
+ *   openSnapshot {peer, stream}       the driver fixes a consistent image of its applied state
+ *   snapshotOpened {zxid}             ... at zxid; from now on the log keeps every entry after
+ *                                     zxid (compaction stops there: `leaderSnapPin`)
+ *   readSnapshot {maxBytes}           whenever the window has room for one more chunk and no
+ *   snapshotChunk {bytes, last}       read is outstanding: the driver reads the next slice of the
+ *                                     image (between turns of its event loop) and hands it back
+ *   SNAPCHUNK {zxid, seq, last}       sent at once; `seq` counts from 0
+ *   SNAPACK {seq} (cumulative)        frees the window up to seq
+ *   after `last`                      closeSnapshot, then exactly what DIFF sends: the proposals
+ *                                     after zxid (those proposed meanwhile included, the log kept
+ *                                     them), COMMIT, NEWLEADER
+ *
+ * The window lives here, in the core, and not in the driver: it is protocol state of this
+ * follower's session (acks are matched on epoch and session like every other message, and a
+ * new session starts a new window), the core alone knows when the stream has ended and the
+ * proposals may follow, and here it is pure and testable step by step. The driver only holds
+ * the images (it owns the state machine) and produces slices when asked, so at most one slice
+ * per follower is being produced and at most `snapWindowBytes` per follower are on the wire or
+ * in socket buffers: a slow follower neither makes us buffer the whole tree nor stalls us (its
+ * stream just advances at the pace of its acks), and everything else keeps flowing meanwhile.
+ * A stream that cannot finish (the follower stopped acking, left, or resynced) ends with its
+ * handler: initLimit of silence, a disconnect, a new FOLLOWERINFO, or our stepping down — each
+ * emits closeSnapshot so the driver releases the image.
  */
 import { invariant } from './errors.js';
 import type { ZabMessage } from './messages.js';
@@ -26,6 +53,24 @@ import { planSync } from './sync-plan.js';
 import { makeZxid, MAX_EPOCH } from './zxid.js';
 
 export type HandlerPhase = 'info' | 'epoch' | 'acked' | 'snapshot' | 'syncing' | 'synced';
+
+/** A SNAP being streamed to one follower (its handler is in phase 'snapshot'). */
+export interface SnapStream {
+  /** The image's zxid; -1 until the driver opened it. */
+  zxid: number;
+  /** The log is kept from here on while the stream runs: our commit point when we asked for
+   * the image (the image is at least that recent), then its zxid. */
+  pin: number;
+  /** seq of the next chunk to send. */
+  nextSeq: number;
+  /** Sizes of the chunks sent and not yet acknowledged, oldest first (seq = nextSeq - length ...). */
+  readonly unacked: number[];
+  unackedBytes: number;
+  /** A readSnapshot is outstanding (one at a time). */
+  reading: boolean;
+  /** Chunks and bytes sent so far. */
+  sentBytes: number;
+}
 
 /** Per-follower state (LearnerHandler). */
 export interface Handler {
@@ -48,6 +93,8 @@ export interface Handler {
   grant: number;
   /** The newest grant already reported to the driver with `leaseGranted`. */
   grantReported: number;
+  /** Phase 'snapshot' only: the SNAP stream to it. */
+  snap: SnapStream | null;
 }
 
 export type LeaderPhase = 'discovery' | 'epochAck' | 'sync' | 'broadcast';
@@ -181,7 +228,7 @@ function startSync(node: ZabNode, h: Handler): void {
   const plan = planSync(node.log, h.peerLastZxid);
   if (plan.mode === 'snap') {
     h.phase = 'snapshot';
-    node.emit({ type: 'requestSnapshot', peer: h.sid });
+    openSnapStream(node, h);
     return;
   }
   if (plan.mode === 'diff') {
@@ -209,17 +256,91 @@ function sendHistory(node: ZabNode, h: Handler, from: number): void {
   h.phase = 'syncing';
 }
 
-export function leaderOnSnapshot(node: ZabNode, peer: number, zxid: number, bytes: Buffer): void {
-  const L = st(node);
-  const h = L.handlers.get(peer);
-  if (h === undefined || h.phase !== 'snapshot') return;
-  if (!node.log.has(zxid) || zxid > node.commitZxid) {
-    // Taken before a compaction or otherwise unusable: ask again.
-    node.emit({ type: 'requestSnapshot', peer });
+// ---- SNAP streams ----------------------------------------------------------------------------
+
+function openSnapStream(node: ZabNode, h: Handler): void {
+  // The driver's image reflects at least what we have committed by now (commits are applied in
+  // the order emitted, before this action runs): keeping the log from here keeps its zxid.
+  h.snap = { zxid: -1, pin: node.commitZxid, nextSeq: 0, unacked: [], unackedBytes: 0, reading: false, sentBytes: 0 };
+  node.emit({ type: 'openSnapshot', peer: h.sid, stream: h.session });
+}
+
+/** The handler's stream ends here (finished, or the handler is going away): release the image. */
+export function endSnapStream(node: ZabNode, h: Handler): void {
+  if (h.snap === null) return;
+  h.snap = null;
+  node.emit({ type: 'closeSnapshot', peer: h.sid, stream: h.session });
+}
+
+/** The lowest zxid a running SNAP stream needs the log from (Infinity: none). */
+export function leaderSnapPin(node: ZabNode): number {
+  let pin = Infinity;
+  for (const h of st(node).handlers.values()) if (h.snap !== null) pin = Math.min(pin, h.snap.pin);
+  return pin;
+}
+
+/** The stream of `stream` to `peer`, if it is the one running; otherwise the image is released. */
+function liveStream(node: ZabNode, peer: number, stream: number): { h: Handler; s: SnapStream } | undefined {
+  const h = st(node).handlers.get(peer);
+  if (h === undefined || h.session !== stream || h.phase !== 'snapshot' || h.snap === null) {
+    node.emit({ type: 'closeSnapshot', peer, stream });
+    return undefined;
+  }
+  return { h, s: h.snap };
+}
+
+export function leaderOnSnapshotOpened(node: ZabNode, peer: number, stream: number, zxid: number): void {
+  const live = liveStream(node, peer, stream);
+  if (live === undefined) return;
+  const { h, s } = live;
+  invariant(s.zxid < 0, 'snapshotOpened twice for one stream');
+  if (zxid < s.pin || !node.log.has(zxid) || zxid > node.commitZxid) {
+    // Not an image we can continue from with our log (cannot happen while the driver keeps its
+    // contract, but a wrong image must never reach a follower): ask for another.
+    endSnapStream(node, h);
+    openSnapStream(node, h);
     return;
   }
-  node.send(peer, { type: 'snap', epoch: L.epoch, session: h.session, zxid, bytes });
-  sendHistory(node, h, zxid);
+  s.zxid = zxid;
+  s.pin = zxid;
+  pumpSnapStream(node, h, s);
+}
+
+export function leaderOnSnapshotChunk(node: ZabNode, peer: number, stream: number, bytes: Buffer, last: boolean): void {
+  const live = liveStream(node, peer, stream);
+  if (live === undefined) return;
+  const { h, s } = live;
+  invariant(s.reading && s.zxid >= 0, 'snapshotChunk without a readSnapshot');
+  invariant(bytes.length <= node.cfg.snapChunkBytes, () => `a snapshot chunk of ${bytes.length} bytes exceeds ${node.cfg.snapChunkBytes}`);
+  invariant(bytes.length > 0 || last, 'an empty snapshot chunk before the last');
+  s.reading = false;
+  node.send(peer, { type: 'snapchunk', epoch: st(node).epoch, session: h.session, zxid: s.zxid, seq: s.nextSeq, last, bytes });
+  s.nextSeq++;
+  s.unacked.push(bytes.length);
+  s.unackedBytes += bytes.length;
+  s.sentBytes += bytes.length;
+  if (!last) return pumpSnapStream(node, h, s);
+  // The whole image is out: what follows it goes out like a DIFF from its zxid, in order behind
+  // it on the same link. Acks of the stream are no longer needed.
+  const from = s.zxid;
+  endSnapStream(node, h);
+  sendHistory(node, h, from);
+}
+
+function onSnapAck(node: ZabNode, h: Handler, seq: number): void {
+  const s = h.snap;
+  // An ack of a chunk we never sent (or of an ended stream) is ignored: acks only open windows.
+  if (h.phase !== 'snapshot' || s === null || seq >= s.nextSeq) return;
+  while (s.unacked.length > 0 && s.nextSeq - s.unacked.length <= seq) s.unackedBytes -= s.unacked.shift() as number;
+  pumpSnapStream(node, h, s);
+}
+
+/** Ask for the next chunk if none is being read and the window has room for a whole one. */
+function pumpSnapStream(node: ZabNode, h: Handler, s: SnapStream): void {
+  if (s.reading || s.zxid < 0) return;
+  if (s.unackedBytes + node.cfg.snapChunkBytes > node.cfg.snapWindowBytes) return;
+  s.reading = true;
+  node.emit({ type: 'readSnapshot', peer: h.sid, stream: h.session, maxBytes: node.cfg.snapChunkBytes });
 }
 
 export function onFollowerMessage(node: ZabNode, from: number, msg: ZabMessage): void {
@@ -283,6 +404,8 @@ export function onFollowerMessage(node: ZabNode, from: number, msg: ZabMessage):
         tryCommit(node);
       }
       return;
+    case 'snapack':
+      return onSnapAck(node, h, msg.seq);
     case 'request':
       if (h.phase === 'synced') node.emit({ type: 'forwarded', from, payload: msg.payload });
       return;
@@ -305,6 +428,7 @@ function onFollowerInfo(node: ZabNode, from: number, attempt: number, acceptedEp
     node.persistEpoch('acceptedEpoch', acceptedEpoch);
     return stepDown(node, `follower ${from} accepted epoch ${acceptedEpoch} > ${L.epoch}`);
   }
+  if (old !== undefined) endSnapStream(node, old);
   const h: Handler = {
     sid: from,
     attempt,
@@ -319,6 +443,7 @@ function onFollowerInfo(node: ZabNode, from: number, attempt: number, acceptedEp
     newLeaderTick: node.now,
     grant: -1,
     grantReported: -1,
+    snap: null,
   };
   L.handlers.set(from, h);
   if (L.phase === 'discovery') {
@@ -338,7 +463,11 @@ export function onStale(node: ZabNode, from: number, epoch: number): void {
 }
 
 export function onFollowerDisconnected(node: ZabNode, peer: number): void {
-  if (st(node).handlers.delete(peer)) updateLease(node);
+  const h = st(node).handlers.get(peer);
+  if (h === undefined) return;
+  endSnapStream(node, h);
+  st(node).handlers.delete(peer);
+  updateLease(node);
 }
 
 export function leaderPersisted(node: ZabNode): void {
@@ -403,6 +532,7 @@ export function leaderTick(node: ZabNode): void {
   for (const h of [...L.handlers.values()]) {
     const limit = h.phase === 'synced' ? node.cfg.syncLimit : node.cfg.initLimit;
     if (node.now - h.lastHeard > limit) {
+      endSnapStream(node, h);
       L.handlers.delete(h.sid);
       // It may still believe it follows us: reset the link so it looks for a leader now.
       node.emit({ type: 'disconnect', peer: h.sid });

@@ -61,7 +61,23 @@ interface Sessioned {
 export interface DiffMsg extends Sessioned { readonly type: 'diff' }
 /** Discard log entries after `zxid`. */
 export interface TruncMsg extends Sessioned { readonly type: 'trunc'; readonly zxid: number }
-export interface SnapMsg extends Sessioned { readonly type: 'snap'; readonly zxid: number; readonly bytes: Buffer }
+/**
+ * One chunk of a SNAP: the leader's applied state at `zxid`, serialized (snapshot-codec.ts) and
+ * cut into byte ranges, numbered from 0 in `seq`, the final one marked `last`. A session carries
+ * at most one SNAP stream, so (epoch, session, seq) names a chunk: a duplicate is the same bytes.
+ * The bytes of one chunk are at most the leader's chunk size (codec bound MAX_SNAP_CHUNK_BYTES);
+ * no message carries the whole tree. Proposals, COMMIT and NEWLEADER follow the `last` chunk.
+ */
+export interface SnapChunkMsg extends Sessioned {
+  readonly type: 'snapchunk';
+  readonly zxid: number;
+  readonly seq: number;
+  readonly last: boolean;
+  readonly bytes: Buffer;
+}
+/** Follower -> leader, cumulative: "I hold SNAP chunks 0..seq of this session's stream" (in
+ * memory, not durably: nothing is durable before NEWLEADER). Opens the leader's window. */
+export interface SnapAckMsg extends Sessioned { readonly type: 'snapack'; readonly seq: number }
 /** `prevZxid` is the entry before this one in the leader's log: the follower appends only if its
  * log ends exactly there. Epoch boundaries make counters skip, so "the next counter" alone cannot
  * tell that the tail of an older epoch was lost in transit. */
@@ -103,7 +119,8 @@ export type ZabMessage =
   | AckEpochMsg
   | DiffMsg
   | TruncMsg
-  | SnapMsg
+  | SnapChunkMsg
+  | SnapAckMsg
   | ProposalMsg
   | CommitMsg
   | NewLeaderMsg
@@ -119,9 +136,9 @@ export type MessageType = ZabMessage['type'];
 
 /** Messages only a leader sends to its followers. */
 export const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
-  'leaderinfo', 'diff', 'trunc', 'snap', 'proposal', 'commit', 'newleader', 'uptodate', 'ping', 'opaque',
+  'leaderinfo', 'diff', 'trunc', 'snapchunk', 'proposal', 'commit', 'newleader', 'uptodate', 'ping', 'opaque',
 ]);
 /** Messages only a follower sends to its leader. */
 export const FOLLOWER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
-  'followerinfo', 'ackepoch', 'ack', 'pong', 'request',
+  'followerinfo', 'ackepoch', 'snapack', 'ack', 'pong', 'request',
 ]);

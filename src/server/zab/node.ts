@@ -6,7 +6,8 @@
 import { startElection, lookingTick, onNotification, type LookingState } from './election.js';
 import { invariant } from './errors.js';
 import { followerPersisted, followerRetry, followerTick, forwardRequest, onLeaderMessage, startFollowing, type FollowerState } from './follower.js';
-import { leaderNextZxid, leaderOnSnapshot, leaderPersisted, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, type LeaderState } from './leader.js';
+import { leaderNextZxid, leaderOnSnapshotChunk, leaderOnSnapshotOpened, leaderPersisted, leaderSnapPin, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, endSnapStream, type LeaderState } from './leader.js';
+import { MAX_SNAP_CHUNK_BYTES } from './codec.js';
 import { MemLog } from './log.js';
 import { FOLLOWER_MESSAGES, LEADER_MESSAGES, type NotificationMsg, type PeerState, type Vote, type ZabMessage } from './messages.js';
 import { DURABLE_ACTIONS, type EpochName, type LogEntry, type Role, type ZabAction, type ZabConfig, type ZabDurableState, type ZabInput } from './types.js';
@@ -60,11 +61,17 @@ export class ZabNode {
       electionMaxBackoffTicks: 8,
       zxidCounterLimit: MAX_COUNTER,
       followerLeaseTicks: 3,
+      snapChunkBytes: 256 * 1024,
+      snapWindowBytes: 1024 * 1024,
+      maxSnapshotBytes: 2 ** 31,
       ...config,
       peers,
     };
     invariant(this.cfg.syncLimit >= 2, 'syncLimit must be at least 2 (the leader lease is syncLimit - 1 ticks)');
     invariant(this.cfg.followerLeaseTicks >= 1, 'followerLeaseTicks must be positive');
+    invariant(Number.isInteger(this.cfg.snapChunkBytes) && this.cfg.snapChunkBytes >= 1 && this.cfg.snapChunkBytes <= MAX_SNAP_CHUNK_BYTES, () => `snapChunkBytes must be 1..${MAX_SNAP_CHUNK_BYTES}`);
+    invariant(this.cfg.snapWindowBytes >= this.cfg.snapChunkBytes, 'snapWindowBytes must hold at least one chunk');
+    invariant(this.cfg.maxSnapshotBytes >= 1, 'maxSnapshotBytes must be positive');
     invariant(this.cfg.zxidCounterLimit >= 2 && this.cfg.zxidCounterLimit <= MAX_COUNTER, 'zxidCounterLimit out of range');
     this.myId = config.myId;
     this.voters = new Set(peers);
@@ -139,12 +146,18 @@ export class ZabNode {
         if (this.role !== 'leading') this.emit({ type: 'rejected', reason: 'not-leader', payload: input.payload });
         else leaderPropose(this, input.payload);
         return;
-      case 'snapshot':
-        if (this.role === 'leading') leaderOnSnapshot(this, input.peer, input.zxid, input.bytes);
+      case 'snapshotOpened':
+        if (this.role === 'leading') leaderOnSnapshotOpened(this, input.peer, input.stream, input.zxid);
+        else this.emit({ type: 'closeSnapshot', peer: input.peer, stream: input.stream });
+        return;
+      case 'snapshotChunk':
+        if (this.role === 'leading') leaderOnSnapshotChunk(this, input.peer, input.stream, input.bytes, input.last);
+        else this.emit({ type: 'closeSnapshot', peer: input.peer, stream: input.stream });
         return;
       case 'snapshotInstalled':
         invariant(input.zxid <= this.commitZxid, () => `snapshot at ${formatZxid(input.zxid)} beyond commit ${formatZxid(this.commitZxid)}`);
-        this.log.compact(input.zxid);
+        // A SNAP being streamed needs the log from its image on (the proposals that follow it).
+        this.log.compact(Math.min(input.zxid, this.role === 'leading' ? leaderSnapPin(this) : Infinity));
         return;
       case 'forward':
         if (this.role === 'leading') this.emit({ type: 'forwarded', from: this.myId, payload: input.payload });
@@ -246,11 +259,11 @@ export class ZabNode {
     this.durableZxid = this.log.lastZxid;
   }
 
-  /** Replace state machine and log by a snapshot plus the entries that follow it, atomically. */
-  installSnapshotLocal(zxid: number, bytes: Buffer, entries: readonly LogEntry[]): void {
+  /** Replace state machine and log by a snapshot (its chunks, in order) plus the entries that follow it, atomically. */
+  installSnapshotLocal(zxid: number, chunks: readonly Buffer[], entries: readonly LogEntry[]): void {
     this.log.reset(zxid);
     for (const e of entries) this.log.append(e);
-    this.emit({ type: 'installSnapshot', zxid, bytes, entries });
+    this.emit({ type: 'installSnapshot', zxid, chunks, entries });
     this.durableZxid = this.log.lastZxid;
     this.commitZxid = zxid;
   }
@@ -271,7 +284,12 @@ export class ZabNode {
     // not only after its own timeout: a leader that keeps counting a follower which already
     // left would serve on a quorum it no longer has.
     if (this.follower !== null) this.emit({ type: 'disconnect', peer: this.follower.leaderId });
-    if (this.leader !== null) for (const sid of this.leader.handlers.keys()) this.emit({ type: 'disconnect', peer: sid });
+    if (this.leader !== null) {
+      for (const h of this.leader.handlers.values()) {
+        endSnapStream(this, h);
+        this.emit({ type: 'disconnect', peer: h.sid });
+      }
+    }
     this.leader = null;
     this.follower = null;
     this.role = 'looking';

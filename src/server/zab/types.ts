@@ -24,6 +24,14 @@ export interface ZabConfig {
   /** Testing aid: a leader treats counter values >= this as exhausted (ZOOKEEPER-1277).
    * Default 0xffffffff, i.e. counters 1..0xfffffffe are used. */
   readonly zxidCounterLimit?: number;
+  /** Leader: the bytes of one SNAPCHUNK (1 .. MAX_SNAP_CHUNK_BYTES). Default 256 KiB. */
+  readonly snapChunkBytes?: number;
+  /** Leader: SNAP bytes sent to one follower and not yet acknowledged by it, at most (at least
+   * one chunk). Default 1 MiB (4 chunks): on a LAN the acks come back long before that is out. */
+  readonly snapWindowBytes?: number;
+  /** Follower: a SNAP larger than this is refused (we resynchronise rather than hold it in
+   * memory); it could not be read back from disk either. Default 2 GiB, the DataDir's bound. */
+  readonly maxSnapshotBytes?: number;
 }
 
 export interface LogEntry {
@@ -49,7 +57,8 @@ export type ZabInput =
   | { readonly type: 'message'; readonly from: number; readonly msg: ZabMessage }
   | { readonly type: 'propose'; readonly payload: Buffer }
   | { readonly type: 'persisted'; readonly upToZxid: number }
-  | { readonly type: 'snapshot'; readonly peer: number; readonly zxid: number; readonly bytes: Buffer }
+  | { readonly type: 'snapshotOpened'; readonly peer: number; readonly stream: number; readonly zxid: number }
+  | { readonly type: 'snapshotChunk'; readonly peer: number; readonly stream: number; readonly bytes: Buffer; readonly last: boolean }
   | { readonly type: 'snapshotInstalled'; readonly zxid: number }
   | { readonly type: 'forward'; readonly payload: Buffer }
   | { readonly type: 'sendOpaque'; readonly to: number; readonly payload: Buffer }
@@ -64,13 +73,16 @@ export type ZabAction =
   // --- durable writes: executed before anything after them in the batch ---
   | { readonly type: 'persistEpoch'; readonly name: EpochName; readonly value: number }
   | { readonly type: 'truncateLog'; readonly afterZxid: number }
-  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly bytes: Buffer; readonly entries: readonly LogEntry[] }
+  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly chunks: readonly Buffer[]; readonly entries: readonly LogEntry[] }
   | { readonly type: 'appendLog'; readonly entries: readonly LogEntry[] }
   // --- network ---
   | { readonly type: 'send'; readonly to: number; readonly msg: ZabMessage }
   // --- state machine and notifications ---
   | { readonly type: 'commit'; readonly upToZxid: number; readonly entries: readonly LogEntry[] }
-  | { readonly type: 'requestSnapshot'; readonly peer: number }
+  // --- SNAP streams (leader): the driver holds the images, the core decides when to read ---
+  | { readonly type: 'openSnapshot'; readonly peer: number; readonly stream: number }
+  | { readonly type: 'readSnapshot'; readonly peer: number; readonly stream: number; readonly maxBytes: number }
+  | { readonly type: 'closeSnapshot'; readonly peer: number; readonly stream: number }
   | { readonly type: 'role'; readonly role: Role; readonly leaderId?: number; readonly epoch: number; readonly synced: boolean }
   | { readonly type: 'proposed'; readonly zxid: number; readonly payload: Buffer }
   | { readonly type: 'rejected'; readonly reason: RejectReason; readonly payload: Buffer }

@@ -37,7 +37,7 @@ export const SYNC_SCENARIOS_1: readonly Scenario[] = [
       check(tail.every((p) => proposals.some((s) => s.from === old && proposalPath(s.msg) === p)), 'the old leader logged the tail u0..u2');
       const b = await r.client(others(w, old), 'b');
       await r.writes(b, 'x', 3);
-      const syncs = r.tap.record(['trunc', 'diff', 'snap']);
+      const syncs = r.tap.record(['trunc', 'diff', 'snapchunk']);
       w.net.heal();
       await until(w, () => w.converged() && w.running().length === 3, 10_000, 'the old leader to rejoin');
       const first = syncs.find((s) => s.to === old)?.msg;
@@ -80,11 +80,11 @@ export const SYNC_SCENARIOS_1: readonly Scenario[] = [
       check(proposals.some((s) => s.from === second && proposalPath(s.msg) === '/orphan'), 'the second leader logged /orphan');
       const late = await r.client(others(w, second), 'late');
       await r.writes(late, 'x', 3);
-      const syncs = r.tap.record(['trunc', 'diff', 'snap']);
+      const syncs = r.tap.record(['trunc', 'diff', 'snapchunk']);
       w.net.heal();
       await until(w, () => w.converged() && w.running().length === 3, 10_000, 'the second leader to rejoin');
       const toSecond = syncs.find((s) => s.to === second)?.msg;
-      check(toSecond?.type === 'snap', `the server holding epoch ${secondEpoch} txns was synced by ${toSecond?.type ?? 'nothing'}, not SNAP`);
+      check(toSecond?.type === 'snapchunk', `the server holding epoch ${secondEpoch} txns was synced by ${toSecond?.type ?? 'nothing'}, not SNAP`);
       check(!r.heldAnywhere('/orphan') && !r.acked.has('/orphan'), '/orphan is gone');
       await r.finish();
     },

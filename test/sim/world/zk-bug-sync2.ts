@@ -149,7 +149,7 @@ export const SYNC_SCENARIOS_2: readonly Scenario[] = [
       await settle(w, w.slot(l).node!.snapshot(), 5000, 'a snapshot on the leader');
       await elapse(w, w.tickMs);
       r.tap.rule((from, to, m) => (from === l && to === c && m.type === 'newleader' ? 'drop' : undefined));
-      const snaps = r.tap.record(['snap']);
+      const snaps = r.tap.record(['snapchunk']);
       w.startServer(c);
       await until(w, () => snaps.some((s) => s.from === l && s.to === c), 10_000, `s${c} to get a SNAP`);
       await elapse(w, w.tickMs);
