@@ -233,6 +233,28 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'return this.uncommitted() < this.o.server.maxUncommittedProposals;',
     ...backpressureTest('the leader on a slow disk'),
   },
+  // SNAP as a stream (issue 9), each caught by the scenario that breaks streams on purpose.
+  {
+    name: 'snap-chunk-accepted-out-of-sequence',
+    file: 'src/server/zab/follower.ts',
+    find: '  if (msg.seq > p.nextSeq) return node.becomeLooking(`SNAP chunk ${p.nextSeq} is missing (got ${msg.seq})`);',
+    replace: '',
+    sim: scenario('snap-stream-catch-up'),
+  },
+  {
+    name: 'snap-duplicate-chunk-kept',
+    file: 'src/server/zab/follower.ts',
+    find: '  if (msg.seq < p.nextSeq) return; // a duplicate: same session, same seq, same bytes',
+    replace: '',
+    sim: scenario('snap-stream-catch-up'),
+  },
+  {
+    name: 'snap-window-ignored',
+    file: 'src/server/zab/leader.ts',
+    find: '  if (s.unackedBytes + node.cfg.snapChunkBytes > node.cfg.snapWindowBytes) return;',
+    replace: '',
+    sim: scenario('snap-stream-catch-up'),
+  },
   // Faults in the consensus core, each caught by the scenario of the ZooKeeper bug it recreates.
   {
     name: 'trunc-too-far',

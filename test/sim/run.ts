@@ -9,9 +9,10 @@
 import { spawn } from 'node:child_process';
 import { SCENARIOS as DEFECT_SCENARIOS } from './world/scenarios.js';
 import { ZK_BUG_SCENARIOS } from './world/zk-bug-scenarios.js';
+import { SNAP_SCENARIOS } from './world/snap-scenarios.js';
 import { runSeed, SimViolation, type SeedResult } from './world/run-seed.js';
 
-const SCENARIOS = [...DEFECT_SCENARIOS, ...ZK_BUG_SCENARIOS];
+const SCENARIOS = [...DEFECT_SCENARIOS, ...ZK_BUG_SCENARIOS, ...SNAP_SCENARIOS];
 
 const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--workers W] [--scenarios | --scenario NAME] [--stop-on-violation]';
 

@@ -53,7 +53,12 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const nodes = opts.nodes ?? (pick.chance(0.6) ? 3 : 5);
   const profile: FaultProfile = opts.profile ? (PROFILES.find((p) => p.name === opts.profile) ?? fail(`no profile ${opts.profile}`)) : pick.pick(PROFILES);
   const limits = tightLimits(pick);
-  const world = new SimWorld({ seed, nodes, ...(limits ? { server: limits } : {}) });
+  // A third of the runs snapshot often and stream SNAPs in small chunks, so that servers left
+  // behind by the faults also catch up by SNAP (issue 9), not only by DIFF. Drawn from `pick`:
+  // the world's own random stream, and so the faults of a seed, stay as they were.
+  const snap = pick.chance(1 / 3) ? { snapCount: pick.int(20, 100), snapChunkBytes: 1024, snapWindowBytes: 4096 } : undefined;
+  const server = limits !== undefined || snap !== undefined ? { ...limits, ...snap } : undefined;
+  const world = new SimWorld({ seed, nodes, ...(server ? { server } : {}) });
   const recorder = new Recorder(() => world.sched.now);
   const applied: AppliedTxn[] = [];
   world.onApplied((t) => {
