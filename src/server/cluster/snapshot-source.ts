@@ -27,11 +27,17 @@ export class SnapshotSource {
   private ended = false;
   private closed = false;
   private taking = false;
+  /** The generator ran: from then on its `finally` closes the reader. */
+  private started = false;
   /** Handed out so far. */
   chunks = 0;
   bytes = 0;
 
-  constructor(reader: SnapshotReader, clock: Pick<Clock, 'soon'>, sliceBytes: number) {
+  constructor(
+    private readonly reader: SnapshotReader,
+    clock: Pick<Clock, 'soon'>,
+    sliceBytes: number,
+  ) {
     this.zxid = reader.zxid;
     this.slices = snapshotSlices(reader, { clock, sliceBytes });
   }
@@ -45,6 +51,7 @@ export class SnapshotSource {
     try {
       // Read until more than a chunk is here (so we know whether another follows) or the image ends.
       while (!this.ended && this.bufferedBytes <= maxBytes) {
+        this.started = true;
         const r = await this.slices.next();
         if (r.done === true) this.ended = true;
         else if (r.value.length > 0) {
@@ -78,7 +85,9 @@ export class SnapshotSource {
     this.closed = true;
     this.buffered.length = 0;
     this.bufferedBytes = 0;
-    void this.slices.return(undefined);
+    // A generator that never ran would not run its `finally` on return(): close the reader here.
+    if (this.started) void this.slices.return(undefined);
+    else this.reader.close();
   }
 
   get isClosed(): boolean {
