@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SnapshotSource } from '../../src/server/cluster/snapshot-source.js';
-import { openSnapshot, SnapshotLoader, type SnapshotReader } from '../../src/server/tree/snapshot-stream.js';
-import { serializeState } from '../../src/server/tree/snapshot-codec.js';
+import { openSnapshot, serializeState, SnapshotLoader, type SnapshotReader } from '../../src/server/tree/snapshot-stream.js';
 import { TreeDriver } from '../../src/server/tree/testing.js';
 import { OPEN_ACL_UNSAFE } from '../../src/server/tree/acl.js';
 import { OpCode } from '../../src/protocol/index.js';
