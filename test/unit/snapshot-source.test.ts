@@ -56,7 +56,7 @@ describe('SnapshotSource', () => {
     }
   });
 
-  test('closing releases the image: before the first chunk, mid-stream, and with a chunk being read', async () => {
+  test('closing releases the image at once: before the first chunk, mid-stream, and with a chunk being read', async () => {
     const image = Buffer.alloc(5000, 7);
     const early = fakeReader(image, 0);
     new SnapshotSource(early, clock, 100).close();
@@ -65,16 +65,16 @@ describe('SnapshotSource', () => {
     const s = new SnapshotSource(mid, clock, 100);
     await s.take(100);
     s.close();
-    await new Promise<void>((r) => setImmediate(r));
     assert.equal(mid.closes, 1, 'after one chunk');
     const busy = fakeReader(image, 0);
     const b = new SnapshotSource(busy, clock, 100);
     await b.take(100);
     const pending = b.take(100);
     b.close();
+    assert.equal(busy.closes, 1, 'with a take in flight');
     await pending;
     await new Promise<void>((r) => setImmediate(r));
-    assert.equal(busy.closes, 1, 'with a take in flight');
+    assert.equal(busy.closes, 1, 'and only once when the generator ends');
     assert.ok(b.isClosed);
     await assert.rejects(b.take(100), /after close/);
   });
@@ -93,5 +93,43 @@ describe('SnapshotSource', () => {
     const loader = new SnapshotLoader();
     for (const c of chunks) loader.push(c);
     assert.deepEqual(serializeState(loader.finish()), whole);
+  });
+
+  test('an image of a live tree: writes between chunks do not show, and closing it (mid-stream or at the end) lets the tree reuse what was freed', async () => {
+    const t = new TreeDriver();
+    t.openSession(1n);
+    for (let i = 0; i < 200; i++) t.create(`/n${i}`, { data: Buffer.alloc(100, i) });
+    const before = serializeState(t.state);
+    const tree = t.state.tree;
+
+    // Read to the end while the tree changes under the image.
+    const whole = new SnapshotSource(openSnapshot(t.state), clock, 512);
+    const chunks: Buffer[] = [];
+    let i = 0;
+    for (;;) {
+      const c = await whole.take(500);
+      chunks.push(c.bytes);
+      if (c.last) break;
+      t.delete(`/n${i}`);
+      t.create(`/m${i++}`, { data: Buffer.alloc(300, 1) });
+    }
+    assert.ok(i > 10, `${i} chunks`);
+    assert.deepEqual(Buffer.concat(chunks), before, 'the image is the tree as it was when opened');
+    assert.equal(tree.images.length, 0, 'read to its end, the image is closed');
+    assert.equal(tree.deferredFrees, 0, 'and the frees it held back are done');
+    whole.close();
+
+    // Abandoned mid-stream (a follower lost, the leader stepping down).
+    const idsBefore = tree.idLimit;
+    const half = new SnapshotSource(openSnapshot(t.state), clock, 512);
+    await half.take(500);
+    for (let k = 0; k < 50; k++) t.delete(`/m${k}`);
+    assert.equal(tree.images.length, 1);
+    assert.ok(tree.deferredFrees >= 50, `${tree.deferredFrees} frees wait for the image`);
+    half.close();
+    assert.equal(tree.images.length, 0, 'closed mid-stream, the image is released at once');
+    assert.equal(tree.deferredFrees, 0);
+    for (let k = 0; k < 50; k++) t.create(`/r${k}`, { data: Buffer.alloc(300, 2) });
+    assert.equal(tree.idLimit, idsBefore, 'new nodes reuse the ids freed while the image was open');
   });
 });

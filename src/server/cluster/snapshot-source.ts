@@ -27,19 +27,25 @@ export class SnapshotSource {
   private ended = false;
   private closed = false;
   private taking = false;
-  /** The generator ran: from then on its `finally` closes the reader. */
-  private started = false;
   /** Handed out so far. */
   chunks = 0;
   bytes = 0;
 
-  constructor(
-    private readonly reader: SnapshotReader,
-    clock: Pick<Clock, 'soon'>,
-    sliceBytes: number,
-  ) {
+  private readonly reader: SnapshotReader;
+
+  constructor(reader: SnapshotReader, clock: Pick<Clock, 'soon'>, sliceBytes: number) {
     this.zxid = reader.zxid;
-    this.slices = snapshotSlices(reader, { clock, sliceBytes });
+    // Closed exactly once, by whichever comes first: the generator's end or our close().
+    let open = true;
+    this.reader = {
+      zxid: reader.zxid,
+      next: (maxBytes) => (open ? reader.next(maxBytes) : null),
+      close: () => {
+        if (open) reader.close();
+        open = false;
+      },
+    };
+    this.slices = snapshotSlices(this.reader, { clock, sliceBytes });
   }
 
   /** The next chunk: at most `maxBytes`, empty only if the image is (it never is: it has a header). */
@@ -51,7 +57,6 @@ export class SnapshotSource {
     try {
       // Read until more than a chunk is here (so we know whether another follows) or the image ends.
       while (!this.ended && this.bufferedBytes <= maxBytes) {
-        this.started = true;
         const r = await this.slices.next();
         if (r.done === true) this.ended = true;
         else if (r.value.length > 0) {
@@ -85,9 +90,11 @@ export class SnapshotSource {
     this.closed = true;
     this.buffered.length = 0;
     this.bufferedBytes = 0;
-    // A generator that never ran would not run its `finally` on return(): close the reader here.
-    if (this.started) void this.slices.return(undefined);
-    else this.reader.close();
+    // Released now, not when the generator gets round to its `finally` (it may be waiting for a
+    // turn of the event loop, and one that never ran never will): an open image keeps the tree
+    // copying nodes before changes and holding back every free (DataTree.deferredFrees).
+    this.reader.close();
+    void this.slices.return(undefined);
   }
 
   get isClosed(): boolean {

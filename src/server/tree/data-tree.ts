@@ -106,6 +106,12 @@ export class DataTree {
   readonly images: ImageHooks[] = [];
   private readonly deferred = { ids: [] as number[], data: [] as number[], paths: [] as number[], acls: [] as number[] };
 
+  /** Frees (node ids, data and path ranges, ACL ids) waiting for the open images to close: 0 once none is open. */
+  get deferredFrees(): number {
+    const d = this.deferred;
+    return d.ids.length + d.acls.length + (d.data.length + d.paths.length) / 2;
+  }
+
   constructor(readonly extendedTypes: boolean, empty = false) {
     if (empty) return;
     // The DataTree constructor: /, /zookeeper, /zookeeper/quota, /zookeeper/config (READ_ACL_UNSAFE,
