@@ -255,6 +255,29 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '',
     sim: scenario('snap-stream-catch-up'),
   },
+  // The leader's image for a SNAP must be released however the stream ends: an open image keeps
+  // every free of the tree deferred (tree-image.ts) for as long as the leader runs.
+  {
+    name: 'snap-image-never-released',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: '    s.source.close();\n',
+    replace: '',
+    sim: scenario('snap-stream-images-released'),
+  },
+  {
+    name: 'snap-stream-kept-for-disconnected-follower',
+    file: 'src/server/zab/leader.ts',
+    find: '  endSnapStream(node, h);\n  st(node).handlers.delete(peer);',
+    replace: '  st(node).handlers.delete(peer);',
+    sim: scenario('snap-stream-images-released'),
+  },
+  {
+    name: 'snap-stream-kept-for-silent-follower',
+    file: 'src/server/zab/leader.ts',
+    find: '      endSnapStream(node, h);\n      L.handlers.delete(h.sid);',
+    replace: '      L.handlers.delete(h.sid);',
+    sim: scenario('snap-stream-images-released'),
+  },
   // Faults in the consensus core, each caught by the scenario of the ZooKeeper bug it recreates.
   {
     name: 'trunc-too-far',

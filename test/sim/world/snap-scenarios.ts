@@ -9,7 +9,7 @@
  * the same tree holding every acknowledged and every committed create.
  */
 import { formatZxid, type ZabMessage } from '../../../src/server/zab/index.js';
-import { check, elapse, others, until } from './scenario-kit.js';
+import { check, elapse, others, settle, until } from './scenario-kit.js';
 import type { Scenario } from './scenarios.js';
 import { BugRun } from './zk-bug-kit.js';
 import { QUORUM_PORT } from './world.js';
@@ -139,4 +139,86 @@ export const SNAP_SCENARIOS: readonly Scenario[] = [
       w.note(`streams from s${l}: ${streamedFromFirstLeader.join(', ')} chunks; from s${b}: ${whole.chunks} chunks, ${whole.bytes} bytes; ${committedDuringStreams} writes meanwhile`);
     },
   },
+  {
+    name: 'snap-stream-images-released',
+    about:
+      "the leader's tree image for a SNAP is released however the stream ends (the follower crashes or goes silent mid-stream, the leader steps down mid-stream, the stream completes): an open image would keep every free deferred for good",
+    run: async (seed) => {
+      // initLimit 30 ticks: the follower keeps waiting for its stalled stream well past the
+      // leader's lease, so the leader's stepping down is what ends the second stream.
+      const r = await BugRun.formed({ seed, nodes: 3, initLimit: 30, server: { snapCount: 20, snapChunkBytes: CHUNK_BYTES, snapWindowBytes: WINDOW_BYTES } });
+      const { w } = r;
+      const l = w.leader()!;
+      const [b, c] = others(w, l) as [number, number];
+      const tree = (id: number) => w.slot(id).node!.stateView().tree;
+      const released = (id: number) => tree(id).images.length === 0 && tree(id).deferredFrees === 0;
+      const writer = await r.client([l, b], 'writer');
+      w.crashServer(c);
+      await r.writes(writer, 'missed', 120);
+      await elapse(w, 2 * w.tickMs);
+      check(released(l), `s${l} holds ${tree(l).images.length} images before any SNAP`);
+
+      // Every stream from l to c stalls at chunk 4 (held, not lost), so none can finish until the end.
+      const chunks = r.tap.record(['snapchunk']);
+      const toC = () => chunks.filter((x) => x.from === l && x.to === c).map((x) => x.msg as Chunk);
+      const streamsToC = () => [...new Set(toC().map((m) => `${m.epoch}/${m.session}`))];
+      /** The n-th stream from l to c reached its stall. */
+      const stalled = (n: number) => {
+        const key = streamsToC()[n - 1];
+        return key !== undefined && toC().some((m) => `${m.epoch}/${m.session}` === key && m.seq >= 4);
+      };
+      r.tap.rule((from, to, m) => (from === l && to === c && m.type === 'snapchunk' && m.seq >= 4 ? 'hold' : undefined));
+
+      // 1. The follower is lost mid-stream.
+      w.startServer(c);
+      await until(w, () => stalled(1), 10_000, `a SNAP stream from s${l} to s${c}`);
+      check(tree(l).images.length >= 1, `s${l} streams a SNAP with no image open`);
+      // Values replaced while the image is open: their old bytes wait for it.
+      for (let i = 0; i < 10; i++) check((await settle(w, writer.setData(`/missed${i}`, Buffer.alloc(64, i)), 5_000, 'setData')).err === 0, `setData /missed${i}`);
+      check(tree(l).deferredFrees > 0, `s${l} freed the old values of znodes its open image still has to send`);
+      w.note(`crash s${c} in the middle of its SNAP`);
+      w.crashServer(c);
+      await until(w, () => released(l), 10_000, `s${l} to release the image of the SNAP to the crashed s${c} (${tree(l).images.length} open, ${tree(l).deferredFrees} frees deferred)`);
+
+      // 2. The follower goes silent mid-stream (paused: its connection stays up); the leader gives
+      // up on it after initLimit ticks without a word.
+      w.startServer(c);
+      await until(w, () => stalled(2), 10_000, `a second SNAP stream from s${l} to s${c}`);
+      check(tree(l).images.length >= 1, `s${l} has no image open for its second stream to s${c}`);
+      w.note(`pause s${c} in the middle of its SNAP`);
+      w.pauseServer(c);
+      await until(w, () => released(l), 10_000, `s${l} to release the image of the SNAP to the silent s${c} (${tree(l).images.length} open, ${tree(l).deferredFrees} frees deferred)`);
+      w.crashServer(c);
+
+      // 3. The leader steps down mid-stream: cut off from b, it loses its quorum while c (still
+      // syncing, so not counted) keeps receiving the stream.
+      w.startServer(c);
+      await until(w, () => stalled(3), 10_000, `a third SNAP stream from s${l} to s${c}`);
+      for (let i = 10; i < 20; i++) check((await settle(w, writer.setData(`/missed${i}`, Buffer.alloc(64, i)), 5_000, 'setData')).err === 0, `setData /missed${i}`);
+      check(tree(l).images.length >= 1 && tree(l).deferredFrees > 0, `s${l} has no image open for its third stream to s${c}`);
+      w.note(`cut s${l} off from s${b} in the middle of a SNAP to s${c}`);
+      w.net.partition([[`s${l}`, `s${c}`], [`s${b}`]]);
+      let endedBeforeStepDown = false;
+      await until(
+        w,
+        () => {
+          const leading = w.slot(l).node!.mode() === 'leader';
+          if (leading && tree(l).images.length === 0) endedBeforeStepDown = true;
+          return !leading;
+        },
+        10_000,
+        `s${l} to step down`,
+      );
+      check(!endedBeforeStepDown, `the stream to s${c} ended before s${l} stepped down: this run did not test stepping down`);
+      check(released(l), `s${l} stepped down holding ${tree(l).images.length} images and ${tree(l).deferredFrees} deferred frees`);
+
+      // 4. The stream completes: held chunks go, rules go, the cluster converges and c is synced by SNAP.
+      await r.finish();
+      await until(w, () => w.running().every((x) => released(x.id)), 5_000, `every server to release its images (${w.running().map((x) => `s${x.id}: ${tree(x.id).images.length}/${tree(x.id).deferredFrees}`).join(', ')})`);
+      const ended = chunks.filter((x) => x.to === c && (x.msg as Chunk).last);
+      check(ended.length >= 1, `s${c} never received the last chunk of a SNAP`);
+      w.note(`${streamsToC().length} streams from s${l} to s${c}; ${ended.length} completed`);
+    },
+  },
 ];
+
