@@ -118,6 +118,7 @@ describe('zk-elect cluster: SNAP in chunks', () => {
   });
 
   test(`a follower that missed ${ZNODES} creates (more than the leader's log keeps) catches up by a chunked SNAP while the leader keeps serving, and then holds the leader's tree`, async (t) => {
+    // SNAP_TEST_DIR=<dir> keeps the members' data and logs there (for looking into a failure).
     zk = await startZkElectCluster({ nodes: 3, serverArgs: ['--snap-count', '2000'], ...(process.env['SNAP_TEST_DIR'] ? { dataDir: process.env['SNAP_TEST_DIR'] } : {}) });
     const leader = await eventually(() => zk!.leader(), 30_000, 'a leader');
     const follower = zk.members.find((m) => m.id !== leader.id)!;
