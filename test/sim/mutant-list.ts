@@ -265,6 +265,13 @@ export const MUTANTS: readonly Mutant[] = [
     sim: scenario('snap-stream-images-released'),
   },
   {
+    name: 'snap-image-released-only-when-its-generator-ends',
+    file: 'src/server/cluster/snapshot-source.ts',
+    find: '    this.reader.close();\n    void this.slices.return(undefined);',
+    replace: '    void this.slices.return(undefined);',
+    test: 'test/unit/snapshot-source.test.ts',
+  },
+  {
     name: 'snap-stream-kept-for-disconnected-follower',
     file: 'src/server/zab/leader.ts',
     find: '  endSnapStream(node, h);\n  st(node).handlers.delete(peer);',
