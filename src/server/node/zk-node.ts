@@ -84,6 +84,11 @@ export class ZkNode implements ServerView {
     return this.port.port;
   }
 
+  /** The TLS client port as bound; undefined when none is configured. */
+  get securePort(): number | undefined {
+    return this.port.securePort;
+  }
+
   get connectString(): string {
     return `${this.config.host}:${this.clientPort}`;
   }
@@ -151,6 +156,7 @@ export class ZkNode implements ServerView {
           host: this.config.host,
           port: this.config.port,
           maxClientConnections: this.config.maxClientConnections,
+          ...(this.config.secureClientPort !== undefined && this.config.clientTls ? { secure: { port: this.config.secureClientPort, material: this.config.clientTls } } : {}),
           maxFrameBytes: this.config.maxFrameBytes,
           maxOutstanding: this.config.maxOutstandingPerConnection,
           maxQueuedBytes: this.config.maxQueuedBytesPerConnection,
@@ -179,7 +185,7 @@ export class ZkNode implements ServerView {
     this.timers.push(clock.every(Math.min(this.config.tickMs, EXPIRY_CHECK_MS), () => this.expireSessions()));
     this.timers.push(clock.every(this.config.containerCheckIntervalMs, () => this.reapContainers()));
     this.timers.push(clock.every(this.config.tickMs, () => this.touchHeldSessions()));
-    this.logger.info('serving', { address: this.connectString, dataDir: this.config.dataDir });
+    this.logger.info('serving', { address: this.connectString, ...(this.securePort === undefined ? {} : { tlsAddress: `${this.config.host}:${this.securePort}` }), dataDir: this.config.dataDir });
   }
 
   /** Standalone recovery: apply the log after the snapshot, saying how far along a large one is. */
