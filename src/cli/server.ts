@@ -3,7 +3,7 @@ import { loadTlsFiles, TlsFileError, type TlsMaterial } from '../tls-files.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
-import { dataDirOf, loadClusterConfig, type ClusterConfig } from '../server/cluster/cluster-config.js';
+import { dataDirOf, loadClusterConfig, quorumTlsFiles, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
 
 interface ServerOptions {
@@ -95,10 +95,19 @@ export function addServerCommand(program: Command): void {
         if (!me) return cmd.error(`error: --id ${opts.id} is not in ${opts.config} (ids: ${clusterConfig.servers.map((s) => s.id).join(', ')})`, { exitCode: 2 });
         cluster = { id: opts.id, config: clusterConfig };
       }
+      const quorumFiles = cluster ? quorumTlsFiles(cluster.config, cluster.id) : undefined;
+      let quorumTls: TlsMaterial | undefined;
+      try {
+        quorumTls = quorumFiles ? loadTlsFiles(quorumFiles, { requireIdentity: true, requireCa: true }) : undefined;
+      } catch (e) {
+        if (e instanceof TlsFileError) cmd.error(`error: ${opts.config} (tls): ${e.message}`, { exitCode: 2 });
+        throw e;
+      }
       const config = defaultConfig({
         host: me?.host ?? opts.host,
         port: me?.clientPort ?? opts.port,
         ...(clientTls ? { secureClientPort: opts.securePort, clientTls } : {}),
+        ...(quorumTls ? { quorumTls } : {}),
         dataDir: cluster ? dataDirOf(cluster.config, cluster.id) : opts.dataDir!,
         tickMs: cluster?.config.tickMs ?? opts.tick,
         cluster,
@@ -122,7 +131,7 @@ export function addServerCommand(program: Command): void {
       });
       const server = await ZkServer.start(config, logger);
       process.stdout.write(
-        `serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir}${cluster ? `, cluster node ${cluster.id} of ${cluster.config.servers.length}` : ''})\n`,
+        `serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir}${cluster ? `, cluster node ${cluster.id} of ${cluster.config.servers.length}${quorumTls ? ', TLS between members' : ''}` : ''})\n`,
       );
       if (server.securePort !== undefined) process.stdout.write(`serving TLS clients on ${config.host}:${server.securePort}${clientTls?.ca ? ' (client certificates required)' : ''}\n`);
       if (server.adminUrl) process.stdout.write(`admin server and dashboard on ${server.adminUrl}\n`);

@@ -62,6 +62,8 @@ export interface ServerConfig {
   fsync: boolean;
   /** Set for a cluster node: its id and the cluster file. Absent: standalone. */
   cluster?: { id: number; config: ClusterConfig };
+  /** TLS with mutual authentication on the links to the other members (from the cluster file). */
+  quorumTls?: TlsMaterial;
   /** Admin HTTP server port (commands, metrics, dashboard); none when undefined, 0 = any free port. */
   adminPort?: number;
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */

@@ -157,6 +157,7 @@ export class ReplicatedWritePath implements WritePath {
           // No message carries the whole tree any more: a SNAP travels in bounded chunks.
           maxMessageBytes: MAX_MESSAGE_BYTES,
           maxQueuedBytes: 1024 * 1024 * 1024,
+          ...(o.server.quorumTls ? { tls: o.server.quorumTls } : {}),
           log: o.node.logger,
         },
         { network: o.io.network, clock: o.io.clock },
