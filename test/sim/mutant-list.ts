@@ -379,4 +379,11 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'const now = true;',
     test: 'test/unit/tree-compact.test.ts',
   },
+  {
+    name: 'followers-keep-their-own-session-secret',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'if (!theirs || theirs.equals(this.node.sessionSecret())) return;',
+    replace: 'if (theirs || !theirs) return;',
+    sim: scenario('session-secret-follows-the-leader'),
+  },
 ];

@@ -15,6 +15,11 @@
  * certificate against the CA and the host it dialled; the acceptor checks the dialler's against
  * the CA, and, once the hello says which member it claims to be, against that member's host in
  * the cluster file. A certificate from another CA, or none, never gets past the handshake.
+ *
+ * Announcements: a few bytes of link-level state (the session secret, see
+ * ReplicatedWritePath) that the dialler sends right after its hello and again whenever they
+ * change, as a frame whose length word has the top bit set (messages are far smaller than 2 GiB).
+ * On each link they arrive before every message sent after them.
  */
 import { EventEmitter } from 'node:events';
 import type { TlsMaterial } from '../../tls-files.js';
@@ -22,8 +27,10 @@ import type { Clock, Timer } from '../node/clock.js';
 import type { NetListener, NetSocket, Network } from './network.js';
 
 const MAGIC = 0x5a4b5045; // "ZKPE"
-const VERSION = 1;
+const VERSION = 2; // 2: announcement frames
 const HELLO_BYTES = 10;
+const ANNOUNCE_FLAG = 0x8000_0000;
+const MAX_ANNOUNCE_BYTES = 1024;
 const FIRST_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
 /** A dial not answered this long is abandoned and retried (ZooKeeper's cnxTimeout is 5 s; the
@@ -41,6 +48,8 @@ export interface PeerTransportOptions {
   maxQueuedBytes: number;
   /** How long a dial may take before it is abandoned and retried. Default 2000 ms. */
   connectTimeoutMs?: number;
+  /** Link-level state sent to every peer after the hello and on `announce()` (at most 1 KiB). */
+  announcement?: () => Buffer;
   /** TLS with mutual authentication on every link (cert, key and ca all set). */
   tls?: TlsMaterial;
   log: { warn(msg: string, meta?: object): void; debug(msg: string, meta?: object): void };
@@ -48,6 +57,8 @@ export interface PeerTransportOptions {
 
 export interface PeerTransportEvents {
   message: [from: number, payload: Buffer];
+  /** A peer's announcement; it precedes, on that link, every message the peer sent after it. */
+  announced: [from: number, bytes: Buffer];
   up: [peer: number];
   down: [peer: number];
 }
@@ -116,6 +127,21 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     return true;
   }
 
+  /** Sends the current announcement again on every connected link (it changed). */
+  announce(): void {
+    for (const link of this.out.values()) if (link.connected && link.socket) this.sendAnnouncement(link.socket);
+  }
+
+  private sendAnnouncement(socket: NetSocket): void {
+    const bytes = this.o.announcement?.();
+    if (!bytes) return;
+    if (bytes.length > MAX_ANNOUNCE_BYTES) throw new Error(`announcement of ${bytes.length} bytes exceeds ${MAX_ANNOUNCE_BYTES}`);
+    const framed = Buffer.allocUnsafe(4 + bytes.length);
+    framed.writeUInt32BE((ANNOUNCE_FLAG | bytes.length) >>> 0, 0);
+    bytes.copy(framed, 4);
+    socket.write(framed);
+  }
+
   /** Cuts both connections with `peer` (it notices and redials, as we do). */
   reset(peer: number): void {
     this.out.get(peer)?.socket?.destroy();
@@ -140,6 +166,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       hello.writeUInt16BE(VERSION, 4);
       hello.writeUInt32BE(this.o.myId, 6);
       socket.write(hello);
+      this.sendAnnouncement(socket);
       link.connected = true;
       link.backoffMs = FIRST_BACKOFF_MS;
       link.lastLogged = undefined;
@@ -191,12 +218,14 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
         buf = buf.subarray(HELLO_BYTES);
       }
       while (buf.length >= 4) {
-        const len = buf.readUInt32BE(0);
-        if (len > this.o.maxMessageBytes) return cut(`message of ${len} bytes exceeds the limit`);
+        const word = buf.readUInt32BE(0);
+        const announcement = (word & ANNOUNCE_FLAG) !== 0;
+        const len = announcement ? word & ~ANNOUNCE_FLAG : word;
+        if (announcement ? len > MAX_ANNOUNCE_BYTES : len > this.o.maxMessageBytes) return cut(`${announcement ? 'announcement' : 'message'} of ${len} bytes exceeds the limit`);
         if (buf.length < 4 + len) break;
         const payload = Buffer.from(buf.subarray(4, 4 + len));
         buf = buf.subarray(4 + len);
-        this.emit('message', info.from, payload);
+        this.emit(announcement ? 'announced' : 'message', info.from, payload);
       }
     });
   }
