@@ -86,8 +86,9 @@ class NodeSocket implements NetSocket {
     private readonly connectEvent: 'connect' | 'secureConnect' = 'connect',
   ) {
     s.setNoDelay(true);
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      this.lastError = e.code && !e.message.includes(e.code) ? `${e.message} (${e.code})` : e.message; // 'close' follows and reports it
+    s.on('error', (e: NodeJS.ErrnoException & { reason?: string }) => {
+      const message = e.reason ?? e.message;
+      this.lastError = e.code && !message.includes(e.code) ? `${message} (${e.code})` : message; // 'close' follows and reports it
     });
     s.on('close', () => {
       this.closed = true;
@@ -183,8 +184,9 @@ export const nodeNetwork: Network = {
         )
       : createServer((s) => onConnection(new NodeSocket(s)));
     if (tls) {
-      server.on('tlsClientError', (e: Error, s: TLSSocket) => {
-        tls.onRefused?.(`${normalizeAddress(s.remoteAddress ?? '')}:${s.remotePort ?? 0}`, e.message);
+      server.on('tlsClientError', (e: Error & { reason?: string }, s: TLSSocket) => {
+        // OpenSSL's `reason` ("peer did not return a certificate") reads better than its message.
+        tls.onRefused?.(s.remoteAddress ? `${normalizeAddress(s.remoteAddress)}:${s.remotePort ?? 0}` : 'a peer that already left', e.reason ?? e.message);
         s.destroy();
       });
     }
