@@ -164,7 +164,14 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     this.leaderInfo = undefined;
     this.emit('resigned', { wasLeader, requeued: requeue });
     await this.leave();
-    if (requeue) await this.kick();
+    if (requeue) {
+      // Our delete's reply and the successor's notification tend to arrive in the same batch of
+      // I/O when candidates share a process; let that batch run first, so the successor's reads
+      // reach the server before our re-entry's (on ZooKeeper a read queued behind a create
+      // waits for that create's fsync).
+      await new Promise<void>((resolve) => this.session.clock.soon(resolve));
+      await this.kick();
+    }
   }
 
   /** Deletes our node and stops. Idempotent; closes the session only if we opened it. */
@@ -372,14 +379,22 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private async check(): Promise<void> {
     const epoch = this.epoch;
     const node = this.node!;
-    const ordered = orderCandidates(await this.session.getChildren(this.path));
+    // The listing and the ownership check go out as one batch. ZooKeeper answers a session's
+    // requests in the order they were sent, so the server evaluates the exists() after the
+    // getChildren(), exactly as if we had waited for the listing's reply before sending it:
+    // the owner we see is at least as recent as the order we decide on. Waiting in between
+    // only cost a round trip on every handoff.
+    const listing = this.session.getChildren(this.path);
+    const ownership = this.session.exists(joinPath(this.path, node));
+    ownership.catch(() => undefined); // if the listing fails first, this rejection is not ours to report
+    const ordered = orderCandidates(await listing);
     if (epoch !== this.epoch) return;
     const index = ordered.findIndex((c) => c.name === node);
     if (index < 0) return this.onNodeGone('node-deleted');
     const self = { id: this.id, node, sequence: ordered[index]!.sequence };
 
     if (index === 0) {
-      const stat = await this.session.exists(joinPath(this.path, node));
+      const stat = await ownership;
       if (epoch !== this.epoch) return;
       if (stat === null || stat.ephemeralOwner !== this.session.sessionId) return this.onNodeGone('node-deleted');
       // Never declare while contact is in doubt: `restored` will run this check again.
