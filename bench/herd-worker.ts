@@ -15,35 +15,13 @@
  */
 import { createInterface } from 'node:readline';
 import { LeaderElection } from '../src/election/election.js';
-import type { HandleFactory } from '../src/election/handle.js';
-import { nativeHandle } from '../src/election/native-handle.js';
 import { ZkSession } from '../src/election/session.js';
-import type { Watcher } from '../src/election/zk-types.js';
+import { countingTransport } from '../test/support/counting-transport.js';
 
 const [connect, path, countArg, prefix] = process.argv.slice(2);
 const COUNT = Number(countArg);
 const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
 const say = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
-
-/** The real C client, with every watch notification it delivers reported as a wake-up. */
-const counting =
-  (id: string): HandleFactory =>
-  (options) => {
-    const handle = nativeHandle(options);
-    const wrap = (w: Watcher | undefined): Watcher | undefined =>
-      w &&
-      ((event) => {
-        if (event.type !== 'session') say({ ev: 'wake', id, t: monoMs(), path: event.path });
-        w(event);
-      });
-    const exists = handle.exists.bind(handle);
-    const getChildren = handle.getChildren.bind(handle);
-    const getData = handle.getData.bind(handle);
-    handle.exists = (p, w) => exists(p, wrap(w));
-    handle.getChildren = (p, w) => getChildren(p, wrap(w));
-    handle.getData = (p, w) => getData(p, wrap(w));
-    return handle;
-  };
 
 interface Candidate {
   id: string;
@@ -57,7 +35,7 @@ for (let i = 0; i < COUNT; i += 50) {
   const wave = await Promise.all(
     Array.from({ length: Math.min(50, COUNT - i) }, async (_, j) => {
       const id = `${prefix}-${i + j}`;
-      const session = await ZkSession.connect({ connect: connect!, sessionTimeoutMs: 10_000, connectTimeoutMs: 60_000, transport: counting(id) });
+      const session = await ZkSession.connect({ connect: connect!, sessionTimeoutMs: 10_000, connectTimeoutMs: 60_000, transport: countingTransport((event) => say({ ev: 'wake', id, t: monoMs(), path: event.path })) });
       const election = new LeaderElection(session, { path: path!, id });
       election.on('elected', () => say({ ev: 'elected', id, t: monoMs() }));
       election.on('lost', (info) => say({ ev: 'lost', id, t: monoMs(), reason: info.reason }));
