@@ -178,6 +178,8 @@ interface HandoffRecord {
   /** Candidates other than the resigner that received any watch notification. */
   wokenOthers: string[];
   wakeEvents: number;
+  /** Notifications the resigner itself received (zk-elect: its own node's watch). */
+  resignerWakes: string[];
   successorWoken: boolean;
   /** Sessions watching the leader's node on the server, the leader's own excluded. */
   serverWatchers: string[];
@@ -246,6 +248,7 @@ async function trial(zk: ZkEnsemble, lib: Lib, processes: number, admin: ZkSessi
         ms: electedAt - resignedAt,
         wokenOthers,
         wakeEvents: wakes.length,
+        resignerWakes: wakes.filter((e) => e.id === leader).map((e) => e.path!.slice(e.path!.lastIndexOf('/') + 1)),
         successorWoken: wokenOthers.includes(successor),
         serverWatchers,
         serverSuccessorOnly: serverWatchers.length === 1 && serverWatchers[0] === herd.sessionOf.get(successor),
@@ -272,7 +275,8 @@ function report(server: string, lib: Lib, processes: number, r: Awaited<ReturnTy
   console.log(`\n${lib} on ${server}, ${N} candidates in ${processes} process${processes === 1 ? '' : 'es'}:`);
   console.log(`  workers started and sessions connected in ${fmt(r.connectMs)} ms; all ${N} joined in ${fmt(r.joinMs)} ms`);
   console.log(`  handoff (${s.n}): p50 ${fmt(s.p50)} ms   p99 ${fmt(s.p99)} ms   min ${fmt(s.min)} ms   max ${fmt(s.max)} ms`);
-  console.log(`  client side: candidates woken besides the resigner per handoff: min ${Math.min(...woken)} max ${Math.max(...woken)}; watch notifications in all: ${r.records.reduce((a, x) => a + x.wakeEvents, 0)}`);
+  console.log(`  client side: candidates woken besides the resigner per handoff: min ${Math.min(...woken)} max ${Math.max(...woken)}; watch notifications in all: ${r.records.reduce((a, x) => a + x.wakeEvents, 0)}, of them to the resigner: ${r.records.reduce((a, x) => a + x.resignerWakes.length, 0)}`);
+  if (process.env['HERD_VERBOSE']) for (const x of r.records) console.log(`    resigner got ${JSON.stringify(x.resignerWakes)}; woken besides: ${JSON.stringify(x.wokenOthers)}`);
   console.log(`  server side: watchers of the leader's node besides its owner: ${[...new Set(r.records.map((x) => x.serverWatchers.length))].join('/')} session(s), always the successor: ${r.records.every((x) => x.serverSuccessorOnly)}; child watches: ${Math.max(...r.records.map((x) => x.childWatches))}`);
   if (r.records[0]?.firedDeleted !== undefined) {
     console.log(`  server side (mntr): notifications fired per handoff for the deletion: ${[...new Set(r.records.map((x) => x.firedDeleted))].join('/')}, for children: ${r.records.reduce((a, x) => a + (x.firedChildren ?? 0), 0)} in all`);

@@ -82,6 +82,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private leaderInfo: LeaderInfo | undefined;
   private suspendedFlag = false;
   private pendingReinstate = false;
+  /** session.disconnects when the current suspension began. */
+  private disconnectsAtSuspend = 0;
   private lastFollowing = '';
   private wanted = false;
   private closed = false;
@@ -504,6 +506,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     on('suspended', (info) => {
       if (this.roleValue === 'idle' || this.suspendedFlag) return;
       this.suspendedFlag = true;
+      this.disconnectsAtSuspend = s.disconnects;
       this.emit('suspended', { role: this.roleValue, sinceContactMs: info.sinceContactMs, reason: info.reason });
     });
     on('deadline', () => {
@@ -519,6 +522,17 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     });
     on('restored', () => {
       if (this.roleValue === 'idle') return;
+      if (this.roleValue === 'follower' && this.suspendedFlag && s.disconnects === this.disconnectsAtSuspend && s.isConnected) {
+        // Replies were only slow: the connection never dropped, so the server went on
+        // delivering our notifications in order, and our predecessor watch and own-node watch
+        // stand. A follower has nothing to re-read. (Under load every follower used to re-list
+        // the whole election here: at 1,000 candidates in one process, thousands of listings
+        // that kept the process too busy to confirm contact, i.e. more suspensions.)
+        this.suspendedFlag = false;
+        this.pendingReinstate = false;
+        this.emit('reinstated', { role: 'follower', leader: undefined });
+        return;
+      }
       if (this.suspendedFlag) this.pendingReinstate = true;
       void this.kick();
     });
