@@ -82,8 +82,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private leaderInfo: LeaderInfo | undefined;
   private suspendedFlag = false;
   private pendingReinstate = false;
-  /** session.disconnects when the current suspension began. */
-  private disconnectsAtSuspend = 0;
+  /** session.disconnects when the current suspension began, or -1 when a disconnect began it. */
+  private disconnectsAtSuspend = -1;
   private lastFollowing = '';
   private wanted = false;
   private closed = false;
@@ -506,7 +506,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     on('suspended', (info) => {
       if (this.roleValue === 'idle' || this.suspendedFlag) return;
       this.suspendedFlag = true;
-      this.disconnectsAtSuspend = s.disconnects;
+      this.disconnectsAtSuspend = info.reason === 'disconnected' ? -1 : s.disconnects;
       this.emit('suspended', { role: this.roleValue, sinceContactMs: info.sinceContactMs, reason: info.reason });
     });
     on('deadline', () => {

@@ -84,8 +84,9 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     try {
       applyMutant(dir, m);
-      // The mutant must still compile: a fault the type checker rejects proves nothing.
-      execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'ignore' });
+      // The mutant must still compile: a fault the type checker rejects proves nothing. A test
+      // may start `zk-elect server` processes, which run from dist: build the mutated copy then.
+      execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', ...(m.test ? [] : ['--noEmit'])], { cwd: dir, stdio: 'ignore' });
       const r = m.test ? await runTest(dir, m.test, 10 * 60_000) : await simulate(dir, [...(m.sim ?? ['--seeds', String(seeds)])], 20 * 60_000);
       if (r.caught) caught++;
       console.log(`${r.caught ? 'caught  ' : 'MISSED  '} ${m.name} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${r.detail}`);
