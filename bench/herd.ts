@@ -177,10 +177,13 @@ interface HandoffRecord {
   ms: number;
   /** Candidates other than the resigner that received any watch notification. */
   wokenOthers: string[];
+  /** Every notification to a candidate other than the resigner: who, and for which node. */
+  otherWakes: string[];
   wakeEvents: number;
   /** Notifications the resigner itself received (zk-elect: its own node's watch). */
   resignerWakes: string[];
   successorWoken: boolean;
+  successor: string;
   /** Sessions watching the leader's node on the server, the leader's own excluded. */
   serverWatchers: string[];
   serverSuccessorOnly: boolean;
@@ -247,9 +250,11 @@ async function trial(zk: ZkEnsemble, lib: Lib, processes: number, admin: ZkSessi
       const rec: HandoffRecord = {
         ms: electedAt - resignedAt,
         wokenOthers,
+        otherWakes: wakes.filter((e) => e.id !== leader).map((e) => `${e.id}:${e.path!.slice(-10)}`),
         wakeEvents: wakes.length,
         resignerWakes: wakes.filter((e) => e.id === leader).map((e) => e.path!.slice(e.path!.lastIndexOf('/') + 1)),
         successorWoken: wokenOthers.includes(successor),
+        successor,
         serverWatchers,
         serverSuccessorOnly: serverWatchers.length === 1 && serverWatchers[0] === herd.sessionOf.get(successor),
         childWatches,
@@ -276,7 +281,7 @@ function report(server: string, lib: Lib, processes: number, r: Awaited<ReturnTy
   console.log(`  workers started and sessions connected in ${fmt(r.connectMs)} ms; all ${N} joined in ${fmt(r.joinMs)} ms`);
   console.log(`  handoff (${s.n}): p50 ${fmt(s.p50)} ms   p99 ${fmt(s.p99)} ms   min ${fmt(s.min)} ms   max ${fmt(s.max)} ms`);
   console.log(`  client side: candidates woken besides the resigner per handoff: min ${Math.min(...woken)} max ${Math.max(...woken)}; watch notifications in all: ${r.records.reduce((a, x) => a + x.wakeEvents, 0)}, of them to the resigner: ${r.records.reduce((a, x) => a + x.resignerWakes.length, 0)}`);
-  if (process.env['HERD_VERBOSE']) for (const x of r.records) console.log(`    resigner got ${JSON.stringify(x.resignerWakes)}; woken besides: ${JSON.stringify(x.wokenOthers)}`);
+  if (process.env['HERD_VERBOSE']) for (const x of r.records) console.log(`    ${fmt(x.ms)} ms: resigner got ${JSON.stringify(x.resignerWakes)}; woken besides: ${JSON.stringify(x.otherWakes)}, successor ${x.successor}, ${x.wakeEvents} notifications, server watchers ${JSON.stringify(x.serverWatchers)} (successor only: ${x.serverSuccessorOnly}), child watches ${x.childWatches}`);
   console.log(`  server side: watchers of the leader's node besides its owner: ${[...new Set(r.records.map((x) => x.serverWatchers.length))].join('/')} session(s), always the successor: ${r.records.every((x) => x.serverSuccessorOnly)}; child watches: ${Math.max(...r.records.map((x) => x.childWatches))}`);
   if (r.records[0]?.firedDeleted !== undefined) {
     console.log(`  server side (mntr): notifications fired per handoff for the deletion: ${[...new Set(r.records.map((x) => x.firedDeleted))].join('/')}, for children: ${r.records.reduce((a, x) => a + (x.firedChildren ?? 0), 0)} in all`);
@@ -295,7 +300,13 @@ for (const server of SERVERS) {
     console.log(`\n${name} at ${zk.connectString}`);
     for (const processes of SETUPS) {
       const order = turn++ % 2 === 0 ? libs : [...libs].reverse();
-      for (const lib of order) report(name, lib, processes, await trial(zk, lib, processes, admin));
+      for (const lib of order) {
+        // A setup this machine cannot carry (sessions expiring, a leader past its loss deadline)
+        // is reported as such and the run goes on.
+        const r = await trial(zk, lib, processes, admin).catch((e: Error) => e);
+        if (r instanceof Error) console.log(`\n${lib} on ${name}, ${N} candidates in ${processes} process${processes === 1 ? '' : 'es'}: FAILED: ${r.message}`);
+        else report(name, lib, processes, r);
+      }
     }
   } finally {
     await admin.close();

@@ -85,6 +85,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   /** session.disconnects when the current suspension began, or -1 when a disconnect began it. */
   private disconnectsAtSuspend = -1;
   private lastFollowing = '';
+  /** `<epoch> <predecessor>` while our watch on that predecessor stands (registered, not fired). */
+  private watching = '';
   private wanted = false;
   private closed = false;
   private dirty = false;
@@ -418,14 +420,26 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     }
 
     const predecessor = ordered[index - 1]!;
-    const stat = await this.session.exists(joinPath(this.path, predecessor.name), (event) => {
-      if (epoch === this.epoch && event.type !== 'session') void this.kick();
-    });
+    // One watch per predecessor. A re-check (after a restore, say) that registered another
+    // would have the client call every registration when the predecessor goes, each a kick.
+    const watched = `${epoch} ${predecessor.name}`;
+    let fired = false;
+    const watcher =
+      this.watching === watched
+        ? undefined
+        : (event: WatchEvent) => {
+            if (event.type === 'session') return; // state news only: the watch still stands
+            fired = true;
+            if (this.watching === watched) this.watching = '';
+            if (epoch === this.epoch) void this.kick();
+          };
+    const stat = await this.session.exists(joinPath(this.path, predecessor.name), watcher);
     if (epoch !== this.epoch) return;
     if (stat === null) {
       this.dirty = true; // it left between the listing and the watch: look again
       return;
     }
+    if (watcher && !fired) this.watching = watched;
     const wasLeader = this.roleValue === 'leader';
     this.roleValue = 'follower';
     this.leaderInfo = undefined;
