@@ -37,18 +37,3 @@ export function parseConnectString(connect: string): ParsedConnectString {
   });
   return { servers, chroot };
 }
-
-/**
- * The same connect string with its servers in a random order (the chroot kept). Sessions
- * spread over an ensemble this way while the C client itself keeps the order it is given:
- * its own shuffle re-seeds from /dev/urandom on every I/O event (see native-handle.ts).
- */
-export function shuffleServers(connect: string, random: () => number = Math.random): string {
-  const slash = connect.indexOf('/');
-  const hosts = (slash === -1 ? connect : connect.slice(0, slash)).split(',');
-  for (let i = hosts.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [hosts[i], hosts[j]] = [hosts[j]!, hosts[i]!];
-  }
-  return hosts.join(',') + (slash === -1 ? '' : connect.slice(slash));
-}

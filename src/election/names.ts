@@ -30,30 +30,17 @@ export function isOwnedByUuid(child: string, uuid: string): boolean {
  * an unsigned 32-bit number so that wrapped sequences sort after the ones before the wrap.
  */
 export function parseSequence(name: string): number | undefined {
-  // Read by hand rather than by regex: a check orders every candidate's name, and at a
-  // thousand candidates the regex scan was most of a successor's CPU time after a handoff.
-  const positive = trailingDigits(name, 10);
-  if (positive !== undefined) {
-    if (positive <= INT32_MAX) return positive;
+  const positive = /(\d{10})$/.exec(name);
+  if (positive) {
+    const value = Number(positive[1]);
+    if (value <= INT32_MAX) return value;
     // "-2147483648": ten digits above INT32_MAX can only be a negative number's digits.
-    if (positive === 2 ** 31 && name.at(-11) === '-') return 2 ** 31;
+    if (value === 2 ** 31 && name.at(-11) === '-') return 2 ** 31;
     return undefined;
   }
-  const negative = name.at(-10) === '-' ? trailingDigits(name, 9) : undefined;
-  if (negative !== undefined) return 2 ** 32 - negative;
+  const negative = /-(\d{9})$/.exec(name);
+  if (negative) return 2 ** 32 - Number(negative[1]);
   return undefined;
-}
-
-/** The number the last `count` characters of `name` spell, if they are all ASCII digits. */
-function trailingDigits(name: string, count: number): number | undefined {
-  if (name.length < count) return undefined;
-  let value = 0;
-  for (let i = name.length - count; i < name.length; i++) {
-    const d = name.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return undefined;
-    value = value * 10 + d;
-  }
-  return value;
 }
 
 export interface OrderedChild {

@@ -15,7 +15,6 @@ import {
   SessionExpiredError,
   ZooKeeperError,
 } from './errors.js';
-import { shuffleServers } from './connect-string.js';
 import type { HandleOptions, SessionHandle, SessionHandleEvents } from './handle.js';
 import { codeName, CREATE_FLAGS, isServerReply, WATCH_TYPES, ZkCode, type CreateMode, type Watcher, type ZkStat } from './zk-types.js';
 
@@ -81,16 +80,10 @@ export class NativeHandle extends EventEmitter<SessionHandleEvents> implements S
     const Native = loadNative();
     this.opTimeoutMs = options.sessionTimeoutMs;
     this.client = new Native({
-      connect: shuffleServers(options.connect),
+      connect: options.connect,
       timeout: options.sessionTimeoutMs,
       debug_level: options.clientLogLevel ?? 0,
-      // The C client re-resolves the connect string on every I/O event (zookeeper_interest ->
-      // update_addrs; the binding cannot set zoo_set_servers_resolution_delay) and, unless the
-      // order is deterministic, re-seeds its shuffle from /dev/urandom each time: an open, a
-      // read and a close per reply or notification, on every handoff's critical path. Only the
-      // first order is ever used (a reshuffled list compares equal and is dropped), so we
-      // shuffle once above and let the C client keep that order.
-      host_order_deterministic: true,
+      host_order_deterministic: false,
       data_as_buffer: true,
       // The binding closes the handle as "expired" after this many empty socket polls.
       // That false expiry would throw away a live session, so we raise it far out of the way;
