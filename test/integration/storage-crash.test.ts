@@ -80,7 +80,8 @@ async function runChild(script: string, mode: string, dir: string, seed: number,
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = once(child, 'exit');
-  const deadline = Date.now() + 10_000;
+  // Starting tsx takes a second or two; on a machine loaded by other work it took over 10 s.
+  const deadline = Date.now() + 30_000;
   while (!out.includes('ready\n')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
