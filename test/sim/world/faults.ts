@@ -74,7 +74,12 @@ export class FaultInjector {
     if (r.chance(p.crash)) {
       const id = r.pick(ids);
       w.crashServer(id);
-      this.later(ticks(2, 40), () => w.startServer(id));
+      // Started again only if still down: its supervisor may have restarted it meanwhile (after a
+      // storage failure or a failed start), and a second process on the same host and data dir
+      // is not a fault this profile means to inject.
+      this.later(ticks(2, 40), () => {
+        if (w.servers.find((s) => s.id === id)?.host.state === 'down') w.startServer(id);
+      });
     }
     if (r.chance(p.pause)) {
       const id = r.chance(0.5) ? (w.leader() ?? r.pick(ids)) : r.pick(ids);
