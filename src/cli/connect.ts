@@ -21,6 +21,7 @@ export async function openSession(opts: CommonOptions, candidate: { lossDeadline
     lossDeadlineRatio: candidate.lossDeadline ?? opts.lossDeadline ?? 0.5,
     logger,
     clientLogLevel: opts.logLevel === 'debug' ? 2 : 0,
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   return { logger, reporter, session };
 }

@@ -15,8 +15,9 @@ import { COMMAND_HELP, validatePlayer, type Command as GameCommand } from '../ga
 import { GameStore } from '../game/store.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { parseMs } from './options.js';
+import { addTlsOptions, type TlsCliOptions } from './tls-options.js';
 
-interface GameOptions {
+interface GameOptions extends TlsCliOptions {
   connect: string;
   path: string;
   name: string;
@@ -37,8 +38,9 @@ const usage = (parse: (v: string) => unknown) => (v: string) => {
 };
 
 export function addGameCommand(program: Command): void {
-  program
-    .command('game')
+  const game = program.command('game');
+  addTlsOptions(game);
+  game
     .description('play the distributed number-guessing game: one znode, updated only by compare-and-swap')
     .addOption(new Option('-c, --connect <servers>', 'ZooKeeper servers, host:port[,host:port...][/chroot]').env('ZK_CONNECT').default('127.0.0.1:2181').argParser(usage(parseConnectString)))
     .addOption(new Option('-p, --path <znode>', 'the game\'s znode').default('/game').argParser(usage(validatePath)))
@@ -73,7 +75,7 @@ Examples:
 async function gameCommand(opts: GameOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
   const connector: Connector = async (connect) => {
-    const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger });
+    const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger, ...(opts.tls ? { tls: opts.tls } : {}) });
     return { connect, sessionId: session.sessionId, store: new GameStore(session, opts.path), close: () => session.close() };
   };
   const game = new GameConsole(opts.name, connector, parseConnectString);

@@ -4,8 +4,9 @@ import { hostname } from 'node:os';
 import { parseConnectString } from '../election/connect-string.js';
 import { validatePath } from '../election/names.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { addTlsOptions, type TlsCliOptions } from './tls-options.js';
 
-export interface CommonOptions {
+export interface CommonOptions extends TlsCliOptions {
   connect: string;
   path: string;
   id: string;
@@ -58,6 +59,7 @@ export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Co
     )
     .addOption(new Option('--json', 'write one JSON event per line (NDJSON) to stdout').default(false))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('warn'));
+  addTlsOptions(cmd);
   if (opts.candidate) {
     cmd
       .addOption(

@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
+import { loadTlsFiles, TlsFileError, type TlsMaterial } from '../tls-files.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
-import { dataDirOf, loadClusterConfig, type ClusterConfig } from '../server/cluster/cluster-config.js';
+import { dataDirOf, loadClusterConfig, quorumTlsFiles, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
 
 interface ServerOptions {
@@ -30,6 +31,10 @@ interface ServerOptions {
   logLevel: LogLevel;
   adminPort?: number;
   adminHost: string;
+  securePort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 const int = (name: string, min: number, max: number) => (v: string) => {
@@ -66,23 +71,43 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
     .addOption(new Option('--admin-port <port>', 'serve the admin HTTP server (dashboard, /commands, /metrics) on this port (0 = any free port)').argParser(int('--admin-port', 0, 65535)))
     .addOption(new Option('--admin-host <address>', 'admin HTTP server address').default('127.0.0.1'))
+    .addOption(new Option('--secure-port <port>', 'secureClientPort: a TLS client port beside --port (0 = any free port); needs --tls-cert and --tls-key').argParser(int('--secure-port', 0, 65535)))
+    .addOption(new Option('--tls-cert <file>', 'the secure port\'s certificate chain (PEM)'))
+    .addOption(new Option('--tls-key <file>', 'its private key (PEM, unencrypted)'))
+    .addOption(new Option('--tls-ca <file>', 'CA certificates (PEM): clients on the secure port must present a certificate it signed'))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('info'))
-    .addHelpText('after', '\nExamples:\n  zk-elect server --data-dir /var/lib/zk-elect --port 2181\n  zk-elect server --data-dir ./data --tick 200 --port 0   # any free port\n  zk-elect server --data-dir ./data --admin-port 8080     # dashboard on http://127.0.0.1:8080/')
-    .action(async (opts: ServerOptions) => {
-      if ((opts.id === undefined) !== (opts.config === undefined)) throw new UsageError('--id and --config go together (cluster mode)');
-      if (opts.id === undefined && opts.dataDir === undefined) throw new UsageError('--data-dir is required for a standalone server');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  zk-elect server --data-dir /var/lib/zk-elect --port 2181\n  zk-elect server --data-dir ./data --tick 200 --port 0   # any free port\n  zk-elect server --data-dir ./data --admin-port 8080     # dashboard on http://127.0.0.1:8080/\n' +
+        '  zk-elect server --data-dir ./data --secure-port 2281 --tls-cert server.pem --tls-key server-key.pem --tls-ca ca.pem',
+    )
+    .action(async (opts: ServerOptions, cmd: Command) => {
+      // cmd.error prints the message (with the usage hint) and exits 2.
+      if ((opts.id === undefined) !== (opts.config === undefined)) cmd.error('error: --id and --config go together (cluster mode)', { exitCode: 2 });
+      if (opts.id === undefined && opts.dataDir === undefined) cmd.error('error: --data-dir is required for a standalone server', { exitCode: 2 });
+      const clientTls = clientTlsOf(opts, (why) => cmd.error(`error: ${why}`, { exitCode: 2 }));
       const logger = createLogger(opts.logLevel, opts.id === undefined ? 'zk-elect-server' : `zk-elect-server-${opts.id}`);
       let cluster: { id: number; config: ClusterConfig } | undefined;
       let me: ClusterConfig['servers'][number] | undefined;
       if (opts.id !== undefined && opts.config !== undefined) {
         const clusterConfig = loadClusterConfig(opts.config);
         me = clusterConfig.servers.find((s) => s.id === opts.id);
-        if (!me) throw new UsageError(`--id ${opts.id} is not in ${opts.config} (ids: ${clusterConfig.servers.map((s) => s.id).join(', ')})`);
+        if (!me) return cmd.error(`error: --id ${opts.id} is not in ${opts.config} (ids: ${clusterConfig.servers.map((s) => s.id).join(', ')})`, { exitCode: 2 });
         cluster = { id: opts.id, config: clusterConfig };
+      }
+      const quorumFiles = cluster ? quorumTlsFiles(cluster.config, cluster.id) : undefined;
+      let quorumTls: TlsMaterial | undefined;
+      try {
+        quorumTls = quorumFiles ? loadTlsFiles(quorumFiles, { requireIdentity: true, requireCa: true }) : undefined;
+      } catch (e) {
+        if (e instanceof TlsFileError) cmd.error(`error: ${opts.config} (tls): ${e.message}`, { exitCode: 2 });
+        throw e;
       }
       const config = defaultConfig({
         host: me?.host ?? opts.host,
         port: me?.clientPort ?? opts.port,
+        ...(clientTls ? { secureClientPort: opts.securePort, clientTls } : {}),
+        ...(quorumTls ? { quorumTls } : {}),
         dataDir: cluster ? dataDirOf(cluster.config, cluster.id) : opts.dataDir!,
         tickMs: cluster?.config.tickMs ?? opts.tick,
         cluster,
@@ -106,8 +131,9 @@ export function addServerCommand(program: Command): void {
       });
       const server = await ZkServer.start(config, logger);
       process.stdout.write(
-        `serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir}${cluster ? `, cluster node ${cluster.id} of ${cluster.config.servers.length}` : ''})\n`,
+        `serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir}${cluster ? `, cluster node ${cluster.id} of ${cluster.config.servers.length}${quorumTls ? ', TLS between members' : ''}` : ''})\n`,
       );
+      if (server.securePort !== undefined) process.stdout.write(`serving TLS clients on ${config.host}:${server.securePort}${clientTls?.ca ? ' (client certificates required)' : ''}\n`);
       if (server.adminUrl) process.stdout.write(`admin server and dashboard on ${server.adminUrl}\n`);
       let stopping = false;
       const stop = () => {
@@ -124,4 +150,20 @@ export function addServerCommand(program: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+}
+
+/** The secure port's TLS files, read and checked now: a wrong file is a usage error naming it. */
+function clientTlsOf(opts: ServerOptions, usage: (why: string) => never): TlsMaterial | undefined {
+  const anyFile = opts.tlsCert ?? opts.tlsKey ?? opts.tlsCa;
+  if (opts.securePort === undefined) {
+    if (anyFile !== undefined) usage('--tls-cert, --tls-key and --tls-ca configure --secure-port, which is missing');
+    return undefined;
+  }
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined) usage('--secure-port needs --tls-cert and --tls-key');
+  try {
+    return loadTlsFiles({ cert: opts.tlsCert, key: opts.tlsKey, ...(opts.tlsCa === undefined ? {} : { ca: opts.tlsCa }) }, { requireIdentity: true });
+  } catch (e) {
+    if (e instanceof TlsFileError) usage(e.message);
+    throw e;
+  }
 }

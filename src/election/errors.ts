@@ -19,9 +19,9 @@ export class ConnectTimeoutError extends ZkElectError {
   constructor(
     readonly connectString: string,
     readonly timeoutMs: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string | undefined },
   ) {
-    super(`could not connect to ZooKeeper at ${connectString} within ${timeoutMs} ms`, options);
+    super(`could not connect to ZooKeeper at ${connectString} within ${timeoutMs} ms${options?.detail ? ` (${options.detail})` : ''}`, options);
   }
 }
 

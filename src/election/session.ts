@@ -16,6 +16,7 @@ import { ClosedError, ConnectTimeoutError, InvalidArgumentError, SessionExpiredE
 import { LivenessMonitor, thresholdsFor, type Liveness } from './liveness.js';
 import type { HandleFactory, SessionHandle } from './handle.js';
 import { nativeHandle } from './native-handle.js';
+import { openTlsTunnels, type TlsOptions, type Tunnels } from './tls-tunnel.js';
 import type { CreateMode, Watcher, ZkOps, ZkStat } from './zk-types.js';
 
 export interface SessionOptions {
@@ -39,6 +40,12 @@ export interface SessionOptions {
   clock?: Clock;
   /** How handles reach ZooKeeper. Default: the official C client (npm `zookeeper`). */
   transport?: HandleFactory;
+  /**
+   * Reach the servers over TLS (their secure client port). The C client has no TLS, so the
+   * session carries it through a loopback tunnel per server (see tls-tunnel.ts), torn down
+   * with the session.
+   */
+  tls?: TlsOptions;
 }
 
 export type SessionHealth = Liveness;
@@ -74,7 +81,10 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   readonly connectString: string;
   readonly clock: Clock;
 
-  private constructor(private readonly options: Required<Omit<SessionOptions, 'logger'>> & { logger: Logger }) {
+  private constructor(
+    private readonly options: Required<Omit<SessionOptions, 'logger' | 'tls'>> & { logger: Logger },
+    private readonly tunnels: Tunnels | undefined,
+  ) {
     super();
     this.logger = options.logger;
     this.connectString = options.connect;
@@ -93,6 +103,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
     if (!(lossDeadlineRatio > 0 && lossDeadlineRatio < 1)) {
       throw new InvalidArgumentError(`loss deadline ratio must be between 0 and 1 (exclusive), got ${lossDeadlineRatio}`);
     }
+    const tunnels = options.tls ? await openTlsTunnels(options.connect, options.tls) : undefined;
     const session = new ZkSession({
       connect: options.connect,
       sessionTimeoutMs,
@@ -103,8 +114,13 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       logger: options.logger ?? silentLogger(),
       clock: options.clock ?? systemClock,
       transport: options.transport ?? nativeHandle,
-    });
-    await session.open(session.options.connectTimeoutMs);
+    }, tunnels);
+    try {
+      await session.open(session.options.connectTimeoutMs);
+    } catch (e) {
+      await tunnels?.close();
+      throw e;
+    }
     session.startTimers();
     return session;
   }
@@ -168,6 +184,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
     this.probeTimer?.cancel();
     this.livenessTimer?.cancel();
     this.handle.close();
+    await this.tunnels?.close();
     this.emit('closed');
   }
 
@@ -183,7 +200,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   /** Opens a new handle and waits until it is connected (or `timeoutMs` passes, if given). */
   private open(timeoutMs: number | undefined): Promise<void> {
     const handle = this.options.transport({
-      connect: this.options.connect,
+      connect: this.tunnels?.connectString ?? this.options.connect,
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       clientLogLevel: this.options.clientLogLevel,
       clock: this.clock,
@@ -203,7 +220,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
               first = false;
               handle.removeAllListeners();
               handle.close();
-              reject(new ConnectTimeoutError(this.options.connect, timeoutMs));
+              reject(new ConnectTimeoutError(this.options.connect, timeoutMs, { detail: this.tunnels?.lastError }));
             });
       handle.on('connected', () => {
         this.connected = true;

@@ -59,6 +59,8 @@ export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'
   control?: boolean;
   /** Keep the cluster's data here (not removed on stop); default a temp dir that is. */
   dataDir?: string;
+  /** TLS between members: written into the cluster file as its `tls` section. */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Promise<ZkEnsemble> {
@@ -86,6 +88,7 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
       JSON.stringify(
         {
           ...(control ? { controlUrl: control.url } : {}),
+          ...(opts.tls ? { tls: opts.tls } : {}),
           tickMs,
           initLimit: 10,
           syncLimit: 5,

@@ -3,6 +3,7 @@
  * is read from the environment deep inside the server.
  */
 import { DEFAULT_MAX_FRAME } from '../protocol/constants.js';
+import type { TlsMaterial } from '../tls-files.js';
 import type { ClusterConfig } from './cluster/cluster-config.js';
 import { MAX_SNAP_CHUNK_BYTES } from './zab/codec.js';
 
@@ -10,6 +11,10 @@ export interface ServerConfig {
   /** Client port host; loopback by default. */
   host: string;
   port: number;
+  /** secureClientPort: a TLS-only client port (0 = any free port); none when undefined. */
+  secureClientPort?: number;
+  /** The secure port's certificate and key; with a CA, clients must present a certificate it signed. */
+  clientTls?: TlsMaterial;
   dataDir: string;
   /** The unit of time: session expiry is checked per tick, timeouts are negotiated in ticks. */
   tickMs: number;
@@ -57,6 +62,8 @@ export interface ServerConfig {
   fsync: boolean;
   /** Set for a cluster node: its id and the cluster file. Absent: standalone. */
   cluster?: { id: number; config: ClusterConfig };
+  /** TLS with mutual authentication on the links to the other members (from the cluster file). */
+  quorumTls?: TlsMaterial;
   /** Admin HTTP server port (commands, metrics, dashboard); none when undefined, 0 = any free port. */
   adminPort?: number;
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */
@@ -129,6 +136,9 @@ function validate(c: ServerConfig): void {
     throw new Error(`invalid server configuration: ${why}`);
   };
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) fail(`port ${c.port} is not 0-65535`);
+  if (c.secureClientPort !== undefined && (!Number.isInteger(c.secureClientPort) || c.secureClientPort < 0 || c.secureClientPort > 65535)) fail(`secure client port ${c.secureClientPort} is not 0-65535`);
+  if ((c.secureClientPort === undefined) !== (c.clientTls === undefined)) fail('a secure client port and its TLS certificate and key go together');
+  if (c.clientTls && (!c.clientTls.cert || !c.clientTls.key)) fail('the secure client port needs a TLS certificate and key');
   if (c.adminPort !== undefined && (!Number.isInteger(c.adminPort) || c.adminPort < 0 || c.adminPort > 65535)) fail(`admin port ${c.adminPort} is not 0-65535`);
   if (!(c.tickMs >= 1)) fail(`tick ${c.tickMs} ms must be at least 1`);
   if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) fail(`min session timeout ${c.minSessionTimeoutMs} ms exceeds max ${c.maxSessionTimeoutMs} ms`);

@@ -40,6 +40,10 @@ export class ZkServer {
   get clientPort(): number {
     return this.node.clientPort;
   }
+  /** The TLS client port as bound, when configured. */
+  get securePort(): number | undefined {
+    return this.node.securePort;
+  }
   get connectString(): string {
     return this.node.connectString;
   }

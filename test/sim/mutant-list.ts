@@ -379,4 +379,46 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'const now = true;',
     test: 'test/unit/tree-compact.test.ts',
   },
+  {
+    name: 'followers-keep-their-own-session-secret',
+    file: 'src/server/cluster/replicated-write-path.ts',
+    find: 'if (!theirs || theirs.equals(this.node.sessionSecret())) return;',
+    replace: 'if (theirs || !theirs) return;',
+    sim: scenario('session-secret-follows-the-leader'),
+  },
+  {
+    // A peer's certificate from our CA must also be valid for the host of the member it claims to be.
+    name: 'peer-tls-host-not-checked',
+    file: 'src/server/net/peer-transport.ts',
+    find: "const wrong = socket.checkPeerHost ? socket.checkPeerHost(host) : 'the network cannot check certificates';",
+    replace: 'const wrong = host === \'\' ? \'no host\' : undefined;',
+    test: 'test/integration/tls-quorum.test.ts',
+  },
+  {
+    // With --tls-ca the secure client port demands a certificate from that CA.
+    name: 'secure-port-without-client-certificates',
+    file: 'src/server/net/client-port.ts',
+    find: 'requireClientCert: secure.material.ca !== undefined,',
+    replace: 'requireClientCert: false,',
+    test: 'test/integration/tls-client-port.test.ts',
+    testPattern: 'refused',
+  },
+  {
+    // A reconnect must present the session's password.
+    name: 'session-password-not-checked',
+    file: 'src/server/node/zk-node.ts',
+    find: 'if (!passwordMatches(this.secret, req.sessionId, req.passwd)) {',
+    replace: 'if (req.passwd.length === 0) {',
+    test: 'test/integration/session-secret.test.ts',
+    testPattern: 'forged',
+  },
+  {
+    // The library's tunnel must verify the server's certificate.
+    name: 'tunnel-trusts-any-server',
+    file: 'src/election/tls-tunnel.ts',
+    find: 'rejectUnauthorized: true,',
+    replace: 'rejectUnauthorized: false,',
+    test: 'test/integration/tls-library.test.ts',
+    testPattern: 'wrong CA',
+  },
 ];

@@ -17,6 +17,8 @@ export interface ServerView {
   readonly config: ServerConfig;
   /** Wall-clock ms of the start. */
   readonly startedAtMs: number;
+  /** The TLS client port as bound, when there is one. */
+  readonly securePort?: number | undefined;
   readonly counters: { packetsReceived: number; packetsSent: number; minLatencyMs: number; maxLatencyMs: number; totalLatencyMs: number; latencyCount: number };
   connections(): ClientConnection[];
   stateView(): ZkState;

@@ -109,7 +109,7 @@ function mntr(v: ServerView): string {
 function conf(v: ServerView): string {
   const c = v.config;
   return (
-    `clientPort=${c.port}\nsecureClientPort=-1\ndataDir=${snapDir(v)}\ndataDirSize=${dirSize(snapDir(v))}\n` +
+    `clientPort=${c.port}\nsecureClientPort=${v.securePort ?? -1}\ndataDir=${snapDir(v)}\ndataDirSize=${dirSize(snapDir(v))}\n` +
     `dataLogDir=${logDir(v)}\ndataLogSize=${dirSize(logDir(v))}\n` +
     `tickTime=${c.tickMs}\nmaxClientCnxns=${c.maxClientConnections}\nminSessionTimeout=${c.minSessionTimeoutMs}\n` +
     `maxSessionTimeout=${c.maxSessionTimeoutMs}\nclientPortListenBacklog=-1\nserverId=${c.serverId}\n` +

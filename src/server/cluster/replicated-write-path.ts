@@ -26,6 +26,13 @@
  * Leases (see zab/leader.ts): this server answers clients only while the core's lease holds,
  * measured on the monotonic clock (LeaseClock); frames wait otherwise. Sessions have owners
  * (the server their client talks to); the leader's side of that lives in session-relay.ts.
+ *
+ * The session secret (storage/session-secret.ts) is the leader's: each member announces its
+ * secret on its quorum links, and a follower takes (and stores) its leader's before it acts on
+ * any message from that leader. A client only gets a password after its createSession is
+ * committed, i.e. logged by a quorum that had taken the secret first; every later leader holds
+ * that txn, so it took the same secret, and so does everyone who syncs with it. Without TLS
+ * on the quorum links the secret crosses the network in the clear.
  */
 import { encodeMessage, decodeMessage, MAX_MESSAGE_BYTES, zxidCounter, zxidEpoch, ZabNode, type LogEntry, type ZabAction, type ZabInput, type ZabMessage } from '../zab/index.js';
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
@@ -118,6 +125,8 @@ export class ReplicatedWritePath implements WritePath {
   private readonly snapSources = new Map<number, { stream: number; source: SnapshotSource; openedMs: number }>();
   /** Follower: when the first chunk of the SNAP being received arrived (for the 'snap received' line). */
   private snapArrival: { epoch: number; session: number; ms: number } | undefined;
+  /** Each peer's announced session secret (quorum links; see the header). */
+  private readonly peerSecrets = new Map<number, Buffer>();
 
   private constructor(
     private readonly o: ReplicatedOptions,
@@ -146,7 +155,7 @@ export class ReplicatedWritePath implements WritePath {
         log: o.recovered.records.map((r) => ({ zxid: Number(r.zxid), payload: r.payload })),
       },
     );
-    const link = (port: (s: ClusterConfig['servers'][number]) => number) => {
+    const link = (port: (s: ClusterConfig['servers'][number]) => number, announce: boolean) => {
       const me = config.servers.find((s) => s.id === id)!;
       return new PeerTransport(
         {
@@ -157,13 +166,15 @@ export class ReplicatedWritePath implements WritePath {
           // No message carries the whole tree any more: a SNAP travels in bounded chunks.
           maxMessageBytes: MAX_MESSAGE_BYTES,
           maxQueuedBytes: 1024 * 1024 * 1024,
+          ...(o.server.quorumTls ? { tls: o.server.quorumTls } : {}),
+          ...(announce ? { announcement: () => o.node.sessionSecret() } : {}),
           log: o.node.logger,
         },
         { network: o.io.network, clock: o.io.clock },
       );
     };
-    this.quorumLinks = link((s) => s.quorumPort);
-    this.electionLinks = link((s) => s.electionPort);
+    this.quorumLinks = link((s) => s.quorumPort, true);
+    this.electionLinks = link((s) => s.electionPort, false);
     this.relay = new SessionRelay({
       node: o.node,
       leases: this.leases,
@@ -184,6 +195,8 @@ export class ReplicatedWritePath implements WritePath {
       links.on('message', (from, bytes) => path.enqueue(() => path.onPeerMessage(from, bytes)));
       await links.start();
     }
+    // In the job queue, so it is recorded before the messages that followed it on the link.
+    path.quorumLinks.on('announced', (from, bytes) => path.enqueue(() => void path.peerSecrets.set(from, bytes)));
     path.quorumLinks.on('up', (peer) => path.enqueue(() => path.input({ type: 'peerConnected', peer })));
     path.quorumLinks.on('down', (peer) => path.enqueue(() => path.input({ type: 'peerDisconnected', peer })));
     path.leases.fed(path.core.now, o.io.clock.monoMs());
@@ -381,7 +394,17 @@ export class ReplicatedWritePath implements WritePath {
       return;
     }
     if (msg.type === 'snapchunk' && msg.seq === 0) this.snapArrival = { epoch: msg.epoch, session: msg.session, ms: this.node.clock.monoMs() };
-    await this.input({ type: 'message', from, msg });
+    const actions = this.core.step({ type: 'message', from, msg });
+    // Following `from` now: its secret is ours before anything it sent is logged or answered.
+    if (this.core.follower?.leaderId === from) await this.takeLeaderSecret(from);
+    await this.execute(actions);
+  }
+
+  private async takeLeaderSecret(leader: number): Promise<void> {
+    const theirs = this.peerSecrets.get(leader);
+    if (!theirs || theirs.equals(this.node.sessionSecret())) return;
+    await this.node.adoptSessionSecret(theirs);
+    this.quorumLinks.announce(); // a later leader among our peers must pass on this one
   }
 
   /**

@@ -10,7 +10,13 @@
  * bytes still queued. A connection with nothing in flight and nothing queued is always read, so
  * reads from clients that keep up go on, and each of them adds at most one request before it
  * is stopped too. Each limit clears at half (low-water mark).
+ *
+ * The secure client port, when TLS is configured (ZooKeeper's secureClientPort), feeds the same
+ * connections, watcher ids, per-IP limit and load figures. A failed TLS handshake (a plaintext
+ * client, a certificate not from our CA) closes that connection only; it never becomes a
+ * ClientConnection.
  */
+import type { TlsMaterial } from '../../tls-files.js';
 import type { Clock } from '../node/clock.js';
 import { ClientConnection, type ConnectionHandler, type ConnectionLimits, type ServerLoad } from './client-connection.js';
 import type { NetListener, NetSocket, Network } from './network.js';
@@ -23,6 +29,8 @@ export interface ClientPortOptions extends ConnectionLimits {
   globalOutstandingLimit: number;
   /** Reply bytes queued over all connections. */
   maxQueuedBytesTotal: number;
+  /** A second, TLS-only port; client certificates are required when `material.ca` is set. */
+  secure?: { port: number; material: TlsMaterial };
 }
 
 /** Why the write path pushes back: the log (fsync), the leader's uncommitted proposals, or (on a
@@ -48,6 +56,7 @@ export class ClientPort implements ServerLoad {
   readonly connections = new Set<ClientConnection>();
   private readonly perIp = new Map<string, number>();
   private listener: NetListener | undefined;
+  private secureListener: NetListener | undefined;
   private nextConnectionId = 1;
   private inFlight = 0;
   private queued = 0;
@@ -68,13 +77,31 @@ export class ClientPort implements ServerLoad {
     return this.listener?.port ?? this.options.port;
   }
 
+  /** The secure port as bound (0 in the options picks a free one); undefined without TLS. */
+  get securePort(): number | undefined {
+    return this.secureListener?.port ?? this.options.secure?.port;
+  }
+
   async listen(): Promise<void> {
     this.listener = await this.io.network.listen(this.options.host, this.options.port, (socket) => this.accept(socket));
+    const secure = this.options.secure;
+    if (!secure) return;
+    try {
+      this.secureListener = await this.io.network.listen(this.options.host, secure.port, (socket) => this.accept(socket), {
+        material: secure.material,
+        requireClientCert: secure.material.ca !== undefined,
+        onRefused: (remote, why) => this.log.warn('refused a TLS client', { remote, why }),
+      });
+    } catch (e) {
+      await this.listener.close();
+      throw e;
+    }
   }
 
   async close(): Promise<void> {
     for (const c of this.connections) c.close();
     await this.listener?.close();
+    await this.secureListener?.close();
   }
 
   /** A lease came: frames held back on every connection may leave. */

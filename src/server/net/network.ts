@@ -8,7 +8,9 @@
  * bytes are delivered first, then the peer sees the close. `destroy()` is a reset: queued
  * bytes are dropped and both ends see the close. Every socket reports its close exactly once.
  */
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer, isIP, type Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { TlsMaterial } from '../../tls-files.js';
 
 export interface NetSocket {
   readonly remoteAddress: string;
@@ -31,6 +33,26 @@ export interface NetSocket {
   /** Runs whenever what write() queued has all been handed to the network (`queuedBytes` is 0
    * again), so a writer that paused on a slow reader learns when to go on. */
   onDrain(fn: () => void): void;
+  /** Why the socket failed, if it did (for a log line: a refused TLS handshake says why here). */
+  readonly lastError?: string | undefined;
+  /**
+   * TLS only: undefined when the other end's verified certificate is valid for `host` (an IP
+   * address or a DNS name, by the rules a TLS client applies to a server), else why not.
+   */
+  checkPeerHost?(host: string): string | undefined;
+}
+
+/** TLS on a listener: our certificate, and when `requireClientCert`, the CA client certificates must chain to. */
+export interface TlsListenOptions {
+  material: TlsMaterial;
+  requireClientCert: boolean;
+  /** A connection whose handshake failed (plaintext, wrong certificate, ...): it is already closed. */
+  onRefused?(remote: string, why: string): void;
+}
+
+/** TLS on a dialled socket: the server's certificate must chain to `material.ca` and be valid for the host dialled. */
+export interface TlsConnectOptions {
+  material: TlsMaterial;
 }
 
 export interface NetListener {
@@ -40,9 +62,9 @@ export interface NetListener {
 
 export interface Network {
   /** Listens; `port` 0 picks a free one. Rejects with a message naming the address. */
-  listen(host: string, port: number, onConnection: (socket: NetSocket) => void): Promise<NetListener>;
-  /** Dials; `onConnect` fires once connected, `onClose` if it fails or later closes. */
-  connect(host: string, port: number): NetSocket;
+  listen(host: string, port: number, onConnection: (socket: NetSocket) => void, tls?: TlsListenOptions): Promise<NetListener>;
+  /** Dials; `onConnect` fires once connected (with TLS: once the handshake verified), `onClose` if it fails or later closes. */
+  connect(host: string, port: number, tls?: TlsConnectOptions): NetSocket;
 }
 
 /** `::ffff:127.0.0.1` -> `127.0.0.1`, as ZooKeeper reports IPv4 clients. */
@@ -57,10 +79,17 @@ class NodeSocket implements NetSocket {
   /** Bytes were written since the queue was last seen empty. */
   private unflushed = false;
   private closed = false;
+  lastError: string | undefined;
 
-  constructor(private readonly s: Socket) {
+  constructor(
+    private readonly s: Socket,
+    private readonly connectEvent: 'connect' | 'secureConnect' = 'connect',
+  ) {
     s.setNoDelay(true);
-    s.on('error', () => undefined); // 'close' follows and reports it
+    s.on('error', (e: NodeJS.ErrnoException & { reason?: string }) => {
+      const message = e.reason ?? e.message;
+      this.lastError = e.code && !message.includes(e.code) ? `${message} (${e.code})` : message; // 'close' follows and reports it
+    });
     s.on('close', () => {
       this.closed = true;
       this.closeFn?.();
@@ -112,7 +141,7 @@ class NodeSocket implements NetSocket {
     this.s.resume();
   }
   onConnect(fn: () => void): void {
-    this.s.once('connect', fn);
+    this.s.once(this.connectEvent, fn);
   }
   onData(fn: (chunk: Buffer) => void): void {
     this.s.on('data', fn);
@@ -124,11 +153,43 @@ class NodeSocket implements NetSocket {
   onDrain(fn: () => void): void {
     this.drainFn = fn;
   }
+  checkPeerHost(host: string): string | undefined {
+    const t = this.s as TLSSocket;
+    if (typeof t.getPeerCertificate !== 'function') return 'not a TLS connection';
+    const cert = t.getPeerCertificate();
+    if (!cert || Object.keys(cert).length === 0) return 'no certificate';
+    return checkServerIdentity(host, cert)?.message;
+  }
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+function tlsIdentity(m: TlsMaterial): { cert?: Buffer; key?: Buffer; ca?: Buffer } {
+  return { ...(m.cert ? { cert: m.cert } : {}), ...(m.key ? { key: m.key } : {}), ...(m.ca ? { ca: m.ca } : {}) };
 }
 
 export const nodeNetwork: Network = {
-  async listen(host, port, onConnection) {
-    const server = createServer((s) => onConnection(new NodeSocket(s)));
+  async listen(host, port, onConnection, tls) {
+    const server = tls
+      ? createTlsServer(
+          {
+            ...tlsIdentity(tls.material),
+            requestCert: tls.requireClientCert,
+            rejectUnauthorized: tls.requireClientCert,
+            minVersion: 'TLSv1.2',
+            // A client that connects and says nothing (or speaks plaintext and waits) is cut here.
+            handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+          },
+          (s) => onConnection(new NodeSocket(s)),
+        )
+      : createServer((s) => onConnection(new NodeSocket(s)));
+    if (tls) {
+      server.on('tlsClientError', (e: Error & { reason?: string }, s: TLSSocket) => {
+        // OpenSSL's `reason` ("peer did not return a certificate") reads better than its message.
+        tls.onRefused?.(s.remoteAddress ? `${normalizeAddress(s.remoteAddress)}:${s.remotePort ?? 0}` : 'a peer that already left', e.reason ?? e.message);
+        s.destroy();
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${port}: ${e.code ?? e.message}`, { cause: e })));
       server.listen(port, host, () => resolve());
@@ -139,7 +200,17 @@ export const nodeNetwork: Network = {
       close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
   },
-  connect(host, port) {
-    return new NodeSocket(createConnection({ host, port }));
+  connect(host, port, tls) {
+    if (!tls) return new NodeSocket(createConnection({ host, port }));
+    const s = tlsConnect({
+      host,
+      port,
+      ...tlsIdentity(tls.material),
+      // SNI may not be an IP address; an IP is still checked against the certificate's IP SANs.
+      ...(isIP(host) ? {} : { servername: host }),
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    });
+    return new NodeSocket(s, 'secureConnect');
   },
 };

@@ -10,14 +10,27 @@
  * `reset(peer)` cuts both connections with a peer. The peer sees its dialled link close and
  * reports the peer down too, so a link that one side gives up on is given up on by both
  * (otherwise a follower the leader dropped would keep sending into the void until syncLimit).
+ *
+ * With `tls`, every link is TLS with mutual authentication: the dialler checks the acceptor's
+ * certificate against the CA and the host it dialled; the acceptor checks the dialler's against
+ * the CA, and, once the hello says which member it claims to be, against that member's host in
+ * the cluster file. A certificate from another CA, or none, never gets past the handshake.
+ *
+ * Announcements: a few bytes of link-level state (the session secret, see
+ * ReplicatedWritePath) that the dialler sends right after its hello and again whenever they
+ * change, as a frame whose length word has the top bit set (messages are far smaller than 2 GiB).
+ * On each link they arrive before every message sent after them.
  */
 import { EventEmitter } from 'node:events';
+import type { TlsMaterial } from '../../tls-files.js';
 import type { Clock, Timer } from '../node/clock.js';
 import type { NetListener, NetSocket, Network } from './network.js';
 
 const MAGIC = 0x5a4b5045; // "ZKPE"
-const VERSION = 1;
+const VERSION = 2; // 2: announcement frames
 const HELLO_BYTES = 10;
+const ANNOUNCE_FLAG = 0x8000_0000;
+const MAX_ANNOUNCE_BYTES = 1024;
 const FIRST_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
 /** A dial not answered this long is abandoned and retried (ZooKeeper's cnxTimeout is 5 s; the
@@ -35,11 +48,17 @@ export interface PeerTransportOptions {
   maxQueuedBytes: number;
   /** How long a dial may take before it is abandoned and retried. Default 2000 ms. */
   connectTimeoutMs?: number;
+  /** Link-level state sent to every peer after the hello and on `announce()` (at most 1 KiB). */
+  announcement?: () => Buffer;
+  /** TLS with mutual authentication on every link (cert, key and ca all set). */
+  tls?: TlsMaterial;
   log: { warn(msg: string, meta?: object): void; debug(msg: string, meta?: object): void };
 }
 
 export interface PeerTransportEvents {
   message: [from: number, payload: Buffer];
+  /** A peer's announcement; it precedes, on that link, every message the peer sent after it. */
+  announced: [from: number, bytes: Buffer];
   up: [peer: number];
   down: [peer: number];
 }
@@ -49,6 +68,8 @@ interface OutLink {
   connected: boolean;
   backoffMs: number;
   timer: Timer | undefined;
+  /** The last failure logged, so a peer that keeps refusing us is reported once per reason. */
+  lastLogged: string | undefined;
 }
 
 export class PeerTransport extends EventEmitter<PeerTransportEvents> {
@@ -66,7 +87,12 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
 
   async start(): Promise<void> {
     this.listener = await this.io.network
-      .listen(this.o.listenHost, this.o.listenPort, (s) => this.accept(s))
+      .listen(
+        this.o.listenHost,
+        this.o.listenPort,
+        (s) => this.accept(s),
+        this.o.tls ? { material: this.o.tls, requireClientCert: true, onRefused: (remote, why) => this.o.log.warn('refused a peer connection: TLS handshake failed', { remote, why }) } : undefined,
+      )
       .catch((e: Error) => Promise.reject(new Error(`cannot listen for peers: ${e.message}`, { cause: e })));
     for (const id of this.o.peers.keys()) if (id !== this.o.myId) this.dial(id);
   }
@@ -101,6 +127,21 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     return true;
   }
 
+  /** Sends the current announcement again on every connected link (it changed). */
+  announce(): void {
+    for (const link of this.out.values()) if (link.connected && link.socket) this.sendAnnouncement(link.socket);
+  }
+
+  private sendAnnouncement(socket: NetSocket): void {
+    const bytes = this.o.announcement?.();
+    if (!bytes) return;
+    if (bytes.length > MAX_ANNOUNCE_BYTES) throw new Error(`announcement of ${bytes.length} bytes exceeds ${MAX_ANNOUNCE_BYTES}`);
+    const framed = Buffer.allocUnsafe(4 + bytes.length);
+    framed.writeUInt32BE((ANNOUNCE_FLAG | bytes.length) >>> 0, 0);
+    bytes.copy(framed, 4);
+    socket.write(framed);
+  }
+
   /** Cuts both connections with `peer` (it notices and redials, as we do). */
   reset(peer: number): void {
     this.out.get(peer)?.socket?.destroy();
@@ -110,9 +151,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private dial(id: number): void {
     if (this.stopped) return;
     const addr = this.o.peers.get(id)!;
-    const link = this.out.get(id) ?? { socket: undefined, connected: false, backoffMs: FIRST_BACKOFF_MS, timer: undefined };
+    const link: OutLink = this.out.get(id) ?? { socket: undefined, connected: false, backoffMs: FIRST_BACKOFF_MS, timer: undefined, lastLogged: undefined };
     this.out.set(id, link);
-    const socket = this.io.network.connect(addr.host, addr.port);
+    const socket = this.io.network.connect(addr.host, addr.port, this.o.tls ? { material: this.o.tls } : undefined);
     link.socket = socket;
     const giveUp = this.io.clock.after(this.o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, () => {
       if (link.socket === socket && !link.connected) socket.destroy();
@@ -125,8 +166,10 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       hello.writeUInt16BE(VERSION, 4);
       hello.writeUInt32BE(this.o.myId, 6);
       socket.write(hello);
+      this.sendAnnouncement(socket);
       link.connected = true;
       link.backoffMs = FIRST_BACKOFF_MS;
+      link.lastLogged = undefined;
       this.emit('up', id);
     });
     socket.onData(() => undefined); // nothing flows back on a dialled link
@@ -136,6 +179,12 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       const was = link.connected;
       link.connected = false;
       link.socket = undefined;
+      // A refused TLS handshake is worth a line (once per reason); a peer that is simply down is not.
+      const why = socket.lastError;
+      if (!was && this.o.tls && why !== undefined && !/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT/.test(why) && why !== link.lastLogged) {
+        link.lastLogged = why;
+        this.o.log.warn('cannot link to a peer: TLS handshake failed', { peer: id, address: `${addr.host}:${addr.port}`, why });
+      }
       if (was) this.emit('down', id);
       if (this.stopped) return;
       link.timer = this.io.clock.after(link.backoffMs, () => this.dial(id));
@@ -159,16 +208,24 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
         if (buf.readUInt32BE(0) !== MAGIC || buf.readUInt16BE(4) !== VERSION) return cut('bad hello');
         const id = buf.readUInt32BE(6);
         if (!this.o.peers.has(id) || id === this.o.myId) return cut(`unknown peer id ${id}`);
+        if (this.o.tls) {
+          // The CA vouches for the certificate; the cluster file says where member `id` lives.
+          const host = this.o.peers.get(id)!.host;
+          const wrong = socket.checkPeerHost ? socket.checkPeerHost(host) : 'the network cannot check certificates';
+          if (wrong !== undefined) return cut(`peer claiming id ${id} has a certificate not valid for ${host}: ${wrong}`);
+        }
         info.from = id;
         buf = buf.subarray(HELLO_BYTES);
       }
       while (buf.length >= 4) {
-        const len = buf.readUInt32BE(0);
-        if (len > this.o.maxMessageBytes) return cut(`message of ${len} bytes exceeds the limit`);
+        const word = buf.readUInt32BE(0);
+        const announcement = (word & ANNOUNCE_FLAG) !== 0;
+        const len = announcement ? word & ~ANNOUNCE_FLAG : word;
+        if (announcement ? len > MAX_ANNOUNCE_BYTES : len > this.o.maxMessageBytes) return cut(`${announcement ? 'announcement' : 'message'} of ${len} bytes exceeds the limit`);
         if (buf.length < 4 + len) break;
         const payload = Buffer.from(buf.subarray(4, 4 + len));
         buf = buf.subarray(4 + len);
-        this.emit('message', info.from, payload);
+        this.emit(announcement ? 'announced' : 'message', info.from, payload);
       }
     });
   }

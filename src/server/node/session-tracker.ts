@@ -11,8 +11,6 @@
  * future time: how a new owner, or a new leader, keeps a session alive while an old owner might
  * still be answering its client.
  */
-import { createHmac } from 'node:crypto';
-
 interface Tracked {
   timeoutMs: number;
   /** Monotonic ms: the session expires at lastTouch + timeoutMs. */
@@ -124,16 +122,4 @@ export class SessionTracker {
   ids(): IterableIterator<bigint> {
     return this.sessions.keys();
   }
-}
-
-const PASSWORD_KEY = 'zk-elect session password v1';
-
-/**
- * Session passwords are derived from the id, so any server of a cluster (and a restarted
- * one) can check them without sharing state — the same design as ZooKeeper's superSecret.
- */
-export function sessionPassword(id: bigint): Buffer {
-  const idBytes = Buffer.alloc(8);
-  idBytes.writeBigInt64BE(BigInt.asIntN(64, id));
-  return createHmac('sha256', PASSWORD_KEY).update(idBytes).digest().subarray(0, 16);
 }

@@ -98,4 +98,8 @@ export interface NodeServices {
   pushBack(source: PushBackSource, on: boolean): void;
   /** Storage failed: nothing more may be acknowledged. */
   fatal(e: Error): void;
+  /** The secret session passwords are derived from (see storage/session-secret.ts). */
+  sessionSecret(): Buffer;
+  /** A cluster member takes its leader's secret: stored durably before it is used, and before this resolves. */
+  adoptSessionSecret(secret: Buffer): Promise<void>;
 }

@@ -32,7 +32,8 @@ import { decodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, WatchTrigger, WriteRequest } from '../tree/types.js';
 import type { NodeIo } from './io.js';
 import { answerRead } from './reads.js';
-import { SessionTracker, sessionPassword } from './session-tracker.js';
+import { passwordMatches, sessionPassword } from '../storage/session-secret.js';
+import { SessionTracker } from './session-tracker.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
 import type { Timer } from './clock.js';
 import type { NodeMode, NodeServices, WritePath } from './write-path.js';
@@ -58,6 +59,8 @@ export class ZkNode implements ServerView {
   private snapshots!: SnapshotPolicy;
   private stopped = false;
   private txnLog: TxnLog | undefined;
+  /** What session passwords are derived from: this data dir's, or in a cluster the leader's. */
+  private secret!: Buffer;
   /** Cxids for the server's own requests (container reaper), unique so replies never collide. */
   private internalCxid = 0;
   /** Listeners for every applied txn (the dashboard's change feed, the simulator's checkers). */
@@ -82,6 +85,11 @@ export class ZkNode implements ServerView {
 
   get clientPort(): number {
     return this.port.port;
+  }
+
+  /** The TLS client port as bound; undefined when none is configured. */
+  get securePort(): number | undefined {
+    return this.port.securePort;
   }
 
   get connectString(): string {
@@ -110,6 +118,7 @@ export class ZkNode implements ServerView {
       log: { fsync: this.config.fsync, maxRecordBytes: this.config.maxFrameBytes + 4096, maxPendingBytes: this.config.maxPendingLogBytes },
     });
     try {
+      this.secret = await this.dataDir.sessionSecret();
       const recovered = await this.dataDir.recover();
       this.txnLog = recovered.log;
       const options = { extendedTypesEnabled: this.config.extendedTypesEnabled, maxDataBytes: this.config.maxFrameBytes };
@@ -151,6 +160,7 @@ export class ZkNode implements ServerView {
           host: this.config.host,
           port: this.config.port,
           maxClientConnections: this.config.maxClientConnections,
+          ...(this.config.secureClientPort !== undefined && this.config.clientTls ? { secure: { port: this.config.secureClientPort, material: this.config.clientTls } } : {}),
           maxFrameBytes: this.config.maxFrameBytes,
           maxOutstanding: this.config.maxOutstandingPerConnection,
           maxQueuedBytes: this.config.maxQueuedBytesPerConnection,
@@ -179,7 +189,7 @@ export class ZkNode implements ServerView {
     this.timers.push(clock.every(Math.min(this.config.tickMs, EXPIRY_CHECK_MS), () => this.expireSessions()));
     this.timers.push(clock.every(this.config.containerCheckIntervalMs, () => this.reapContainers()));
     this.timers.push(clock.every(this.config.tickMs, () => this.touchHeldSessions()));
-    this.logger.info('serving', { address: this.connectString, dataDir: this.config.dataDir });
+    this.logger.info('serving', { address: this.connectString, ...(this.securePort === undefined ? {} : { tlsAddress: `${this.config.host}:${this.securePort}` }), dataDir: this.config.dataDir });
   }
 
   /** Standalone recovery: apply the log after the snapshot, saying how far along a large one is. */
@@ -223,6 +233,12 @@ export class ZkNode implements ServerView {
       idleHere: (id, timeoutMs) => this.idleHere(id, timeoutMs),
       pushBack: (source, on) => this.port?.pushBack(source, on),
       fatal: (e) => this.fatal(e),
+      sessionSecret: () => this.secret,
+      adoptSessionSecret: async (secret) => {
+        await this.dataDir.writeSessionSecret(secret);
+        this.secret = secret;
+        this.logger.info('took the leader\'s session secret', { file: `${this.config.dataDir}/session-secret` });
+      },
     };
   }
 
@@ -276,14 +292,17 @@ export class ZkNode implements ServerView {
     const timeoutMs = negotiateTimeout(this.config, req.timeOut);
     const readOnly = req.readOnly;
     const respond = (sessionId: bigint, timeOut: number) =>
-      conn.established(encodeConnectResponse({ protocolVersion: 0, timeOut, sessionId, passwd: sessionId === 0n ? Buffer.alloc(16) : sessionPassword(sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
+      conn.established(encodeConnectResponse({ protocolVersion: 0, timeOut, sessionId, passwd: sessionId === 0n ? Buffer.alloc(16) : sessionPassword(this.secret, sessionId), ...(readOnly === undefined ? {} : { readOnly: false }) }));
     if (req.sessionId !== 0n) {
       const expired = () => {
         // ZooKeeper's answer to an expired or unknown session: timeout 0, id 0.
         respond(0n, 0);
         conn.close();
       };
-      if (!sessionPassword(req.sessionId).equals(req.passwd)) return expired();
+      if (!passwordMatches(this.secret, req.sessionId, req.passwd)) {
+        this.logger.warn('refused a reconnect with a wrong session password', { client: conn.address, session: `0x${req.sessionId.toString(16)}` });
+        return expired();
+      }
       // The leader decides (and, in a cluster, makes this server the session's owner).
       this.writes.revalidate(req.sessionId, timeoutMs, (live) => {
         if (conn.closed) return;

@@ -15,6 +15,7 @@ import { LogRangeError, RecoveryError } from './errors.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { fsyncDir, mkdirDurable, silentLogger, TempFiles, type StorageLogger } from './fsutil.js';
 import { readEpoch, removeEpochTemps, writeEpoch } from './epochs.js';
+import { newSessionSecret, readSessionSecret, writeSessionSecret } from './session-secret.js';
 import { DirLock } from './lock.js';
 import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotPayload, type SnapshotReadOptions } from './snapshot.js';
 import { TxnLog, type LogRecord, type TxnLogOptions } from './txn-log.js';
@@ -143,6 +144,19 @@ export class DataDir {
   }
   writeEpoch(name: string, value: bigint | number): Promise<void> {
     return writeEpoch(this.dir, name, value, { fs: this.fs, temps: this.temps });
+  }
+
+  /** The session secret (see session-secret.ts): made and stored on first use, refused if unsafe or damaged. */
+  async sessionSecret(): Promise<Buffer> {
+    const stored = await readSessionSecret(this.dir, this.fs);
+    if (stored) return stored;
+    const secret = newSessionSecret();
+    await this.writeSessionSecret(secret);
+    return secret;
+  }
+
+  writeSessionSecret(secret: Buffer): Promise<void> {
+    return writeSessionSecret(this.dir, secret, { fs: this.fs, temps: this.temps });
   }
 
   private snapshotOptions(): SnapshotReadOptions {

@@ -15,6 +15,8 @@ import * as fsp from 'node:fs/promises';
 
 export interface FileStat {
   readonly size: number;
+  /** Permission bits, where the file system has them (the simulator's has none). */
+  readonly mode?: number;
   isDirectory(): boolean;
   isFile(): boolean;
 }
@@ -35,7 +37,8 @@ export interface FileHandle {
 export type OpenFlags = 'r' | 'r+' | 'w' | 'wx';
 
 export interface FileSystem {
-  open(path: string, flags: OpenFlags): Promise<FileHandle>;
+  /** `mode` sets the permission bits of a file this call creates (default 0o666 less the umask). */
+  open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle>;
   readFile(path: string): Promise<Buffer>;
   /** Entry names (not paths), in no particular order. */
   readdir(path: string): Promise<string[]>;
@@ -49,7 +52,7 @@ export interface FileSystem {
 }
 
 export const nodeFileSystem: FileSystem = {
-  open: (path, flags) => fsp.open(path, flags),
+  open: (path, flags, mode) => fsp.open(path, flags, mode),
   readFile: (path) => fsp.readFile(path),
   readdir: (path) => fsp.readdir(path),
   mkdir: async (path, options) => {

@@ -106,12 +106,12 @@ export class TempFiles {
    * Creates a fresh temp file for `file`. 'wx' plus retry keeps names unique without a
    * process-wide counter: another TempFiles (or a crash's leftover) may hold the next name.
    */
-  async create(fs: FileSystem, file: string): Promise<{ temp: string; fh: FileHandle }> {
+  async create(fs: FileSystem, file: string, mode?: number): Promise<{ temp: string; fh: FileHandle }> {
     for (let attempt = 0; attempt < MAX_TEMP_ATTEMPTS; attempt++) {
       const temp = `${file}.tmp.${this.pid === undefined ? '' : `${this.pid}.`}${++this.n}`;
       this.live.add(temp); // before it exists: a concurrent cleanup must never see it unclaimed
       try {
-        return { temp, fh: await fs.open(temp, 'wx') };
+        return { temp, fh: await (mode === undefined ? fs.open(temp, 'wx') : fs.open(temp, 'wx', mode)) };
       } catch (err) {
         this.live.delete(temp);
         if (!isErrno(err, 'EEXIST')) throw err;
@@ -133,10 +133,10 @@ export class TempFiles {
 export async function atomicWriteFile(
   file: string,
   chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
-  o: { fs: FileSystem; temps: TempFiles; headerBytes?: number; header?: () => Buffer },
+  o: { fs: FileSystem; temps: TempFiles; headerBytes?: number; header?: () => Buffer; mode?: number },
 ): Promise<void> {
   const { fs, temps } = o;
-  const { temp, fh } = await temps.create(fs, file);
+  const { temp, fh } = await temps.create(fs, file, o.mode);
   try {
     try {
       // With `header`, the first headerBytes are written last: a header that depends on the

@@ -93,11 +93,13 @@ const PEER_HELLO_BYTES = 10;
 
 /**
  * The ZAB message in one write() unit of a peer link (each message leaves in one write, framed
- * as [u32 length][payload]); undefined for the hello. Throws if the unit is not exactly one
+ * as [u32 length][payload]); undefined for the hello and announcements. Throws if the unit is not exactly one
  * frame: then the one-message-per-write assumption the scenarios rely on no longer holds.
  */
 export function decodePeerUnit(bytes: Buffer): ZabMessage | undefined {
   if (bytes.length === PEER_HELLO_BYTES && bytes.readUInt32BE(0) === PEER_HELLO_MAGIC) return undefined;
+  // An announcement frame (length word with the top bit set): link state, not a ZAB message.
+  if (bytes.length >= 4 && (bytes.readUInt32BE(0) & 0x8000_0000) !== 0 && (bytes.readUInt32BE(0) & 0x7fff_ffff) === bytes.length - 4) return undefined;
   if (bytes.length < 4 || bytes.readUInt32BE(0) !== bytes.length - 4) throw new Error(`a peer-link write of ${bytes.length} bytes is not one framed message`);
   return decodeMessage(bytes.subarray(4));
 }

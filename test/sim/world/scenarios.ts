@@ -309,6 +309,28 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'session-secret-follows-the-leader',
+    about: 'every member takes the leader\'s session secret durably before it serves: a session made on the leader reattaches to another member after the leader crashes (power loss), and the restarted leader holds the same secret',
+    run: async (seed) => {
+      const w = await formed({ seed, nodes: 3 });
+      const l = w.leader()!;
+      const secretOn = (id: number) => w.slot(id).fs.readDurable('/data/session-secret')?.toString('latin1');
+      const c = pinned(w, 'c', [l], 4000);
+      await until(w, () => connected(c), 5000, 'c to connect to the leader');
+      const sid = c.sessionId;
+      const passwd = c.sessionPasswd;
+      w.crashServer(l);
+      // The same session, from a client that knows only the other members.
+      const moved = pinned(w, 'c2', others(w, l), 4000, undefined, { id: sid, passwd });
+      await until(w, () => moved.state === 'connected' || moved.state === 'expired', 4000, 'the session to reattach after the leader crashed');
+      check(moved.state === 'connected' && moved.sessionId === sid, `a member refused session 0x${sid.toString(16)} after the leader crashed (${moved.state})`);
+      w.startServer(l);
+      await until(w, () => w.servers.every((s) => s.node !== undefined) && w.servers.every((s) => w.slot(s.id).node?.mode() !== 'looking'), 5000, 'the old leader to rejoin');
+      const secrets = new Set(w.servers.map((s) => secretOn(s.id)));
+      check(secrets.size === 1 && !secrets.has(undefined), `members hold ${secrets.size} different durable secrets`);
+    },
+  },
+  {
     name: 'defect-5-wall-clock-jump',
     about: 'a wall-clock step on the leader expires no session (expiry runs on the monotonic clock)',
     run: async (seed) => {
