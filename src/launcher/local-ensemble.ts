@@ -140,9 +140,9 @@ export class LocalEnsemble implements ZkEnsemble {
   }
 
   async leader(): Promise<ZkMember | undefined> {
-    const wanted: ZkMode = this.members.length === 1 ? 'standalone' : 'leader';
     const modes = await Promise.all(this.members.map((m) => (m.running ? m.mode() : 'unknown')));
-    return this.members[modes.indexOf(wanted)];
+    const i = modes.indexOf('leader');
+    return this.members[i >= 0 || this.members.length > 1 ? i : modes.indexOf('standalone')];
   }
 
   stop(): Promise<void> {

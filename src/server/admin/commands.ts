@@ -17,6 +17,8 @@ export type CommandData = Record<string, unknown>;
 
 interface CommandDef {
   names: readonly string[];
+  /** Resets or otherwise changes the server: needs the admin token over HTTP. */
+  changesState?: boolean;
   run(src: AdminSource): CommandData;
 }
 
@@ -282,6 +284,7 @@ const COMMANDS: CommandDef[] = [
   },
   {
     names: ['connection_stat_reset', 'crst'],
+    changesState: true,
     run: (src) => {
       for (const c of src.connections()) c.resetStats();
       return {};
@@ -289,6 +292,7 @@ const COMMANDS: CommandDef[] = [
   },
   {
     names: ['stat_reset', 'srst'],
+    changesState: true,
     run: (src) => {
       resetServerStats(src);
       return {};
@@ -301,6 +305,11 @@ for (const c of COMMANDS) for (const n of c.names) BY_NAME.set(n, c);
 
 /** Primary names, sorted (what ZooKeeper lists at /commands). */
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.names[0] as string).sort();
+
+/** True for a command that changes the server (the stat resets), by any of its names. */
+export function commandChangesState(name: string): boolean {
+  return BY_NAME.get(name)?.changesState === true;
+}
 
 export type CommandResult = { status: 200 | 404 | 500; body: CommandData };
 

@@ -4,8 +4,10 @@
  */
 import { homedir, hostname, platform, release, arch, userInfo } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
+import type { FourLetterWord } from '../../protocol/constants.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { backpressureRows, dirSize, limitsOf, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures, type ServerView } from './figures.js';
+import { refusedWord } from './whitelist.js';
 
 export { SERVER_VERSION, type ServerView } from './figures.js';
 
@@ -229,6 +231,7 @@ function envi(): string {
 }
 
 export function fourLetterWord(v: ServerView, conn: ClientConnection, word: string): string {
+  if (!v.config.fourLetterWhitelist.has(word as FourLetterWord)) return refusedWord(word);
   switch (word) {
     case 'ruok':
       return 'imok';
@@ -268,6 +271,7 @@ export function fourLetterWord(v: ServerView, conn: ClientConnection, word: stri
     case 'envi':
       return envi();
     default:
-      return `${word} is not executed because it is not in the whitelist.\n`;
+      // Recognised but not implemented here (gtmk, stmk, hash): refused like a word not enabled.
+      return refusedWord(word);
   }
 }

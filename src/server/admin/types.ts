@@ -114,6 +114,11 @@ export interface AdminServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * The admin token (admin-token.ts). Requests that change state (node control, stat resets)
+   * must present it; without it they get 401, with a wrong one 403, and nothing changes.
+   */
+  token: string;
   clusterView?: ClusterViewProvider;
   control?: NodeControl;
   /** Serve the control endpoints on a non-loopback bind. Default false (they answer 403). */
