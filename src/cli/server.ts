@@ -29,6 +29,7 @@ interface ServerOptions {
   extendedTypes: boolean;
   superDigest?: string;
   fsync: boolean;
+  fsyncWarningThreshold: number;
   logLevel: LogLevel;
   adminPort?: number;
   adminHost: string;
@@ -72,6 +73,7 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
+    .addOption(new Option('--fsync-warning-threshold <ms>', 'warn about (and count, fsync_threshold_exceed_count) log fsyncs slower than this (fsync.warningthresholdms)').default(1000).argParser(parseMs('--fsync-warning-threshold', 0)))
     .addOption(
       new Option('--4lw-whitelist <words>', 'four-letter words to answer on the client port, comma-separated, or * for all (ZooKeeper\'s 4lw.commands.whitelist); srvr is always on')
         .default(undefined, 'srvr')
@@ -141,6 +143,7 @@ export function addServerCommand(program: Command): void {
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,
         fsync: opts.fsync,
+        fsyncWarningThresholdMs: opts.fsyncWarningThreshold,
         fourLetterWhitelist: opts['4lwWhitelist'],
         adminPort: opts.adminPort ?? me?.adminPort,
         adminHost: opts.adminHost,

@@ -61,6 +61,8 @@ export interface ServerConfig {
   serverId: number;
   /** fsync the log before acknowledging writes. Turn off only for experiments. */
   fsync: boolean;
+  /** A log fsync slower than this is logged and counted (fsync.warningthresholdms). */
+  fsyncWarningThresholdMs: number;
   /** Set for a cluster node: its id and the cluster file. Absent: standalone. */
   cluster?: { id: number; config: ClusterConfig };
   /** TLS with mutual authentication on the links to the other members (from the cluster file). */
@@ -123,6 +125,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     superDigest: undefined,
     serverId: 0,
     fsync: true,
+    fsyncWarningThresholdMs: 1000,
     fourLetterWhitelist: DEFAULT_FOUR_LETTER_WHITELIST,
   };
   const merged = { ...base, ...stripUndefined(overrides) };

@@ -34,7 +34,8 @@ const OUR_MNTR_KEYS = [
   'zk_version', 'zk_server_state', 'zk_avg_latency', 'zk_max_latency', 'zk_min_latency', 'zk_packets_received', 'zk_packets_sent',
   'zk_num_alive_connections', 'zk_outstanding_requests', 'zk_znode_count', 'zk_watch_count', 'zk_ephemerals_count',
   'zk_approximate_data_size', 'zk_open_file_descriptor_count', 'zk_max_file_descriptor_count', 'zk_uptime', 'zk_global_sessions',
-  'zk_local_sessions',
+  'zk_local_sessions', 'zk_last_client_response_size', 'zk_max_client_response_size', 'zk_min_client_response_size',
+  'zk_connection_drop_probability', 'zk_auth_failed_count', 'zk_cnt_fsynctime',
 ];
 
 async function srvrShape(t: Ctx, word: 'srvr' | 'stat'): Promise<Record<string, unknown>> {
@@ -88,6 +89,7 @@ scenario('ruok, isro, srvr, stat, mntr, conf, envi, dirs, crst, srst: shapes and
   ));
   t.note('mntr formats', {
     avg: /^\d+\.\d+(E-?\d+)?$/.test(mntr.get('zk_avg_latency') ?? ''),
+    dropProbability: mntr.get('zk_connection_drop_probability'),
     fds: Number(mntr.get('zk_open_file_descriptor_count')) > 0 && Number(mntr.get('zk_max_file_descriptor_count')) > 0,
     sent: Number(mntr.get('zk_packets_sent')) > 0,
   });
@@ -193,6 +195,27 @@ scenario('cons, wchs, wchc, wchp, dump: sessions, watches and ephemerals agree',
     sessions: conns.map((l) => /sessionId: 0x([0-9a-f]+)$/.exec(l)?.[1]).filter((x): x is string => x !== undefined && x !== '0').map((x) => label(x)).filter((x) => x !== 'other').sort(),
     sessionless: conns.filter((l) => l.endsWith('sessionId: 0x0')).length,
   });
+});
+
+scenario('response sizes, lcxid and lresp follow the last request', async (t) => {
+  // No pings (they are responses too): the last response is the getData's.
+  const a = await t.raw({ autoPing: false });
+  await a.create(`${t.root}/n`, 'nine byte');
+  const read = await a.getData(`${t.root}/n`);
+  const mntr = pairs(await t.fourLetter('mntr'), /^(zk_\S+)\t(.*)$/);
+  const last = Number(mntr.get('zk_last_client_response_size'));
+  t.note('last response size after a getData of 9 bytes', last);
+  t.note('min <= last <= max', Number(mntr.get('zk_min_client_response_size')) <= last && last <= Number(mntr.get('zk_max_client_response_size')));
+  const line = (await t.fourLetter('cons')).split('\n').map((l) => FULL_CONNECTION.exec(l)).find((m) => m?.[5] === a.sessionId.toString(16));
+  const lcxid = /,lcxid=0x([0-9a-f]+)/.exec(line?.[0] ?? '')?.[1];
+  t.note('lcxid is the xid of the last request answered', lcxid === undefined ? 'no lcxid' : parseInt(lcxid, 16) === read.xid);
+  // lresp is ZooKeeper's Time.currentElapsedTime(): CLOCK_MONOTONIC in ms, as process.hrtime reads it.
+  const lresp = Number(/,lresp=(\d+)/.exec(line?.[0] ?? '')?.[1]);
+  const now = Number(process.hrtime.bigint() / 1_000_000n);
+  t.note('lresp is on the monotonic clock, within the last minute', lresp <= now && lresp > now - 60_000);
+  await a.ping();
+  const afterPing = pairs(await t.fourLetter('mntr'), /^(zk_\S+)\t(.*)$/);
+  t.note('a ping reply is a 16-byte response', afterPing.get('zk_last_client_response_size'));
 });
 
 scenario('mntr per-namespace read/write summaries', async (t) => {

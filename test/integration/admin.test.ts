@@ -16,6 +16,7 @@ import type { ZkEnsemble } from '../../src/launcher/types.js';
 import { eventually } from '../../src/launcher/cli-process.js';
 import { freePorts } from '../../src/launcher/ports.js';
 import { startZkElectServer } from '../support/zk-elect-server.js';
+import { RawClient } from '../support/raw-client.js';
 import { AdminServer } from '../../src/server/admin/admin-server.js';
 import { readAdminToken } from '../../src/server/admin/admin-token.js';
 import type { ControlAction, NodeSummary } from '../../src/server/admin/types.js';
@@ -264,6 +265,50 @@ describe('admin server of a zk-elect server process', () => {
     const unknown = await request(base, '/commands/nosuch');
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.json, { command: 'nosuch', error: 'Unknown command: nosuch' });
+  });
+
+  test('figures from real counters: failed auths, response sizes, last cxid and response time, slow fsyncs', async () => {
+    const mntr = async () => (await request(base, '/commands/mntr')).json;
+    const serverStats = async () => (await request(base, '/commands/srvr')).json.server_stats;
+    const authFailed0 = (await mntr()).auth_failed_count as number;
+    assert.equal(typeof authFailed0, 'number');
+
+    // A refused addAuth: AUTHFAILED, the connection closed, one more failed authentication everywhere.
+    const bad = await RawClient.connect(zk.connectString, { autoPing: false });
+    assert.equal((await bad.auth('nosuchscheme', 'x')).errName, 'AUTHFAILED');
+    await bad.waitClosed(5000);
+    assert.equal((await mntr()).auth_failed_count, authFailed0 + 1);
+    assert.equal((await serverStats()).auth_failed_count, authFailed0 + 1);
+    assert.equal(sample(parsePrometheus((await request(base, '/metrics')).text), 'zk_auth_failed_total'), authFailed0 + 1);
+    const good = await RawClient.connect(zk.connectString, { autoPing: false });
+    closers.push(async () => void (await good.close()));
+    assert.equal((await good.auth('digest', 'user:password')).errName, 'OK');
+    assert.equal((await mntr()).auth_failed_count, authFailed0 + 1, 'an accepted addAuth is no failure');
+
+    // The last response to a client: a getData of 9 bytes is 16 (header) + 4 + 9 + 68 (Stat) bytes.
+    await good.create('/figures', 'nine byte');
+    const read = await good.getData('/figures');
+    const nowElapsed = Number(process.hrtime.bigint() / 1_000_000n);
+    const m = await mntr();
+    assert.equal(m.last_client_response_size, 97);
+    assert.ok(m.min_client_response_size > 0 && m.min_client_response_size <= 97 && m.max_client_response_size >= 97, JSON.stringify(m));
+    const srvr = (await request(base, '/commands/srvr')).json;
+    assert.deepEqual(srvr.client_response, { last_buffer_size: 97, min_buffer_size: m.min_client_response_size, max_buffer_size: m.max_client_response_size });
+
+    // cons: the last (non-special) xid answered, and when, on ZooKeeper's elapsed-time clock.
+    // Session ids are 64-bit: read our connection from the raw JSON (JSON.parse would round them).
+    const text = (await request(base, '/commands/cons')).text;
+    const ours = new RegExp(`"session_id": ${good.sessionId},[^{}]*?"last_cxid": (-?\\d+),[^{}]*?"last_response_time": (\\d+)`).exec(text);
+    assert.ok(ours, `our session ${good.sessionId} in ${text}`);
+    assert.equal(Number(ours[1]), read.xid, 'last_cxid is the xid of the last request answered');
+    const lastResponse = Number(ours[2]);
+    assert.ok(lastResponse <= nowElapsed + 5 && lastResponse > nowElapsed - 60_000, `last_response_time ${lastResponse} near ${nowElapsed}`);
+
+    // Log fsyncs slower than the warning threshold (1000 ms here): counted, never more than the fsyncs.
+    const stats = await serverStats();
+    assert.equal(typeof stats.fsync_threshold_exceed_count, 'number');
+    assert.ok(stats.fsync_threshold_exceed_count <= m.cnt_fsynctime);
+    for (const k of ['non_mtlsremote_conn_count', 'non_mtlslocal_conn_count']) assert.ok(!(k in stats), `${k} is not made up`);
   });
 
   test('/metrics: Prometheus text whose values move with writes', async () => {
@@ -638,6 +683,28 @@ describe('admin server in process: cluster view and control providers', () => {
       assert.equal(anonymous.status, 401, 'remote control still needs the token');
     } finally {
       await allowed.stop();
+    }
+  });
+
+  test('log fsyncs slower than the warning threshold are counted (threshold 0 ms: all of them)', async () => {
+    const slowDir = mkdtempSync(path.join(os.tmpdir(), 'zk-elect-admin-fsync-'));
+    const slow = await ZkServer.start(defaultConfig({ dataDir: slowDir, port: 0, adminPort: 0, fsyncWarningThresholdMs: 0 }));
+    try {
+      const before = (await request(slow.adminUrl!, '/commands/srvr')).json.server_stats.fsync_threshold_exceed_count as number;
+      const c = await ZkSession.connect({ connect: slow.connectString, sessionTimeoutMs: 5000 });
+      try {
+        for (let i = 0; i < 3; i++) await c.create(`/slow-${i}`, Buffer.from('x'), 'persistent');
+      } finally {
+        await c.close();
+      }
+      const after = (await request(slow.adminUrl!, '/commands/srvr')).json.server_stats.fsync_threshold_exceed_count as number;
+      assert.ok(after >= before + 3, `${before} -> ${after}: every write's fsync took more than 0 ms`);
+      const metrics = parsePrometheus((await request(slow.adminUrl!, '/metrics')).text);
+      assert.ok((sample(metrics, 'zk_fsync_threshold_exceeded_total') ?? -1) >= after);
+      assert.ok((sample(metrics, 'zk_fsync_threshold_exceeded_total') ?? Infinity) <= (sample(metrics, 'zk_fsync_total') ?? -1));
+    } finally {
+      await slow.stop();
+      rmSync(slowDir, { recursive: true, force: true });
     }
   });
 
