@@ -148,14 +148,31 @@ function expiryDump(entries: Array<[string, number]>): string {
 }
 
 /**
- * The standalone server's `dump` (SessionTrackerImpl, DataTree.dumpEphemerals,
- * NIOServerCnxnFactory.dumpConnections). Connections expire like NIOServerCnxnFactory's queue:
- * after their session timeout (10 s without a session), rounded up to 10 s; we count from now.
+ * A follower's session dump (LearnerSessionTracker.dumpSessions): it expires nothing, so it
+ * lists every global session it knows with its timeout, by id (a Java long, so signed).
+ */
+function learnerSessions(v: ServerView): string {
+  const sessions = [...v.stateView().sessions].sort(([a], [b]) => {
+    const x = BigInt.asIntN(64, a);
+    const y = BigInt.asIntN(64, b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  let out = `Global Sessions(${sessions.length}):\n`;
+  for (const [id, info] of sessions) out += `${hex(id)}\t${info.timeoutMs}ms\n`;
+  return out;
+}
+
+/**
+ * `dump` (SessionTrackerImpl on a standalone server or a leader, LearnerSessionTracker on a
+ * follower; DataTree.dumpEphemerals; NIOServerCnxnFactory.dumpConnections). Connections expire
+ * like NIOServerCnxnFactory's queue: after their session timeout (10 s without a session),
+ * rounded up to 10 s; we count from now.
  */
 function dump(v: ServerView, self?: ClientConnection): string {
   const withEphemerals = v.sessionsWithEphemerals();
-  let out = 'SessionTracker dump:\nSession ';
-  out += expiryDump([...(v.sessionExpiries?.() ?? [])].map(([sid, at]) => [hex(sid), at]));
+  let out = 'SessionTracker dump:\n';
+  if (v.quorumState?.()?.role === 'follower') out += learnerSessions(v);
+  else out += 'Session ' + expiryDump([...(v.sessionExpiries?.() ?? [])].map(([sid, at]) => [hex(sid), at]));
   const owning = [...withEphemerals].filter(([, paths]) => paths.length > 0);
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${owning.length}):\n`;
   for (const [sid, paths] of owning) {
