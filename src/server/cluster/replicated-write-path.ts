@@ -245,8 +245,11 @@ export class ReplicatedWritePath implements WritePath {
     const leaderId = this.synced ? (this.leaderId ?? null) : null;
     const servers = this.o.cluster.config.servers;
     // Commits are applied in the step that hands them over, so this is 0 unless that breaks.
+    // Unknown (null) while the state is behind what the log still holds (a snapshot being
+    // installed): the entries in between are no longer there to count.
     const applied = Number(appliedZxid);
-    const commitLag = this.core.commitZxid > applied ? this.core.log.range(applied, this.core.commitZxid).length : 0;
+    const log = this.core.log;
+    const commitLag = this.core.commitZxid <= applied ? 0 : applied < log.base ? null : log.range(applied, this.core.commitZxid).length;
     const out: QuorumState & { role: 'leader' | 'follower' | 'looking'; epoch: number } = {
       role,
       epoch: this.epoch,
