@@ -42,7 +42,9 @@ export class LocalMember implements ZkMember {
   spawn(): void {
     // The child writes straight into a file, not a pipe: nothing to drain, and
     // nothing that keeps node's event loop alive.
-    const out = fs.openSync(path.join(this.dir, 'console.log'), 'a');
+    // Owner-only: a zk-elect server prints its admin token (in its dashboard URL) at start.
+    const out = fs.openSync(path.join(this.dir, 'console.log'), 'a', 0o600);
+    fs.fchmodSync(out, 0o600); // also when an earlier run made it
     let child: ChildProcess;
     try {
       child = spawn(this.java, this.args, { cwd: this.dir, stdio: ['ignore', out, out] });

@@ -84,6 +84,8 @@ describe('zk-elect cluster start and kill-leader', () => {
     const tokenFile = config.adminTokenFile!;
     assert.equal(statSync(tokenFile).mode & 0o777, 0o600, 'the token file is for its owner only');
     const token = readAdminToken(tokenFile);
+    // The members print their dashboard URL (with the token) to their console logs: owner-only too.
+    for (const s of servers) assert.equal(statSync(path.join(path.dirname(clusterFile), `member-${s.id}`, 'console.log')).mode & 0o777, 0o600, `member-${s.id}/console.log`);
 
     // A dashboard per node, on loopback, at the printed URL (which carries the token as a fragment).
     for (const s of servers) {
