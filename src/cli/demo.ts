@@ -3,9 +3,8 @@
  * candidates, and the failures that matter, with each re-election timed.
  */
 import { CliProcess, type CliEvent } from '../launcher/cli-process.js';
-import { fourLetterWord } from '../launcher/four-letter-word.js';
-import type { ZkEnsemble, ZkMember } from '../launcher/types.js';
-import { startZkElectCluster } from '../launcher/zk-elect-cluster.js';
+import type { ZkMember } from '../launcher/types.js';
+import { startZkElectCluster, type ZkElectCluster } from '../launcher/zk-elect-cluster.js';
 
 export interface DemoOptions {
   candidates: number;
@@ -27,8 +26,8 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().finally(() => process.exit(0)));
   try {
     say(`Cluster up at ${zk.connectString}; its leader is server ${(await zk.leader())?.id ?? '?'}.`);
-    const dashboard = await dashboardUrl(zk);
-    if (dashboard) say(`Dashboard (live roles, zxids, znodes, elections): ${dashboard}`);
+    const dashboard = zk.adminUrls.get(zk.members[0]!.id);
+    if (dashboard) say(`Dashboard (live roles, zxids, znodes, elections): ${dashboard}#token=${zk.adminToken.token}`);
     const path = `/demo/election-${process.pid}`;
     for (let i = 1; i <= opts.candidates; i++) {
       const p = new CliProcess(['join', '--json', '-c', zk.connectString, '-p', path, '--id', `candidate-${i}`, '--session-timeout', String(opts.sessionTimeout)]);
@@ -82,30 +81,22 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
 const idOf = (p: CliProcess) => String(p.events.find((e) => e.event === 'joining')?.id ?? p.pid);
 const tokenOf = (e: CliEvent) => String(e.token);
 
-async function memberOf(zk: ZkEnsemble, p: CliProcess): Promise<ZkMember> {
+/**
+ * The member serving a candidate's session, from each member's admin server (`connections`,
+ * session ids as decimal JSON numbers); the `cons` word is not enabled by default.
+ */
+async function memberOf(zk: ZkElectCluster, p: CliProcess): Promise<ZkMember> {
   const session = String(p.events.find((e) => e.event === 'joining')?.session ?? '');
+  const decimal = /^[0-9a-f]+$/i.test(session) ? BigInt(`0x${session}`).toString() : undefined;
   for (const m of zk.members) {
-    const cons = await fourLetterWord(m.address, 'cons').catch(() => '');
-    if (cons.includes(`sid=0x${session}`)) return m;
+    const admin = zk.adminUrls.get(m.id);
+    if (!admin || decimal === undefined) continue;
+    const text = await fetch(`${admin}commands/connections`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+    if (new RegExp(`"session_id":\\s*${decimal}\\b`).test(text)) return m;
   }
   return zk.members[0]!;
 }
 
 async function waitForNewLeader(procs: CliProcess[], old: CliProcess, since: number, timeoutMs: number): Promise<{ proc: CliProcess; event: CliEvent }> {
   return Promise.any(procs.filter((p) => p !== old && p.child.exitCode === null).map((p) => p.waitForEvent('elected', timeoutMs, since).then((event) => ({ proc: p, event }))));
-}
-
-/** The first node's admin URL, read from the cluster file the launcher wrote. */
-async function dashboardUrl(zk: ZkEnsemble): Promise<string | undefined> {
-  const { readFileSync } = await import('node:fs');
-  const { join, dirname } = await import('node:path');
-  const dir = zk.members[0]?.dir;
-  if (!dir) return undefined;
-  try {
-    const config = JSON.parse(readFileSync(join(dirname(dir), 'cluster.json'), 'utf8')) as { servers: Array<{ host: string; adminPort?: number }> };
-    const first = config.servers[0];
-    return first?.adminPort ? `http://${first.host}:${first.adminPort}/` : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -106,6 +106,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof UsageError) {
+      // Thrown by an action after parsing (commander prints the ones its parsers throw).
+      process.stderr.write(`zk-elect: ${e.message}\n(run with --help for usage)\n`);
+      process.exit(EXIT_USAGE);
+    }
     if (e instanceof CommanderError) {
       process.exit(e.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
     }

@@ -5,6 +5,7 @@ import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
 import { dataDirOf, loadClusterConfig, quorumTlsFiles, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
+import { parseFourLetterWhitelist, type FourLetterWhitelist } from '../server/admin/whitelist.js';
 
 interface ServerOptions {
   id?: number;
@@ -28,6 +29,7 @@ interface ServerOptions {
   extendedTypes: boolean;
   superDigest?: string;
   fsync: boolean;
+  fsyncWarningThreshold: number;
   logLevel: LogLevel;
   adminPort?: number;
   adminHost: string;
@@ -35,6 +37,8 @@ interface ServerOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  adminTokenFile?: string;
+  '4lwWhitelist'?: FourLetterWhitelist;
 }
 
 const int = (name: string, min: number, max: number) => (v: string) => {
@@ -69,8 +73,21 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
+    .addOption(new Option('--fsync-warning-threshold <ms>', 'warn about (and count, fsync_threshold_exceed_count) log fsyncs slower than this (fsync.warningthresholdms)').default(1000).argParser(parseMs('--fsync-warning-threshold', 0)))
+    .addOption(
+      new Option('--4lw-whitelist <words>', 'four-letter words to answer on the client port, comma-separated, or * for all (ZooKeeper\'s 4lw.commands.whitelist); srvr is always on')
+        .default(undefined, 'srvr')
+        .argParser((v) => {
+          try {
+            return parseFourLetterWhitelist(v);
+          } catch (e) {
+            throw new UsageError((e as Error).message);
+          }
+        }),
+    )
     .addOption(new Option('--admin-port <port>', 'serve the admin HTTP server (dashboard, /commands, /metrics) on this port (0 = any free port)').argParser(int('--admin-port', 0, 65535)))
-    .addOption(new Option('--admin-host <address>', 'admin HTTP server address').default('127.0.0.1'))
+    .addOption(new Option('--admin-host <address>', 'admin HTTP server address (loopback by default; on another address node control is off)').default('127.0.0.1'))
+    .addOption(new Option('--admin-token-file <file>', 'the admin token that kill/pause/restart and stat resets need (made, mode 0600, if missing); default <data dir>/admin-token, or the cluster file\'s adminTokenFile'))
     .addOption(new Option('--secure-port <port>', 'secureClientPort: a TLS client port beside --port (0 = any free port); needs --tls-cert and --tls-key').argParser(int('--secure-port', 0, 65535)))
     .addOption(new Option('--tls-cert <file>', 'the secure port\'s certificate chain (PEM)'))
     .addOption(new Option('--tls-key <file>', 'its private key (PEM, unencrypted)'))
@@ -126,15 +143,21 @@ export function addServerCommand(program: Command): void {
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,
         fsync: opts.fsync,
+        fsyncWarningThresholdMs: opts.fsyncWarningThreshold,
+        fourLetterWhitelist: opts['4lwWhitelist'],
         adminPort: opts.adminPort ?? me?.adminPort,
         adminHost: opts.adminHost,
+        adminTokenFile: opts.adminTokenFile ?? cluster?.config.adminTokenFile,
       });
       const server = await ZkServer.start(config, logger);
       process.stdout.write(
         `serving ZooKeeper clients on ${server.connectString} (data dir ${config.dataDir}${cluster ? `, cluster node ${cluster.id} of ${cluster.config.servers.length}${quorumTls ? ', TLS between members' : ''}` : ''})\n`,
       );
       if (server.securePort !== undefined) process.stdout.write(`serving TLS clients on ${config.host}:${server.securePort}${clientTls?.ca ? ' (client certificates required)' : ''}\n`);
-      if (server.adminUrl) process.stdout.write(`admin server and dashboard on ${server.adminUrl}\n`);
+      const admin = server.adminToken;
+      if (server.adminUrl && admin) {
+        process.stdout.write(`admin server and dashboard on ${server.adminUrl}#token=${admin.token}\n  (state-changing requests need the admin token, kept in ${admin.file})\n`);
+      }
       let stopping = false;
       const stop = () => {
         if (stopping) return;

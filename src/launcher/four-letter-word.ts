@@ -61,8 +61,11 @@ export async function modeOf(address: string, timeoutMs = 2000): Promise<ZkMode>
   }
 }
 
-/** Serving: one standalone server, or all members lead/follow with exactly one leader. */
+/**
+ * Serving: one standalone server (or a one-member zk-elect cluster, which leads itself), or
+ * all members lead/follow with exactly one leader.
+ */
 export function isEnsembleReady(modes: ZkMode[]): boolean {
-  if (modes.length === 1) return modes[0] === 'standalone';
+  if (modes.length === 1) return modes[0] === 'standalone' || modes[0] === 'leader';
   return modes.every((m) => m === 'leader' || m === 'follower') && modes.filter((m) => m === 'leader').length === 1;
 }

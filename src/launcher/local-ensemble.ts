@@ -42,7 +42,9 @@ export class LocalMember implements ZkMember {
   spawn(): void {
     // The child writes straight into a file, not a pipe: nothing to drain, and
     // nothing that keeps node's event loop alive.
-    const out = fs.openSync(path.join(this.dir, 'console.log'), 'a');
+    // Owner-only: a zk-elect server prints its admin token (in its dashboard URL) at start.
+    const out = fs.openSync(path.join(this.dir, 'console.log'), 'a', 0o600);
+    fs.fchmodSync(out, 0o600); // also when an earlier run made it
     let child: ChildProcess;
     try {
       child = spawn(this.java, this.args, { cwd: this.dir, stdio: ['ignore', out, out] });
@@ -140,9 +142,9 @@ export class LocalEnsemble implements ZkEnsemble {
   }
 
   async leader(): Promise<ZkMember | undefined> {
-    const wanted: ZkMode = this.members.length === 1 ? 'standalone' : 'leader';
     const modes = await Promise.all(this.members.map((m) => (m.running ? m.mode() : 'unknown')));
-    return this.members[modes.indexOf(wanted)];
+    const i = modes.indexOf('leader');
+    return this.members[i >= 0 || this.members.length > 1 ? i : modes.indexOf('standalone')];
   }
 
   stop(): Promise<void> {

@@ -35,4 +35,10 @@ export interface StartOptions {
   maxSessionTimeoutMs?: number;
   controllable?: boolean;
   startTimeoutMs?: number;
+  /**
+   * Four-letter words to enable (ZooKeeper's 4lw.commands.whitelist, zk-elect's
+   * --4lw-whitelist): a comma-separated list or `*`. The test harnesses default to `*` so tests
+   * can read every word; null leaves the server's own default (`srvr` only).
+   */
+  fourLetterWhitelist?: string | null;
 }

@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from '../server/admin/admin-token.js';
 import { CLI } from './cli-process.js';
+import { startControlEndpoint, type ControlEndpoint } from './control-endpoint.js';
 import { LocalEnsemble, LocalMember } from './local-ensemble.js';
 import { allocatePorts, freePorts } from './ports.js';
 import { trackDir, untrackDir } from './reaper.js';
@@ -22,13 +24,14 @@ export function assertBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`the zk-elect CLI is not built (${CLI} is missing): run npm run build`);
 }
 
-/** Flags every launched node gets: session bounds and logging, then the caller's extras. */
+/** Flags every launched node gets: session bounds, four-letter words and logging, then the caller's extras. */
 export function commonServerArgs(opts: Omit<ZkElectServerOptions, 'nodes'>): string[] {
   return [
     '--min-session-timeout',
     String(opts.minSessionTimeoutMs ?? 1000),
     '--max-session-timeout',
     String(opts.maxSessionTimeoutMs ?? 60_000),
+    ...(typeof opts.fourLetterWhitelist === 'string' ? ['--4lw-whitelist', opts.fourLetterWhitelist] : []),
     '--log-level',
     'info',
     ...(opts.serverArgs ?? []),
@@ -55,7 +58,7 @@ export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'
   adminBasePort?: number;
   /** Give every node an admin HTTP port (free ports) when adminBasePort is not set. */
   withAdmin?: boolean;
-  /** Serve kill/pause/resume/restart of the members on loopback for the dashboards' buttons. */
+  /** Serve kill/pause/resume/restart of the members on loopback (dashboards' buttons, kill-leader). */
   control?: boolean;
   /** Keep the cluster's data here (not removed on stop); default a temp dir that is. */
   dataDir?: string;
@@ -63,7 +66,19 @@ export interface ClusterLaunchOptions extends Omit<ZkElectServerOptions, 'nodes'
   tls?: { ca: string; cert: string; key: string };
 }
 
-export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Promise<ZkEnsemble> {
+/** A cluster this process launched: where its file and admin token are, and its dashboards. */
+export interface ZkElectCluster extends ZkEnsemble {
+  /** The cluster file the members were started with (and kill-leader reads). */
+  readonly clusterFile: string;
+  /** The admin token the members' admin servers and the control endpoint check. */
+  readonly adminToken: { readonly token: string; readonly file: string };
+  /** Each member's admin server (dashboard) URL, without the token, when it runs one. */
+  readonly adminUrls: ReadonlyMap<number, string>;
+  /** The launcher's control endpoint, when it serves one. */
+  readonly controlUrl: string | undefined;
+}
+
+export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Promise<ZkElectCluster> {
   const nodes = opts.nodes ?? 3;
   assertBuilt();
   const persistent = opts.dataDir !== undefined;
@@ -72,7 +87,7 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
   if (!persistent) trackDir(dir);
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   let ensemble: LocalEnsemble | undefined;
-  let control: Awaited<ReturnType<typeof startControl>> | undefined;
+  let control: ControlEndpoint | undefined;
   try {
     const ports =
       opts.basePort === undefined
@@ -81,7 +96,10 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     const adminPorts =
       opts.adminBasePort !== undefined ? ports.map((p) => opts.adminBasePort! + p.id - 1) : opts.withAdmin ? await freePorts(nodes) : undefined;
     const configFile = path.join(dir, 'cluster.json');
-    control = opts.control ? await startControl(() => ensemble) : undefined;
+    // One token for the whole cluster: every member's admin server and our control endpoint check it.
+    const tokenFile = path.join(dir, ADMIN_TOKEN_FILE);
+    const { token } = loadOrCreateAdminToken(tokenFile);
+    control = opts.control ? await startControlEndpoint(() => ensemble?.members, token) : undefined;
     const tickMs = opts.tickTimeMs ?? 200;
     fs.writeFileSync(
       configFile,
@@ -89,6 +107,7 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
         {
           ...(control ? { controlUrl: control.url } : {}),
           ...(opts.tls ? { tls: opts.tls } : {}),
+          adminTokenFile: ADMIN_TOKEN_FILE,
           tickMs,
           initLimit: 10,
           syncLimit: 5,
@@ -132,43 +151,11 @@ export async function startZkElectCluster(opts: ClusterLaunchOptions = {}): Prom
     }
     for (const m of members) m.spawn();
     await ensemble.waitReady(startTimeoutMs, `zk-elect cluster of ${nodes}`);
-    return ensemble;
+    const adminUrls = new Map(adminPorts ? ports.map((p) => [p.id, `http://127.0.0.1:${adminPorts[p.id - 1]}/`] as const) : []);
+    return Object.assign(ensemble, { clusterFile: configFile, adminToken: { token, file: tokenFile }, adminUrls, controlUrl: control?.url });
   } catch (e) {
     await control?.close();
     await cleanUpFailedStart(ensemble, persistent ? undefined : dir);
     throw e;
   }
-}
-
-/**
- * The launcher's control endpoint: the dashboards' kill/pause/resume/restart buttons end up
- * here, because the launcher owns the member processes (it acts on them by PID).
- */
-async function startControl(ensemble: () => LocalEnsemble | undefined): Promise<{ url: string; close(): Promise<void> }> {
-  const { createServer } = await import('node:http');
-  const server = createServer((req, res) => {
-    const reply = (status: number, body: object) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const action = url.pathname.slice(1);
-    const member = ensemble()?.members.find((m) => m.id === Number(url.searchParams.get('id')));
-    if (req.method !== 'POST') return reply(405, { error: 'POST only' });
-    if (!member) return reply(404, { error: `no member ${url.searchParams.get('id')}` });
-    const run = async () => {
-      if (action === 'kill') await member.kill('SIGKILL');
-      else if (action === 'pause') member.pause();
-      else if (action === 'resume') member.resume();
-      else if (action === 'restart') {
-        await member.kill('SIGKILL');
-        await member.start();
-      } else return reply(404, { error: `unknown action ${action}` });
-      reply(200, { ok: true, action, id: member.id, pid: member.pid ?? null });
-    };
-    run().catch((e: unknown) => reply(500, { error: (e as Error).message }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

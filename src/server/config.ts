@@ -6,6 +6,7 @@ import { DEFAULT_MAX_FRAME } from '../protocol/constants.js';
 import type { TlsMaterial } from '../tls-files.js';
 import type { ClusterConfig } from './cluster/cluster-config.js';
 import { MAX_SNAP_CHUNK_BYTES } from './zab/codec.js';
+import { DEFAULT_FOUR_LETTER_WHITELIST, type FourLetterWhitelist } from './admin/whitelist.js';
 
 export interface ServerConfig {
   /** Client port host; loopback by default. */
@@ -60,14 +61,20 @@ export interface ServerConfig {
   serverId: number;
   /** fsync the log before acknowledging writes. Turn off only for experiments. */
   fsync: boolean;
+  /** A log fsync slower than this is logged and counted (fsync.warningthresholdms). */
+  fsyncWarningThresholdMs: number;
   /** Set for a cluster node: its id and the cluster file. Absent: standalone. */
   cluster?: { id: number; config: ClusterConfig };
   /** TLS with mutual authentication on the links to the other members (from the cluster file). */
   quorumTls?: TlsMaterial;
+  /** Four-letter words answered on the client port (4lw.commands.whitelist); default srvr only. */
+  fourLetterWhitelist: FourLetterWhitelist;
   /** Admin HTTP server port (commands, metrics, dashboard); none when undefined, 0 = any free port. */
   adminPort?: number;
   /** Admin HTTP server address; default 127.0.0.1 (loopback). */
   adminHost?: string;
+  /** Where the admin token is kept (admin-token.ts); default `<dataDir>/admin-token`. */
+  adminTokenFile?: string;
   /** Log bytes appended but not yet fsynced at which the server stops reading writing clients until
    * the disk has caught up to half (backpressure); a cluster leader also stops proposing then, and
    * holds its followers' writing clients. Default 256 MiB. */
@@ -118,6 +125,8 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     superDigest: undefined,
     serverId: 0,
     fsync: true,
+    fsyncWarningThresholdMs: 1000,
+    fourLetterWhitelist: DEFAULT_FOUR_LETTER_WHITELIST,
   };
   const merged = { ...base, ...stripUndefined(overrides) };
   // Unless given explicitly, the bounds follow the tick as in ZooKeeper.

@@ -3,8 +3,10 @@
  * (dashboard, /commands, /metrics) when an admin port is configured. The simulator builds the
  * same ZkNode without this shell.
  */
+import path from 'node:path';
 import { silentLogger, type Logger } from '../log.js';
 import { AdminServer } from './admin/admin-server.js';
+import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin/admin-token.js';
 import { launcherControl, peerViewProvider } from './cluster/peer-view.js';
 import type { ServerConfig } from './config.js';
 import { systemIo, type NodeIo } from './node/io.js';
@@ -14,24 +16,29 @@ import { ZkNode } from './node/zk-node.js';
 export class ZkServer {
   private constructor(
     readonly node: ZkNode,
-    private readonly admin: AdminServer | undefined,
+    private readonly admin: { server: AdminServer; token: string; tokenFile: string } | undefined,
   ) {}
 
   static async start(config: ServerConfig, logger: Logger = silentLogger(), io: NodeIo = systemIo): Promise<ZkServer> {
     const node = await ZkNode.start(config, io, logger);
     if (config.adminPort === undefined) return new ZkServer(node, undefined);
     const cluster = config.cluster;
-    const options = {
-      host: config.adminHost ?? '127.0.0.1',
-      port: config.adminPort,
-      ...(cluster ? { clusterView: peerViewProvider(cluster.config, cluster.id) } : {}),
-      ...(cluster?.config.controlUrl ? { control: launcherControl(cluster.config.controlUrl) } : {}),
-    };
-    const admin = await AdminServer.start(node, options, logger).catch(async (e: unknown) => {
+    try {
+      const tokenFile = config.adminTokenFile ?? path.join(config.dataDir, ADMIN_TOKEN_FILE);
+      const { token } = loadOrCreateAdminToken(tokenFile);
+      const options = {
+        host: config.adminHost ?? '127.0.0.1',
+        port: config.adminPort,
+        token,
+        ...(cluster ? { clusterView: peerViewProvider(cluster.config, cluster.id) } : {}),
+        ...(cluster?.config.controlUrl ? { control: launcherControl(cluster.config.controlUrl, token) } : {}),
+      };
+      const server = await AdminServer.start(node, options, logger);
+      return new ZkServer(node, { server, token, tokenFile });
+    } catch (e) {
       await node.stop();
       throw e;
-    });
-    return new ZkServer(node, admin);
+    }
   }
 
   get config(): ServerConfig {
@@ -52,7 +59,11 @@ export class ZkServer {
   }
   /** The admin server's address, when `adminPort` is set. */
   get adminUrl(): string | undefined {
-    return this.admin?.url;
+    return this.admin?.server.url;
+  }
+  /** The token state-changing admin requests need, and the file it is kept in. */
+  get adminToken(): { token: string; file: string } | undefined {
+    return this.admin ? { token: this.admin.token, file: this.admin.tokenFile } : undefined;
   }
   stateView(): ReturnType<ZkNode['stateView']> {
     return this.node.stateView();
@@ -62,7 +73,7 @@ export class ZkServer {
   }
 
   async stop(): Promise<void> {
-    await this.admin?.stop();
+    await this.admin?.server.stop();
     await this.node.stop();
   }
 }

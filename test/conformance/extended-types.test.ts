@@ -33,7 +33,7 @@ async function startApacheWithTtl(): Promise<ZkEnsemble> {
   const dataDir = path.join(memberDir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   const cfg = path.join(memberDir, 'zoo.cfg');
-  const o = { ...SERVER_OPTIONS, controllable: true, startTimeoutMs: START_TIMEOUT_MS };
+  const o = { ...SERVER_OPTIONS, controllable: true, startTimeoutMs: START_TIMEOUT_MS, fourLetterWhitelist: '*' };
   fs.writeFileSync(cfg, `${zooCfg(ports!, [ports!], dataDir, o)}extendedTypesEnabled=true\n`);
   const logFlags = writeLoggingConfig(dir);
   const args = [...JVM_FLAGS, '-Dzookeeper.extendedTypesEnabled=true', ...logFlags(path.join(memberDir, 'zookeeper.log')), '-cp', install.classpath.join(path.delimiter), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg];
@@ -59,7 +59,7 @@ async function startOursWithTtl(): Promise<ZkEnsemble> {
   const args = [
     CLI, 'server', '--data-dir', path.join(memberDir, 'data'), '--port', String(port), '--tick', String(SERVER_OPTIONS.tickTimeMs),
     '--min-session-timeout', String(SERVER_OPTIONS.minSessionTimeoutMs), '--max-session-timeout', String(SERVER_OPTIONS.maxSessionTimeoutMs),
-    '--extended-types', '--log-level', 'warn',
+    '--extended-types', '--4lw-whitelist', '*', '--log-level', 'warn',
   ];
   const member = new LocalMember(1, port!, memberDir, process.execPath, args, START_TIMEOUT_MS);
   const ensemble = new LocalEnsemble([member], dir);

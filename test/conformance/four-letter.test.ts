@@ -29,12 +29,16 @@ const FULL_CONNECTION = /^ \/127\.0\.0\.1:\d+\[(\d)\]\(queued=(\d+),recved=(\d+)
  */
 const OUR_CONF_LIMITS = new Set(limitsOf(defaultConfig({ dataDir: '/unused' })).map((l) => l.conf));
 
+/** What Apache's `conf` adds on a cluster member (QuorumPeerConfig); zk-elect's conf has none of them. */
+const APACHE_CLUSTER_CONF_KEYS = ['initLimit', 'syncLimit', 'electionAlg', 'electionPort', 'quorumPort', 'peerType', 'version'];
+
 /** Every key our `mntr` prints; Apache must print each of them too. */
 const OUR_MNTR_KEYS = [
   'zk_version', 'zk_server_state', 'zk_avg_latency', 'zk_max_latency', 'zk_min_latency', 'zk_packets_received', 'zk_packets_sent',
   'zk_num_alive_connections', 'zk_outstanding_requests', 'zk_znode_count', 'zk_watch_count', 'zk_ephemerals_count',
   'zk_approximate_data_size', 'zk_open_file_descriptor_count', 'zk_max_file_descriptor_count', 'zk_uptime', 'zk_global_sessions',
-  'zk_local_sessions',
+  'zk_local_sessions', 'zk_last_client_response_size', 'zk_max_client_response_size', 'zk_min_client_response_size',
+  'zk_connection_drop_probability', 'zk_auth_failed_count', 'zk_cnt_fsynctime',
 ];
 
 async function srvrShape(t: Ctx, word: 'srvr' | 'stat'): Promise<Record<string, unknown>> {
@@ -83,24 +87,38 @@ scenario('ruok, isro, srvr, stat, mntr, conf, envi, dirs, crst, srst: shapes and
   t.note('mntr lines that are not "zk_key<TAB>value"', mntrText.trimEnd().split('\n').filter((l) => !/^zk_\S+\t.+$/.test(l)));
   t.note('mntr has every key zk-elect prints', OUR_MNTR_KEYS.filter((k) => !mntr.has(k)));
   t.note('mntr values', Object.fromEntries(
-    ['zk_server_state', 'zk_znode_count', 'zk_watch_count', 'zk_ephemerals_count', 'zk_approximate_data_size', 'zk_global_sessions', 'zk_local_sessions', 'zk_outstanding_requests', 'zk_num_alive_connections']
+    ['zk_server_state', 'zk_znode_count', 'zk_watch_count', 'zk_ephemerals_count', 'zk_global_sessions', 'zk_local_sessions', 'zk_outstanding_requests', 'zk_num_alive_connections']
       .map((k) => [k, mntr.get(k)]),
   ));
+  // The data size counts /zookeeper/config's data, which on a cluster is Apache's dynamic config
+  // and nothing on zk-elect (that difference is asserted in the crud scenario): compared without it.
+  const config = await a.exists('/zookeeper/config');
+  t.note('mntr approximate data size, /zookeeper/config data not counted', Number(mntr.get('zk_approximate_data_size')) - (config.body?.stat.dataLength ?? NaN));
   t.note('mntr formats', {
     avg: /^\d+\.\d+(E-?\d+)?$/.test(mntr.get('zk_avg_latency') ?? ''),
+    dropProbability: mntr.get('zk_connection_drop_probability'),
     fds: Number(mntr.get('zk_open_file_descriptor_count')) > 0 && Number(mntr.get('zk_max_file_descriptor_count')) > 0,
     sent: Number(mntr.get('zk_packets_sent')) > 0,
   });
   const conf = pairs(await t.fourLetter('conf'), /^([A-Za-z.]+)=(.*)$/);
-  t.note('conf keys', [...conf.keys()].filter((k) => !OUR_CONF_LIMITS.has(k)));
+  t.noteKnown('conf keys', [...conf.keys()].filter((k) => !OUR_CONF_LIMITS.has(k)), {
+    why: 'cluster: Apache conf adds initLimit, syncLimit, electionAlg, electionPort, quorumPort, peerType and version',
+    apache: (keys) => APACHE_CLUSTER_CONF_KEYS.every((k) => keys.includes(k)),
+    ours: (keys) => APACHE_CLUSTER_CONF_KEYS.every((k) => !keys.includes(k)),
+    rest: (keys) => keys.filter((k) => !APACHE_CLUSTER_CONF_KEYS.includes(k)),
+  });
+  t.noteKnown('conf serverId', conf.get('serverId'), {
+    why: 'cluster: the member in a given role has its own id on each system; serverId is that id',
+    apache: (id) => id === String(t.memberId),
+    ours: (id) => id === String(t.memberId),
+  });
   t.note('conf values', {
-    clientPort: conf.get('clientPort') === String(t.ensemble.members[0]!.clientPort),
+    clientPort: t.address.endsWith(`:${conf.get('clientPort')}`),
     tickTime: conf.get('tickTime'),
     minSessionTimeout: conf.get('minSessionTimeout'),
     maxSessionTimeout: conf.get('maxSessionTimeout'),
     secureClientPort: conf.get('secureClientPort'),
     clientPortListenBacklog: conf.get('clientPortListenBacklog'),
-    serverId: conf.get('serverId'),
     sizes: /^\d+$/.test(conf.get('dataDirSize') ?? '') && /^\d+$/.test(conf.get('dataLogSize') ?? ''),
     logHasData: Number(conf.get('dataLogSize')) > 0,
   });
@@ -173,11 +191,21 @@ scenario('cons, wchs, wchc, wchp, dump: sessions, watches and ephemerals agree',
   const section = (from: string, to: string | undefined) => dump.slice(dump.indexOf(from) + 1, to ? dump.indexOf(to) : undefined);
   t.note('dump section headers', dump.filter((l) => /^[A-Za-z]/.test(l) && !/^\d/.test(l)).map((l) => l.replace(/\(\d+\)/g, '(N)')));
   const sessions = section('SessionTracker dump:', 'ephemeral nodes dump:');
-  t.note('dump sessions', {
-    header: /^Session Sets \(\d+\)\/\(\d+\):$/.test(sessions[0] ?? ''),
-    groups: sessions.filter((l) => /^\d+ expire at [A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ \d{4}:$/.test(l)).length > 0,
-    listed: sessions.filter((l) => l.startsWith('\t0x')).map((l) => label(l.trim())).filter((x) => x !== 'other').sort(),
-  });
+  if (/^Global Sessions\(\d+\):$/.test(sessions[0] ?? '')) {
+    // A follower (LearnerSessionTracker): every global session with its timeout, by id.
+    const rows = sessions.slice(1).filter((l) => l !== '');
+    t.note('dump sessions (follower)', {
+      wellFormed: rows.every((l) => /^0x[0-9a-f]+\t\d+ms$/.test(l)) || rows,
+      count: rows.length === Number(/\((\d+)\)/.exec(sessions[0]!)?.[1]),
+      listed: rows.map((l) => l.split('\t')).filter(([sid]) => label(sid!) !== 'other').map(([sid, to]) => `${label(sid!)} ${to}`).sort(),
+    });
+  } else {
+    t.note('dump sessions', {
+      header: /^Session Sets \(\d+\)\/\(\d+\):$/.test(sessions[0] ?? ''),
+      groups: sessions.filter((l) => /^\d+ expire at [A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ \d{4}:$/.test(l)).length > 0,
+      listed: sessions.filter((l) => l.startsWith('\t0x')).map((l) => label(l.trim())).filter((x) => x !== 'other').sort(),
+    });
+  }
   const eph = section('ephemeral nodes dump:', 'Connections dump:');
   const ephemerals: Record<string, string[]> = {};
   for (const line of eph.slice(1)) {
@@ -193,6 +221,27 @@ scenario('cons, wchs, wchc, wchp, dump: sessions, watches and ephemerals agree',
     sessions: conns.map((l) => /sessionId: 0x([0-9a-f]+)$/.exec(l)?.[1]).filter((x): x is string => x !== undefined && x !== '0').map((x) => label(x)).filter((x) => x !== 'other').sort(),
     sessionless: conns.filter((l) => l.endsWith('sessionId: 0x0')).length,
   });
+});
+
+scenario('response sizes, lcxid and lresp follow the last request', async (t) => {
+  // No pings (they are responses too): the last response is the getData's.
+  const a = await t.raw({ autoPing: false });
+  await a.create(`${t.root}/n`, 'nine byte');
+  const read = await a.getData(`${t.root}/n`);
+  const mntr = pairs(await t.fourLetter('mntr'), /^(zk_\S+)\t(.*)$/);
+  const last = Number(mntr.get('zk_last_client_response_size'));
+  t.note('last response size after a getData of 9 bytes', last);
+  t.note('min <= last <= max', Number(mntr.get('zk_min_client_response_size')) <= last && last <= Number(mntr.get('zk_max_client_response_size')));
+  const line = (await t.fourLetter('cons')).split('\n').map((l) => FULL_CONNECTION.exec(l)).find((m) => m?.[5] === a.sessionId.toString(16));
+  const lcxid = /,lcxid=0x([0-9a-f]+)/.exec(line?.[0] ?? '')?.[1];
+  t.note('lcxid is the xid of the last request answered', lcxid === undefined ? 'no lcxid' : parseInt(lcxid, 16) === read.xid);
+  // lresp is ZooKeeper's Time.currentElapsedTime(): CLOCK_MONOTONIC in ms, as process.hrtime reads it.
+  const lresp = Number(/,lresp=(\d+)/.exec(line?.[0] ?? '')?.[1]);
+  const now = Number(process.hrtime.bigint() / 1_000_000n);
+  t.note('lresp is on the monotonic clock, within the last minute', lresp <= now && lresp > now - 60_000);
+  await a.ping();
+  const afterPing = pairs(await t.fourLetter('mntr'), /^(zk_\S+)\t(.*)$/);
+  t.note('a ping reply is a 16-byte response', afterPing.get('zk_last_client_response_size'));
 });
 
 scenario('mntr per-namespace read/write summaries', async (t) => {

@@ -5,7 +5,7 @@
  * view and control providers a cluster driver will supply.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,9 @@ import type { ZkEnsemble } from '../../src/launcher/types.js';
 import { eventually } from '../../src/launcher/cli-process.js';
 import { freePorts } from '../../src/launcher/ports.js';
 import { startZkElectServer } from '../support/zk-elect-server.js';
+import { RawClient } from '../support/raw-client.js';
 import { AdminServer } from '../../src/server/admin/admin-server.js';
+import { readAdminToken } from '../../src/server/admin/admin-token.js';
 import type { ControlAction, NodeSummary } from '../../src/server/admin/types.js';
 import { defaultConfig } from '../../src/server/config.js';
 import { ZkServer } from '../../src/server/zk-server.js';
@@ -151,12 +153,16 @@ describe('admin server of a zk-elect server process', () => {
   let zk: ZkEnsemble;
   let base: string;
   let session: ZkSession;
+  let token: string;
+  let tokenFile: string;
   const closers: Array<() => Promise<void>> = [];
 
   before(async () => {
     const [adminPort] = await freePorts(1);
     zk = await startZkElectServer({ serverArgs: ['--admin-port', String(adminPort)] });
     base = `http://127.0.0.1:${adminPort}`;
+    tokenFile = path.join(zk.members[0]!.dir!, 'data', 'admin-token');
+    token = readAdminToken(tokenFile);
     session = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 });
   });
   after(async () => {
@@ -259,6 +265,50 @@ describe('admin server of a zk-elect server process', () => {
     const unknown = await request(base, '/commands/nosuch');
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.json, { command: 'nosuch', error: 'Unknown command: nosuch' });
+  });
+
+  test('figures from real counters: failed auths, response sizes, last cxid and response time, slow fsyncs', async () => {
+    const mntr = async () => (await request(base, '/commands/mntr')).json;
+    const serverStats = async () => (await request(base, '/commands/srvr')).json.server_stats;
+    const authFailed0 = (await mntr()).auth_failed_count as number;
+    assert.equal(typeof authFailed0, 'number');
+
+    // A refused addAuth: AUTHFAILED, the connection closed, one more failed authentication everywhere.
+    const bad = await RawClient.connect(zk.connectString, { autoPing: false });
+    assert.equal((await bad.auth('nosuchscheme', 'x')).errName, 'AUTHFAILED');
+    await bad.waitClosed(5000);
+    assert.equal((await mntr()).auth_failed_count, authFailed0 + 1);
+    assert.equal((await serverStats()).auth_failed_count, authFailed0 + 1);
+    assert.equal(sample(parsePrometheus((await request(base, '/metrics')).text), 'zk_auth_failed_total'), authFailed0 + 1);
+    const good = await RawClient.connect(zk.connectString, { autoPing: false });
+    closers.push(async () => void (await good.close()));
+    assert.equal((await good.auth('digest', 'user:password')).errName, 'OK');
+    assert.equal((await mntr()).auth_failed_count, authFailed0 + 1, 'an accepted addAuth is no failure');
+
+    // The last response to a client: a getData of 9 bytes is 16 (header) + 4 + 9 + 68 (Stat) bytes.
+    await good.create('/figures', 'nine byte');
+    const read = await good.getData('/figures');
+    const nowElapsed = Number(process.hrtime.bigint() / 1_000_000n);
+    const m = await mntr();
+    assert.equal(m.last_client_response_size, 97);
+    assert.ok(m.min_client_response_size > 0 && m.min_client_response_size <= 97 && m.max_client_response_size >= 97, JSON.stringify(m));
+    const srvr = (await request(base, '/commands/srvr')).json;
+    assert.deepEqual(srvr.client_response, { last_buffer_size: 97, min_buffer_size: m.min_client_response_size, max_buffer_size: m.max_client_response_size });
+
+    // cons: the last (non-special) xid answered, and when, on ZooKeeper's elapsed-time clock.
+    // Session ids are 64-bit: read our connection from the raw JSON (JSON.parse would round them).
+    const text = (await request(base, '/commands/cons')).text;
+    const ours = new RegExp(`"session_id": ${good.sessionId},[^{}]*?"last_cxid": (-?\\d+),[^{}]*?"last_response_time": (\\d+)`).exec(text);
+    assert.ok(ours, `our session ${good.sessionId} in ${text}`);
+    assert.equal(Number(ours[1]), read.xid, 'last_cxid is the xid of the last request answered');
+    const lastResponse = Number(ours[2]);
+    assert.ok(lastResponse <= nowElapsed + 5 && lastResponse > nowElapsed - 60_000, `last_response_time ${lastResponse} near ${nowElapsed}`);
+
+    // Log fsyncs slower than the warning threshold (1000 ms here): counted, never more than the fsyncs.
+    const stats = await serverStats();
+    assert.equal(typeof stats.fsync_threshold_exceed_count, 'number');
+    assert.ok(stats.fsync_threshold_exceed_count <= m.cnt_fsynctime);
+    for (const k of ['non_mtlsremote_conn_count', 'non_mtlslocal_conn_count']) assert.ok(!(k in stats), `${k} is not made up`);
   });
 
   test('/metrics: Prometheus text whose values move with writes', async () => {
@@ -439,16 +489,41 @@ describe('admin server of a zk-elect server process', () => {
     assert.equal(t.text, 'not json {');
   });
 
+  test('the admin token: made at start in a file only its owner reads; resets need it and change nothing without it', async () => {
+    assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/, '256 random bits, base64url');
+    await session.getData('/');
+    const received = async () => (await request(base, '/commands/srvr')).json.server_stats.packets_received as number;
+    const before = await received();
+    assert.ok(before > 0);
+    for (const name of ['srst', 'stat_reset', 'crst', 'connection_stat_reset']) {
+      const none = await request(base, `/commands/${name}`);
+      assert.equal(none.status, 401, `${name} without a token: ${none.text}`);
+      assert.match(String(none.headers['www-authenticate']), /^Bearer/);
+      assert.match(none.json.error, /admin token/);
+      const wrong = await request(base, `/commands/${name}`, { headers: { Authorization: `Bearer ${'x'.repeat(43)}` } });
+      assert.equal(wrong.status, 403, `${name} with a wrong token`);
+    }
+    assert.ok((await received()) >= before, 'no reset happened');
+    const reset = await request(base, '/commands/srst', { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(reset.status, 200, reset.text);
+    assert.deepEqual(reset.json, { command: 'stat_reset', error: null });
+    assert.ok((await received()) < before, 'srst with the token reset the packet counts');
+  });
+
   test('control without a provider is 501; bad requests get JSON errors', async () => {
-    const kill = await request(base, '/api/control/kill?id=1', { method: 'POST' });
+    const auth = { Authorization: `Bearer ${token}` };
+    const anonymous = await request(base, '/api/control/kill?id=1', { method: 'POST' });
+    assert.equal(anonymous.status, 401, 'control without the token');
+    const kill = await request(base, '/api/control/kill?id=1', { method: 'POST', headers: auth });
     assert.equal(kill.status, 501);
     assert.match(kill.json.error, /not available/);
     assert.equal(kill.json.action, 'kill');
-    for (const action of ['pause', 'resume', 'restart']) assert.equal((await request(base, `/api/control/${action}?id=1`, { method: 'POST' })).status, 501);
+    for (const action of ['pause', 'resume', 'restart']) assert.equal((await request(base, `/api/control/${action}?id=1`, { method: 'POST', headers: auth })).status, 501);
     const info = (await request(base, '/api/control')).json;
     assert.equal(info.available, false);
     assert.equal((await request(base, '/api/control/kill?id=1')).status, 405, 'control needs POST');
-    assert.equal((await request(base, '/api/control/explode?id=1', { method: 'POST' })).status, 404);
+    assert.equal((await request(base, '/api/control/explode?id=1', { method: 'POST', headers: auth })).status, 404);
 
     const nope = await request(base, '/api/nothing');
     assert.equal(nope.status, 404);
@@ -470,6 +545,8 @@ describe('admin server of a zk-elect server process', () => {
 });
 
 describe('admin server in process: cluster view and control providers', () => {
+  const token = 'in-process-test-token-0123456789abcdef';
+  const auth = { Authorization: `Bearer ${token}` };
   let server: ZkServer;
   let admin: AdminServer;
   let dir: string;
@@ -496,6 +573,7 @@ describe('admin server in process: cluster view and control providers', () => {
     server = await ZkServer.start(defaultConfig({ dataDir: dir, port: 0 }));
     admin = await AdminServer.start(server.node, {
       port: 0,
+      token,
       clusterView: async () => {
         if (clusterMode === 'throw') throw new Error('peer 2 unreachable');
         if (clusterMode === 'slow') await new Promise((r) => setTimeout(r, 2000));
@@ -543,23 +621,28 @@ describe('admin server in process: cluster view and control providers', () => {
     clusterMode = 'ok';
   });
 
-  test('control goes to the provider; wrong ids, origins and provider errors are refused', async () => {
-    const ok = await request(admin.url, '/api/control/pause?id=2', { method: 'POST' });
+  test('control goes to the provider; missing tokens, wrong ids, origins and provider errors are refused', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer wrong-token' }, { Authorization: token }, { Authorization: `Basic ${token}` }] as Array<Record<string, string>>) {
+      const r = await request(admin.url, '/api/control/kill?id=2', { method: 'POST', headers });
+      assert.ok(r.status === 401 || r.status === 403, `${JSON.stringify(headers)}: ${r.status} ${r.text}`);
+    }
+    assert.deepEqual(calls, [], 'no request without the token reached the provider');
+    const ok = await request(admin.url, '/api/control/pause?id=2', { method: 'POST', headers: auth });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(ok.json, { ok: true, action: 'pause', id: 2, result: { pid: 1234 } });
-    const sameOrigin = await request(admin.url, '/api/control/restart?id=3', { method: 'POST', headers: { Origin: admin.url.replace(/\/$/, '') } });
+    const sameOrigin = await request(admin.url, '/api/control/restart?id=3', { method: 'POST', headers: { ...auth, Origin: admin.url.replace(/\/$/, '') } });
     assert.equal(sameOrigin.status, 200, sameOrigin.text);
     assert.deepEqual(calls, [['pause', 2], ['restart', 3]]);
 
-    const cross = await request(admin.url, '/api/control/kill?id=2', { method: 'POST', headers: { Origin: 'https://attacker.example' } });
+    const cross = await request(admin.url, '/api/control/kill?id=2', { method: 'POST', headers: { ...auth, Origin: 'https://attacker.example' } });
     assert.equal(cross.status, 403);
     assert.match(cross.json.error, /cross-origin/);
     for (const id of ['', 'x', '-1', '256', '1.5']) {
-      const r = await request(admin.url, `/api/control/kill?id=${id}`, { method: 'POST' });
+      const r = await request(admin.url, `/api/control/kill?id=${id}`, { method: 'POST', headers: auth });
       assert.equal(r.status, 400, `id=${id}`);
     }
-    assert.equal((await request(admin.url, '/api/control/kill', { method: 'POST' })).status, 400);
-    const unknown = await request(admin.url, '/api/control/kill?id=9', { method: 'POST' });
+    assert.equal((await request(admin.url, '/api/control/kill', { method: 'POST', headers: auth })).status, 400);
+    const unknown = await request(admin.url, '/api/control/kill?id=9', { method: 'POST', headers: auth });
     assert.equal(unknown.status, 404);
     assert.match(unknown.json.error, /no node 9/);
     assert.equal(calls.length, 2, 'refused requests never reached the provider');
@@ -581,10 +664,10 @@ describe('admin server in process: cluster view and control providers', () => {
   });
 
   test('control endpoints are off on a non-loopback bind unless allowed', async () => {
-    const open = await AdminServer.start(server.node, { host: '0.0.0.0', port: 0, control: { perform: () => undefined } });
+    const open = await AdminServer.start(server.node, { host: '0.0.0.0', port: 0, token, control: { perform: () => undefined } });
     try {
       const base = `http://127.0.0.1:${open.port}`;
-      const r = await request(base, '/api/control/kill?id=1', { method: 'POST' });
+      const r = await request(base, '/api/control/kill?id=1', { method: 'POST', headers: auth });
       assert.equal(r.status, 403);
       assert.match(r.json.error, /non-loopback/);
       assert.equal((await request(base, '/api/control')).json.available, false);
@@ -592,17 +675,41 @@ describe('admin server in process: cluster view and control providers', () => {
     } finally {
       await open.stop();
     }
-    const allowed = await AdminServer.start(server.node, { host: '0.0.0.0', port: 0, allowRemoteControl: true, control: { perform: () => undefined } });
+    const allowed = await AdminServer.start(server.node, { host: '0.0.0.0', port: 0, token, allowRemoteControl: true, control: { perform: () => undefined } });
     try {
-      const r = await request(`http://127.0.0.1:${allowed.port}`, '/api/control/kill?id=1', { method: 'POST' });
+      const r = await request(`http://127.0.0.1:${allowed.port}`, '/api/control/kill?id=1', { method: 'POST', headers: auth });
       assert.equal(r.status, 200, r.text);
+      const anonymous = await request(`http://127.0.0.1:${allowed.port}`, '/api/control/kill?id=1', { method: 'POST' });
+      assert.equal(anonymous.status, 401, 'remote control still needs the token');
     } finally {
       await allowed.stop();
     }
   });
 
+  test('log fsyncs slower than the warning threshold are counted (threshold 0 ms: all of them)', async () => {
+    const slowDir = mkdtempSync(path.join(os.tmpdir(), 'zk-elect-admin-fsync-'));
+    const slow = await ZkServer.start(defaultConfig({ dataDir: slowDir, port: 0, adminPort: 0, fsyncWarningThresholdMs: 0 }));
+    try {
+      const before = (await request(slow.adminUrl!, '/commands/srvr')).json.server_stats.fsync_threshold_exceed_count as number;
+      const c = await ZkSession.connect({ connect: slow.connectString, sessionTimeoutMs: 5000 });
+      try {
+        for (let i = 0; i < 3; i++) await c.create(`/slow-${i}`, Buffer.from('x'), 'persistent');
+      } finally {
+        await c.close();
+      }
+      const after = (await request(slow.adminUrl!, '/commands/srvr')).json.server_stats.fsync_threshold_exceed_count as number;
+      assert.ok(after >= before + 3, `${before} -> ${after}: every write's fsync took more than 0 ms`);
+      const metrics = parsePrometheus((await request(slow.adminUrl!, '/metrics')).text);
+      assert.ok((sample(metrics, 'zk_fsync_threshold_exceeded_total') ?? -1) >= after);
+      assert.ok((sample(metrics, 'zk_fsync_threshold_exceeded_total') ?? Infinity) <= (sample(metrics, 'zk_fsync_total') ?? -1));
+    } finally {
+      await slow.stop();
+      rmSync(slowDir, { recursive: true, force: true });
+    }
+  });
+
   test('an event stream limit, and stop() ends open streams', async () => {
-    const small = await AdminServer.start(server.node, { port: 0, maxEventStreams: 1 });
+    const small = await AdminServer.start(server.node, { port: 0, token, maxEventStreams: 1 });
     const first = http.get(`${small.url}events`, { agent: false });
     const opened = await new Promise<http.IncomingMessage>((resolve, reject) => first.on('response', resolve).on('error', reject));
     assert.equal(opened.statusCode, 200);

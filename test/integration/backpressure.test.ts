@@ -343,6 +343,8 @@ describe('backpressure: a 3-node cluster', () => {
   before(async () => {
     zk = await startZkElectCluster({
       nodes: 3,
+      // The members are measured with mntr and conf (srvr alone is enabled by default).
+      fourLetterWhitelist: 'mntr,conf',
       serverArgs: ['--max-uncommitted-proposals', String(MAX_UNCOMMITTED), '--max-pending-log-bytes', String(MAX_PENDING), '--global-outstanding-limit', String(GLOBAL_IN_FLIGHT)],
     });
     const l = await zk.leader();

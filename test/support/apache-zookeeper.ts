@@ -24,6 +24,7 @@ export async function startZooKeeper(opts: ApacheStartOptions = {}): Promise<ZkE
     ...(opts.jvmFlags ? { jvmFlags: opts.jvmFlags } : {}),
     ...(opts.zooCfg ? { zooCfg: opts.zooCfg } : {}),
     ...(opts.localOnly ? { localOnly: true } : {}),
+    fourLetterWhitelist: opts.fourLetterWhitelist === undefined ? '*' : opts.fourLetterWhitelist,
   };
   const external = process.env['ZK_CONNECT']?.trim();
   if (external && !o.controllable) return useExternal(external);

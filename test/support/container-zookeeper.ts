@@ -125,7 +125,7 @@ export async function startContainers(o: ResolvedOptions): Promise<ZkEnsemble> {
             ZOO_INIT_LIMIT: String(Math.max(10, Math.ceil(10_000 / o.tickTimeMs))),
             ZOO_SYNC_LIMIT: String(Math.max(5, Math.ceil(2_000 / o.tickTimeMs))),
             ZOO_MAX_CLIENT_CNXNS: '0',
-            ZOO_4LW_COMMANDS_WHITELIST: '*',
+            ...(o.fourLetterWhitelist === null ? {} : { ZOO_4LW_COMMANDS_WHITELIST: o.fourLetterWhitelist }),
             ZOO_ADMINSERVER_ENABLED: 'false',
             ZOO_CFG_EXTRA: `minSessionTimeout=${o.minSessionTimeoutMs} maxSessionTimeout=${o.maxSessionTimeoutMs} quorumListenOnAllIPs=true`,
             ...(network ? { ZOO_SERVERS: servers } : {}),

@@ -20,7 +20,8 @@ export function zooCfg(me: MemberPorts, all: MemberPorts[], dataDir: string, o: 
     `maxSessionTimeout=${o.maxSessionTimeoutMs}`,
     // Tests and benchmarks open many sessions from one IP (default cap is 60).
     'maxClientCnxns=0',
-    '4lw.commands.whitelist=*',
+    // Tests read every word; null keeps ZooKeeper's default (srvr only).
+    ...(o.fourLetterWhitelist === null ? [] : [`4lw.commands.whitelist=${o.fourLetterWhitelist}`]),
     'admin.enableServer=false',
     // Unknown keys become zookeeper.* system properties: 1 MiB txn-log blocks
     // instead of 64 MiB per member keeps temp dirs small; fsync stays on so

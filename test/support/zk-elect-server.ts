@@ -20,7 +20,12 @@ import {
 
 export type { ZkElectServerOptions } from '../../src/launcher/zk-elect-cluster.js';
 
-export async function startZkElectServer(opts: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
+/**
+ * Like the Apache harness, every four-letter word is enabled unless the caller says otherwise
+ * (`fourLetterWhitelist: null` keeps the server's default, srvr only): tests read cons, wchp, mntr.
+ */
+export async function startZkElectServer(options: ZkElectServerOptions = {}): Promise<ZkEnsemble> {
+  const opts = { ...options, fourLetterWhitelist: options.fourLetterWhitelist === undefined ? '*' : options.fourLetterWhitelist };
   if ((opts.nodes ?? 1) !== 1) return startZkElectCluster(opts);
   assertBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-server-'));

@@ -8,17 +8,20 @@
  * `error` message; nothing thrown in a handler escapes (500 with the message). Bodies are
  * bounded (see json.ts and tree-api.ts).
  *
- * Browser safety on loopback: requests whose Host is not a loopback name are refused (DNS
- * rebinding), and control POSTs from another origin are refused (a web page cannot make a
- * local browser kill local nodes). Control endpoints are off on a non-loopback bind unless
- * `allowRemoteControl` is set.
+ * Requests that change state (node control, the stat resets crst/srst) need the admin token
+ * (`Authorization: Bearer <token>`, see admin-token.ts): 401 without it, 403 with a wrong one,
+ * and nothing changes. Browser safety on loopback: requests whose Host is not a loopback name
+ * are refused (DNS rebinding), and control POSTs from another origin are refused (a web page
+ * cannot make a local browser kill local nodes). Control endpoints are off on a non-loopback
+ * bind unless `allowRemoteControl` is set.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Id } from '../../protocol/records.js';
 import { normalizeAddress } from '../net/client-connection.js';
-import { COMMAND_NAMES, runCommand } from './commands.js';
+import { checkToken } from './admin-token.js';
+import { COMMAND_NAMES, commandChangesState, runCommand } from './commands.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { ResponseTooLargeError, hex, toJson } from './json.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
@@ -51,7 +54,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** The hostname of a Host header (`a:1`, `[::1]:2`, `a`). */
-function hostnameOf(hostHeader: string): string {
+export function hostnameOf(hostHeader: string): string {
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
   const i = hostHeader.lastIndexOf(':');
   return i >= 0 ? hostHeader.slice(0, i) : hostHeader;
@@ -207,6 +210,8 @@ export class AdminServer {
 
     if (p.startsWith('/api/control/')) {
       if (method !== 'POST') return this.methodNotAllowed(res, 'POST');
+      const auth = checkToken(this.options.token, req.headers.authorization, 'node control');
+      if (!auth.ok) return this.refuse(res, auth.status, auth.error);
       return this.control(req, res, p.slice('/api/control/'.length), url);
     }
     if (method !== 'GET' && method !== 'HEAD') return this.methodNotAllowed(res, 'GET, HEAD');
@@ -216,6 +221,10 @@ export class AdminServer {
     if (p.startsWith('/commands/')) {
       const name = decodeURIComponentSafe(p.slice('/commands/'.length));
       if (name === undefined || name.length > 64) return this.json(res, 400, { command: null, error: 'malformed command name' });
+      if (commandChangesState(name)) {
+        const auth = checkToken(this.options.token, req.headers.authorization, `the ${name} command`);
+        if (!auth.ok) return this.refuse(res, auth.status, auth.error);
+      }
       const r = runCommand(this.src, name);
       return this.json(res, r.status, r.body);
     }
@@ -292,6 +301,10 @@ export class AdminServer {
       const code = typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
       return this.json(res, code, { ...base, id, error: (e as Error).message ?? String(e) });
     }
+  }
+
+  private refuse(res: ServerResponse, status: 401 | 403, error: string): void {
+    this.json(res, status, { error }, status === 401 ? { 'WWW-Authenticate': 'Bearer realm="zk-elect admin"' } : {});
   }
 
   private methodNotAllowed(res: ServerResponse, allow: string): void {
@@ -428,7 +441,7 @@ const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-i
 
 const ENDPOINTS = [
   'GET /',
-  'GET /commands/<name>',
+  'GET /commands/<name> (crst and srst need the admin token)',
   'GET /metrics',
   'GET /events',
   'GET /api/node',
@@ -437,5 +450,5 @@ const ENDPOINTS = [
   'GET /api/elections?path=/election',
   'GET /api/game?path=/game',
   'GET /api/control',
-  'POST /api/control/{kill|pause|resume|restart}?id=N',
+  'POST /api/control/{kill|pause|resume|restart}?id=N (needs the admin token)',
 ];

@@ -4,8 +4,7 @@
  * `error` (null on success); longs (zxids, session ids) are written as plain JSON numbers.
  * An unknown name answers 404 with `error: "Unknown command: <name>"`.
  */
-import { arch, hostname, platform, release } from 'node:os';
-import { backpressureRows, dirSize, limitsOf, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION } from './figures.js';
+import { dirSize, elapsedTimeOf, environment, limitsOf, logDirOf, monitorRows, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures } from './figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { quorumOf, roleOf } from './node-view.js';
 import type { AdminSource } from './types.js';
@@ -17,6 +16,8 @@ export type CommandData = Record<string, unknown>;
 
 interface CommandDef {
   names: readonly string[];
+  /** Resets or otherwise changes the server: needs the admin token over HTTP. */
+  changesState?: boolean;
   run(src: AdminSource): CommandData;
 }
 
@@ -25,16 +26,20 @@ function serverState(src: AdminSource): string {
   return role === 'unknown' || role === 'down' ? 'looking' : role;
 }
 
-const emptyBufferStats = () => ({ last_buffer_size: -1, min_buffer_size: -1, max_buffer_size: -1 });
+/** BufferStats as Jackson writes it; -1 until the first response. */
+const bufferStats = (f: Figures) => ({ last_buffer_size: f.clientResponse.last, min_buffer_size: f.clientResponse.min, max_buffer_size: f.clientResponse.max });
 
-function serverStats(src: AdminSource): CommandData {
-  const f = serverFigures(src);
+/**
+ * ServerStats. ZooKeeper's non_mtls{remote,local}_conn_count are left out: they count client
+ * connections that skipped mutual TLS, which zk-elect's client port does not offer.
+ */
+function serverStats(src: AdminSource, f: Figures): CommandData {
   const log = src.txnLogStats?.();
   return {
     packets_sent: f.packetsSent,
     packets_received: f.packetsReceived,
-    fsync_threshold_exceed_count: 0,
-    client_response_stats: emptyBufferStats(),
+    ...(f.fsyncThresholdExceeded === undefined ? {} : { fsync_threshold_exceed_count: f.fsyncThresholdExceeded }),
+    client_response_stats: bufferStats(f),
     data_dir_size: dirSize(snapDirOf(src.config)),
     log_dir_size: log?.bytes ?? dirSize(logDirOf(src.config)),
     last_processed_zxid: f.lastZxid,
@@ -44,16 +49,15 @@ function serverStats(src: AdminSource): CommandData {
     max_latency: f.latency.max,
     min_latency: f.latency.min,
     num_alive_client_connections: f.connections,
+    // ServerStats always has its provider here.
     provider_null: false,
     uptime: f.uptimeMs,
-    auth_failed_count: 0,
-    non_mtlsremote_conn_count: 0,
-    non_mtlslocal_conn_count: 0,
+    auth_failed_count: f.authFailed,
   };
 }
 
 /** ServerCnxn.getConnectionInfo(brief). */
-function connectionInfo(c: ClientConnection, brief: boolean): CommandData {
+function connectionInfo(src: AdminSource, c: ClientConnection, brief: boolean): CommandData {
   const info: CommandData = {
     remote_socket_address: `/${c.address}`,
     interest_ops: c.reading ? 1 : 0,
@@ -69,9 +73,10 @@ function connectionInfo(c: ClientConnection, brief: boolean): CommandData {
     last_operation: c.lastOp,
     established: c.establishedAtMs,
     session_timeout: c.sessionTimeoutMs,
-    last_cxid: -1,
+    last_cxid: c.lastCxid,
     last_zxid: c.lastZxid,
-    last_response_time: 0,
+    // Time.currentElapsedTime() of the last response, as ZooKeeper reports it (0 before any).
+    last_response_time: c.lastResponseMono === undefined ? 0 : elapsedTimeOf(src, c.lastResponseMono),
     last_latency: c.lastLatencyMs,
     min_latency: n ? c.minLatencyMs : 0,
     avg_latency: n ? Math.round(c.totalLatencyMs / n) : 0,
@@ -81,16 +86,18 @@ function connectionInfo(c: ClientConnection, brief: boolean): CommandData {
 
 function connections(src: AdminSource, brief: boolean): { list: CommandData[]; truncated: boolean } {
   const all = src.connections();
-  return { list: all.slice(0, MAX_LIST).map((c) => connectionInfo(c, brief)), truncated: all.length > MAX_LIST };
+  return { list: all.slice(0, MAX_LIST).map((c) => connectionInfo(src, c, brief)), truncated: all.length > MAX_LIST };
 }
 
 function srvr(src: AdminSource): CommandData {
+  const f = serverFigures(src);
   return {
     version: SERVER_VERSION,
+    // zk-elect has no read-only mode.
     read_only: false,
-    server_stats: serverStats(src),
-    client_response: emptyBufferStats(),
-    node_count: serverFigures(src).znodeCount,
+    server_stats: serverStats(src, f),
+    client_response: bufferStats(f),
+    node_count: f.znodeCount,
   };
 }
 
@@ -113,46 +120,8 @@ const COMMANDS: CommandDef[] = [
   {
     names: ['monitor', 'mntr'],
     run: (src) => {
-      const f = serverFigures(src);
-      const q = quorumOf(src);
-      const log = src.txnLogStats?.();
-      const out: CommandData = {
-        version: f.version,
-        server_state: serverState(src),
-        avg_latency: f.latency.avg,
-        max_latency: f.latency.max,
-        min_latency: f.latency.min,
-        packets_received: f.packetsReceived,
-        packets_sent: f.packetsSent,
-        num_alive_connections: f.connections,
-        outstanding_requests: f.outstanding,
-        znode_count: f.znodeCount,
-        watch_count: f.watchCount,
-        ephemerals_count: f.ephemerals,
-        approximate_data_size: f.approximateDataSize,
-        ...(f.openFileDescriptors === undefined ? {} : { open_file_descriptor_count: f.openFileDescriptors }),
-        ...(f.maxFileDescriptors === undefined ? {} : { max_file_descriptor_count: f.maxFileDescriptors }),
-        last_client_response_size: -1,
-        max_client_response_size: -1,
-        min_client_response_size: -1,
-        uptime: f.uptimeMs,
-        global_sessions: f.sessions,
-        local_sessions: 0,
-        connection_drop_probability: 0,
-        last_zxid: f.lastZxid,
-        ...Object.fromEntries(backpressureRows(src)),
-      };
-      if (log) {
-        out.cnt_fsynctime = log.fsyncs;
-        out.last_fsynctime = log.lastFsyncMs;
-      }
-      if (q?.role === 'leader') {
-        out.learners = q.learners ?? 0;
-        out.synced_followers = q.syncedFollowers ?? 0;
-        out.synced_non_voting_followers = 0;
-        out.synced_observers = 0;
-        out.pending_syncs = q.pendingSyncs ?? 0;
-      }
+      const out: CommandData = {};
+      for (const r of monitorRows(src)) out[r.key] = r.value;
       return out;
     },
   },
@@ -260,28 +229,19 @@ const COMMANDS: CommandDef[] = [
   { names: ['is_read_only', 'isro'], run: () => ({ read_only: false }) },
   {
     names: ['environment', 'env', 'envi'],
-    run: () => ({
-      'zookeeper.version': SERVER_VERSION,
-      'host.name': hostname(),
-      'node.version': process.version,
-      'os.name': platform(),
-      'os.arch': arch(),
-      'os.version': release(),
-      'user.dir': process.cwd(),
-      'os.memory.total': `${Math.round(process.memoryUsage().rss / 1048576)}MB`,
-    }),
+    run: () => Object.fromEntries(environment()),
   },
   {
     names: ['zabstate'],
     run: (src) => {
       const q = quorumOf(src);
       if (!q) return { voting: false, zabstate: '' };
-      const phase = q.role === 'looking' ? 'election' : 'broadcast';
-      return { voting: q.role !== 'observer', zabstate: phase };
+      return { voting: q.role !== 'observer', zabstate: q.zabState ?? (q.role === 'looking' ? 'election' : 'broadcast') };
     },
   },
   {
     names: ['connection_stat_reset', 'crst'],
+    changesState: true,
     run: (src) => {
       for (const c of src.connections()) c.resetStats();
       return {};
@@ -289,6 +249,7 @@ const COMMANDS: CommandDef[] = [
   },
   {
     names: ['stat_reset', 'srst'],
+    changesState: true,
     run: (src) => {
       resetServerStats(src);
       return {};
@@ -301,6 +262,11 @@ for (const c of COMMANDS) for (const n of c.names) BY_NAME.set(n, c);
 
 /** Primary names, sorted (what ZooKeeper lists at /commands). */
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.names[0] as string).sort();
+
+/** True for a command that changes the server (the stat resets), by any of its names. */
+export function commandChangesState(name: string): boolean {
+  return BY_NAME.get(name)?.changesState === true;
+}
 
 export type CommandResult = { status: 200 | 404 | 500; body: CommandData };
 

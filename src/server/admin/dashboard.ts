@@ -148,6 +148,28 @@ ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); 
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
 
+  // The admin token that kill/pause/restart need: from the URL the server printed
+  // (#token=..., a fragment, so it is never sent in a request or logged), kept for this tab
+  // only, and taken out of the address bar.
+  var TOKEN_KEY = 'zk-elect-admin-token';
+  var adminToken = null;
+  function tokenFromAddress() {
+    var m = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash);
+    if (!m) return false;
+    adminToken = m[1];
+    try { sessionStorage.setItem(TOKEN_KEY, adminToken); } catch (e) { /* storage off: this page only */ }
+    history.replaceState(null, '', location.pathname + location.search);
+    return true;
+  }
+  if (!tokenFromAddress()) {
+    try { adminToken = sessionStorage.getItem(TOKEN_KEY); } catch (e) { adminToken = null; }
+  }
+  window.addEventListener('hashchange', tokenFromAddress);
+  function forgetToken() {
+    adminToken = null;
+    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* nothing kept */ }
+  }
+
   function h(tag, attrs) {
     var el = document.createElement(tag);
     if (attrs) {
@@ -205,10 +227,19 @@ ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); 
 
   function doControl(action, id, button) {
     if (action === 'kill' && !window.confirm('Kill node ' + id + '?')) return;
+    if (!adminToken) {
+      var typed = window.prompt('Admin token (printed when the server started; kept in its admin-token file):');
+      if (!typed) return;
+      adminToken = typed.trim();
+      try { sessionStorage.setItem(TOKEN_KEY, adminToken); } catch (e) { /* this page only */ }
+    }
     button.disabled = true;
-    api('/api/control/' + action + '?id=' + encodeURIComponent(id), { method: 'POST' })
+    api('/api/control/' + action + '?id=' + encodeURIComponent(id), { method: 'POST', headers: { Authorization: 'Bearer ' + adminToken } })
       .then(function () { showNodesError(null); })
-      .catch(function (e) { showNodesError(action + ' of node ' + id + ' failed: ' + e.message); })
+      .catch(function (e) {
+        if (e.status === 401 || (e.status === 403 && /token/.test(e.message))) forgetToken();
+        showNodesError(action + ' of node ' + id + ' failed: ' + e.message);
+      })
       .then(function () { button.disabled = false; });
   }
 
@@ -237,7 +268,8 @@ ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); 
         h('td', { class: 'num', 'data-testid': 'sessions' }, fmtNum(n.sessions)),
         h('td', { class: 'num' }, fmtNum(n.connections)),
         h('td', { class: 'num' }, fmtNum(n.znodeCount)),
-        h('td', { class: 'mono' }, n.adminUrl && !n.self ? h('a', { href: n.adminUrl, title: 'admin server of node ' + n.id }, n.clientAddress) : n.clientAddress),
+        // A cluster shares one admin token: the peer's dashboard gets it the way this one did.
+        h('td', { class: 'mono' }, n.adminUrl && !n.self ? h('a', { href: n.adminUrl + (adminToken ? '#token=' + adminToken : ''), title: 'admin server of node ' + n.id }, n.clientAddress) : n.clientAddress),
         h('td', null, h('div', { class: 'actions' }, controlButton(n, 'kill', 'Kill', true), pauseBtn, controlButton(n, 'restart', 'Restart')))
       );
       if (n.error) tr.title = n.error;

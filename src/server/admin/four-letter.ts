@@ -2,10 +2,10 @@
  * Four-letter words on the client port, formatted as ZooKeeper 3.8 formats them so that
  * existing tooling (monitoring scripts, `echo srvr | nc`) reads both systems alike.
  */
-import { homedir, hostname, platform, release, arch, userInfo } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
+import type { FourLetterWord } from '../../protocol/constants.js';
 import type { ClientConnection } from '../net/client-connection.js';
-import { backpressureRows, dirSize, limitsOf, logDirOf, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures, type ServerView } from './figures.js';
+import { dirSize, elapsedTimeOf, environment, limitsOf, logDirOf, monitorRows, resetServerStats, serverFigures, snapDirOf, SERVER_VERSION, type Figures, type ServerView } from './figures.js';
+import { refusedWord } from './whitelist.js';
 
 export { SERVER_VERSION, type ServerView } from './figures.js';
 
@@ -44,7 +44,7 @@ const LAST_OP: Record<string, string> = {
  * ZooKeeper it shows no read interest ([0]) and its word counted as one packet received. A
  * connection not being read (backpressure, or a connect being answered) shows [0] too.
  */
-function connectionLine(c: ClientConnection, detailed: boolean, self?: ClientConnection): string {
+function connectionLine(v: ServerView, c: ClientConnection, detailed: boolean, self?: ClientConnection): string {
   const me = c === self;
   const base = ` /${c.address}[${me || !c.reading ? 0 : 1}](queued=${c.outstanding},recved=${c.packetsReceived + (me ? 1 : 0)},sent=${c.packetsSent}`;
   if (!detailed || c.sessionId === undefined) return `${base})\n`;
@@ -53,7 +53,7 @@ function connectionLine(c: ClientConnection, detailed: boolean, self?: ClientCon
   const lcxid = c.lastCxid >= 0 ? `,lcxid=${hex(c.lastCxid)}` : '';
   return (
     `${base},sid=${hex(c.sessionId)},lop=${c.lastOp === 'NA' ? 'NA' : (LAST_OP[c.lastOp] ?? c.lastOp.toUpperCase().slice(0, 4))},` +
-    `est=${c.establishedAtMs},to=${c.sessionTimeoutMs}${lcxid},lzxid=${hex(c.lastZxid)},lresp=${c.lastResponseAtMs},` +
+    `est=${c.establishedAtMs},to=${c.sessionTimeoutMs}${lcxid},lzxid=${hex(c.lastZxid)},lresp=${c.lastResponseMono === undefined ? 0 : elapsedTimeOf(v, c.lastResponseMono)},` +
     `llat=${c.lastLatencyMs},minlat=${min},avglat=${avg},maxlat=${c.maxLatencyMs})\n`
   );
 }
@@ -63,7 +63,7 @@ function srvr(v: ServerView, withClients: boolean, self?: ClientConnection): str
   let out = `Zookeeper version: ${f.version}\n`;
   if (withClients) {
     out += 'Clients:\n';
-    for (const c of v.connections()) out += connectionLine(c, false, self);
+    for (const c of v.connections()) out += connectionLine(v, c, false, self);
     out += '\n';
   }
   out += `Latency min/avg/max: ${latency(f)}\n`;
@@ -80,30 +80,12 @@ function srvr(v: ServerView, withClients: boolean, self?: ClientConnection): str
 const snapDir = (v: ServerView) => snapDirOf(v.config);
 const logDir = (v: ServerView) => logDirOf(v.config);
 
+/** The monitor figures (figures.ts), as ZooKeeper prints them: `zk_<key>\t<value>`. */
 function mntr(v: ServerView): string {
-  const f = serverFigures(v);
-  const rows: Array<[string, string | number]> = [
-    ['zk_version', f.version],
-    ['zk_server_state', f.state],
-    ['zk_avg_latency', averageLatency(f)],
-    ['zk_max_latency', f.latency.max],
-    ['zk_min_latency', f.latency.min],
-    ['zk_packets_received', f.packetsReceived],
-    ['zk_packets_sent', f.packetsSent],
-    ['zk_num_alive_connections', f.connections],
-    ['zk_outstanding_requests', f.outstanding],
-    ['zk_znode_count', f.znodeCount],
-    ['zk_watch_count', f.watchCount],
-    ['zk_ephemerals_count', f.ephemerals],
-    ['zk_approximate_data_size', f.approximateDataSize],
-    ['zk_open_file_descriptor_count', f.openFileDescriptors ?? 0],
-    ['zk_max_file_descriptor_count', f.maxFileDescriptors ?? 0],
-    ['zk_uptime', f.uptimeMs],
-    ['zk_global_sessions', f.sessions],
-    ['zk_local_sessions', 0],
-    ...backpressureRows(v).map(([k, n]): [string, number] => [`zk_${k}`, n]),
-  ];
-  return rows.map(([k, val]) => `${k}\t${val}\n`).join('');
+  return monitorRows(v)
+    .filter((r) => !r.jsonOnly)
+    .map((r) => `zk_${r.key}\t${r.double ? javaDouble(Math.round(Number(r.value) * 10_000) / 10_000) : String(r.value)}\n`)
+    .join('');
 }
 
 function conf(v: ServerView): string {
@@ -166,14 +148,31 @@ function expiryDump(entries: Array<[string, number]>): string {
 }
 
 /**
- * The standalone server's `dump` (SessionTrackerImpl, DataTree.dumpEphemerals,
- * NIOServerCnxnFactory.dumpConnections). Connections expire like NIOServerCnxnFactory's queue:
- * after their session timeout (10 s without a session), rounded up to 10 s; we count from now.
+ * A follower's session dump (LearnerSessionTracker.dumpSessions): it expires nothing, so it
+ * lists every global session it knows with its timeout, by id (a Java long, so signed).
+ */
+function learnerSessions(v: ServerView): string {
+  const sessions = [...v.stateView().sessions].sort(([a], [b]) => {
+    const x = BigInt.asIntN(64, a);
+    const y = BigInt.asIntN(64, b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  let out = `Global Sessions(${sessions.length}):\n`;
+  for (const [id, info] of sessions) out += `${hex(id)}\t${info.timeoutMs}ms\n`;
+  return out;
+}
+
+/**
+ * `dump` (SessionTrackerImpl on a standalone server or a leader, LearnerSessionTracker on a
+ * follower; DataTree.dumpEphemerals; NIOServerCnxnFactory.dumpConnections). Connections expire
+ * like NIOServerCnxnFactory's queue: after their session timeout (10 s without a session),
+ * rounded up to 10 s; we count from now.
  */
 function dump(v: ServerView, self?: ClientConnection): string {
   const withEphemerals = v.sessionsWithEphemerals();
-  let out = 'SessionTracker dump:\nSession ';
-  out += expiryDump([...(v.sessionExpiries?.() ?? [])].map(([sid, at]) => [hex(sid), at]));
+  let out = 'SessionTracker dump:\n';
+  if (v.quorumState?.()?.role === 'follower') out += learnerSessions(v);
+  else out += 'Session ' + expiryDump([...(v.sessionExpiries?.() ?? [])].map(([sid, at]) => [hex(sid), at]));
   const owning = [...withEphemerals].filter(([, paths]) => paths.length > 0);
   out += `ephemeral nodes dump:\nSessions with Ephemerals (${owning.length}):\n`;
   for (const [sid, paths] of owning) {
@@ -193,42 +192,12 @@ function dump(v: ServerView, self?: ClientConnection): string {
   return out;
 }
 
-/** Java's os.name / os.arch spellings for Node's platform() / arch(). */
-const JAVA_OS: Record<string, string> = { linux: 'Linux', darwin: 'Mac OS X', win32: 'Windows', freebsd: 'FreeBSD', sunos: 'SunOS', aix: 'AIX' };
-const JAVA_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'aarch64', ia32: 'x86', arm: 'arm', ppc64: 'ppc64', s390x: 's390x' };
-
-/**
- * Environment.list() in ZooKeeper's order and spelling; the java.* entries become node.version
- * (there is no JVM), and os.memory.* describe the V8 heap as the JVM's describe its heap.
- */
 function envi(): string {
-  const heap = getHeapStatistics();
-  const mb = (bytes: number) => `${Math.round(bytes / 1048576)}MB`;
-  let user = '?';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry
-  }
-  const rows: Array<[string, string]> = [
-    ['zookeeper.version', SERVER_VERSION],
-    ['host.name', hostname()],
-    ['node.version', process.version],
-    ['process.id', String(process.pid)],
-    ['os.name', JAVA_OS[platform()] ?? platform()],
-    ['os.arch', JAVA_ARCH[arch()] ?? arch()],
-    ['os.version', release()],
-    ['user.name', user],
-    ['user.home', homedir()],
-    ['user.dir', process.cwd()],
-    ['os.memory.free', mb(heap.total_heap_size - heap.used_heap_size)],
-    ['os.memory.max', mb(heap.heap_size_limit)],
-    ['os.memory.total', mb(heap.total_heap_size)],
-  ];
-  return 'Environment:\n' + rows.map(([k, val]) => `${k}=${val}\n`).join('');
+  return 'Environment:\n' + environment().map(([k, val]) => `${k}=${val}\n`).join('');
 }
 
 export function fourLetterWord(v: ServerView, conn: ClientConnection, word: string): string {
+  if (!v.config.fourLetterWhitelist.has(word as FourLetterWord)) return refusedWord(word);
   switch (word) {
     case 'ruok':
       return 'imok';
@@ -242,7 +211,7 @@ export function fourLetterWord(v: ServerView, conn: ClientConnection, word: stri
       return conf(v);
     case 'cons': {
       let out = '';
-      for (const c of v.connections()) out += connectionLine(c, true, conn);
+      for (const c of v.connections()) out += connectionLine(v, c, true, conn);
       return out + '\n';
     }
     case 'crst':
@@ -268,6 +237,7 @@ export function fourLetterWord(v: ServerView, conn: ClientConnection, word: stri
     case 'envi':
       return envi();
     default:
-      return `${word} is not executed because it is not in the whitelist.\n`;
+      // Recognised but not implemented here (gtmk, stmk, hash): refused like a word not enabled.
+      return refusedWord(word);
   }
 }

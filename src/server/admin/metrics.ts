@@ -66,6 +66,16 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
   w.one('zk_epoch', 'gauge', 'Current epoch (for a standalone server: the high 32 bits of the last zxid).', epochOf(src));
   const lag = commitLagOf(src);
   if (lag !== null) w.one('zk_commit_lag', 'gauge', 'Committed transactions not yet applied on this server.', lag);
+  const q = f.quorum;
+  if (q?.members !== undefined) w.one('zk_quorum_members', 'gauge', 'Voting members of the cluster (mntr quorum_size).', q.members);
+  if (q && q.leaderId !== null) {
+    w.one('zk_quorum_leader_info', 'gauge', 'Constant 1, labelled with the id and address (lead: leader_ip) of the leader this node follows or is.', 1, { leader_id: q.leaderId, leader_address: q.leaderAddress ?? '' });
+  }
+  if (q?.role === 'leader') {
+    w.one('zk_learners', 'gauge', 'Leader only: learners connected (mntr learners).', q.learners ?? 0);
+    w.one('zk_synced_followers', 'gauge', 'Leader only: followers synced and serving (mntr synced_followers).', q.syncedFollowers ?? 0);
+    w.one('zk_pending_syncs', 'gauge', 'Leader only: client syncs held until earlier writes are applied (mntr pending_syncs).', q.pendingSyncs ?? 0);
+  }
   w.one('zk_last_zxid', 'gauge', 'Last applied zxid (exact below 2^53; see zk_last_zxid_epoch/counter).', zxid);
   w.one('zk_last_zxid_epoch', 'gauge', 'High 32 bits of the last applied zxid.', Number(zxid >> 32n));
   w.one('zk_last_zxid_counter', 'gauge', 'Low 32 bits of the last applied zxid.', Number(zxid & 0xffffffffn));
@@ -93,6 +103,11 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
   if (extra.writes !== undefined) w.one('zk_write_txns_total', 'counter', 'Transactions proposed (writes, sessions opened and closed).', extra.writes);
   w.one('zk_packets_received_total', 'counter', 'Packets received from clients (reset by srst).', f.packetsReceived);
   w.one('zk_packets_sent_total', 'counter', 'Packets sent to clients (reset by srst).', f.packetsSent);
+  w.family('zk_client_response_bytes', 'gauge', 'Size of the last, smallest and largest frame sent to a client (mntr *_client_response_size; -1 before any; reset by srst).');
+  w.sample('zk_client_response_bytes', f.clientResponse.last, { stat: 'last' });
+  w.sample('zk_client_response_bytes', f.clientResponse.min, { stat: 'min' });
+  w.sample('zk_client_response_bytes', f.clientResponse.max, { stat: 'max' });
+  w.one('zk_auth_failed_total', 'counter', 'Authentications refused (mntr auth_failed_count).', f.authFailed);
 
   // Backpressure (measured; the limits are in /commands/configuration).
   const b = src.backpressure?.();
@@ -117,6 +132,7 @@ export function renderMetrics(src: AdminSource, extras: MetricsExtras): string {
   if (log) {
     w.one('zk_fsync_total', 'counter', 'fsync/fdatasync calls made by the transaction log since it opened.', log.fsyncs);
     w.one('zk_fsync_last_duration_seconds', 'gauge', 'Duration of the most recent log fsync.', log.lastFsyncMs / 1000);
+    w.one('zk_fsync_threshold_exceeded_total', 'counter', 'Log fsyncs slower than the warning threshold (fsync_threshold_exceed_count).', log.slowFsyncs);
     w.one('zk_txnlog_bytes', 'gauge', 'Bytes in the transaction log segments.', log.bytes);
     w.one('zk_txnlog_segments', 'gauge', 'Transaction log segment files.', log.segments);
   }

@@ -2,16 +2,11 @@
  * A node's role, epoch and summary for the dashboard's node table and cluster view (the
  * server's own figures are in figures.ts).
  */
-import type { AdminSource, ClusterView, ClusterViewInput, ControlAction, NodeRole, NodeSummary, QuorumState } from './types.js';
+import type { AdminSource, ClusterView, ClusterViewInput, ControlAction, NodeRole, NodeSummary } from './types.js';
+import { quorumOf } from './figures.js';
 import { hex } from './json.js';
 
-export function quorumOf(src: AdminSource): QuorumState | undefined {
-  try {
-    return src.quorumState?.();
-  } catch {
-    return undefined;
-  }
-}
+export { quorumOf } from './figures.js';
 
 export function roleOf(src: AdminSource): NodeRole {
   const q = quorumOf(src);
@@ -39,12 +34,12 @@ export function commitLagOf(src: AdminSource): number | null {
 
 /** Extra counters ZkServer keeps beyond ServerView's, when present. */
 export function extraCounters(src: AdminSource): { requests?: number; writes?: number; snapshots?: number } {
-  const c = src.counters as { requests?: unknown; writes?: unknown; snapshots?: unknown };
+  const c = src.counters as { requests?: unknown; writes?: unknown };
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   const out: { requests?: number; writes?: number; snapshots?: number } = {};
   const r = num(c.requests);
   const w = num(c.writes);
-  const s = num(c.snapshots);
+  const s = num(src.snapshotCount);
   if (r !== undefined) out.requests = r;
   if (w !== undefined) out.writes = w;
   if (s !== undefined) out.snapshots = s;

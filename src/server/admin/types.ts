@@ -7,37 +7,17 @@
  * local cluster's members) through `AdminServerOptions`.
  */
 import type { ServerView } from './figures.js';
-import type { TxnLogStats } from '../storage/txn-log.js';
 import type { RequestMetrics } from './request-metrics.js';
 
-/** ZAB state of a replicated node. */
-export interface QuorumState {
-  role: 'leader' | 'follower' | 'observer' | 'looking';
-  /** The current (accepted) epoch. */
-  epoch: number | bigint;
-  /** The server id of the leader this node follows (or itself), null while looking. */
-  leaderId: number | null;
-  /** The leader's quorum address (`host:port`), for the `leader` command's `leader_ip`. */
-  leaderAddress?: string | null;
-  /** Committed transactions this node has not applied yet (0 on the leader), null if unknown. */
-  commitLag?: number | null;
-  /** Leader only: learners connected, in sync, and syncs pending. */
-  learners?: number;
-  syncedFollowers?: number;
-  pendingSyncs?: number;
-}
+export type { QuorumState } from './figures.js';
 
 /** What the admin server reads from the node it runs in. */
 export interface AdminSource extends ServerView {
   readonly clientPort: number;
   /** Request counts and latency histograms per op, when the server records them. */
   readonly requestMetrics?: RequestMetrics;
-  /** The transaction log's counters (fsyncs, last fsync time, bytes, segments). */
-  txnLogStats?(): TxnLogStats | undefined;
-  /** Session id → the time (ms since the epoch) its deadline falls on. */
-  sessionExpiries?(): Iterable<readonly [bigint, number]>;
-  /** Present on replicated nodes. */
-  quorumState?(): QuorumState | undefined;
+  /** Snapshots written since start, when the server counts them. */
+  readonly snapshotCount?: number;
 }
 
 export type NodeRole = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking' | 'down' | 'unknown';
@@ -114,6 +94,11 @@ export interface AdminServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * The admin token (admin-token.ts). Requests that change state (node control, stat resets)
+   * must present it; without it they get 401, with a wrong one 403, and nothing changes.
+   */
+  token: string;
   clusterView?: ClusterViewProvider;
   control?: NodeControl;
   /** Serve the control endpoints on a non-loopback bind. Default false (they answer 403). */

@@ -33,6 +33,11 @@ export interface PeerAddress {
 export interface ClusterConfig {
   /** A local launcher's control endpoint (kill/pause/resume/restart by id), for the dashboard. */
   controlUrl?: string;
+  /**
+   * The admin token file every member's admin server (and the launcher) checks, relative to the
+   * cluster file. Default: each member's own `<dataDir>/admin-token`.
+   */
+  adminTokenFile?: string;
   tickMs: number;
   initLimit: number;
   syncLimit: number;
@@ -99,10 +104,17 @@ export function parseClusterConfig(text: string, source = 'cluster config'): Clu
     const bare = servers.filter((s) => !s.tls).map((s) => s.id);
     if (tls.cert === undefined && bare.length > 0) fail(`servers ${bare.join(', ')} have no TLS certificate: give tls.cert and tls.key, or each server its own tls`);
   }
+  if (o.adminTokenFile !== undefined && (typeof o.adminTokenFile !== 'string' || o.adminTokenFile === '')) fail('adminTokenFile must be a file name');
   return {
     ...(tls ? { tls: tls as TlsFiles & { ca: string } } : {}),
     ...(typeof o.controlUrl === 'string' ? { controlUrl: o.controlUrl } : {}),
-    tickMs: tickMs as number, initLimit: initLimit as number, syncLimit: syncLimit as number, dataDir: o.dataDir as string, servers };
+    ...(typeof o.adminTokenFile === 'string' ? { adminTokenFile: o.adminTokenFile } : {}),
+    tickMs: tickMs as number,
+    initLimit: initLimit as number,
+    syncLimit: syncLimit as number,
+    dataDir: o.dataDir as string,
+    servers,
+  };
 }
 
 export function loadClusterConfig(file: string): ClusterConfig {
@@ -118,6 +130,7 @@ export function loadClusterConfig(file: string): ClusterConfig {
   const abs = (f: string) => path.resolve(dir, f);
   if (config.tls) config.tls = Object.fromEntries(Object.entries(config.tls).map(([k, v]) => [k, abs(v as string)])) as unknown as ClusterConfig['tls'];
   for (const s of config.servers) if (s.tls) s.tls = { cert: abs(s.tls.cert), key: abs(s.tls.key) };
+  if (config.adminTokenFile !== undefined) config.adminTokenFile = abs(config.adminTokenFile);
   return config;
 }
 

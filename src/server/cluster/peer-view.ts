@@ -42,11 +42,14 @@ export function peerViewProvider(config: ClusterConfig, myId: number, timeoutMs 
   };
 }
 
-/** Node control through the local launcher named in the cluster file (it owns the processes). */
-export function launcherControl(controlUrl: string): NodeControl {
+/**
+ * Node control through the local launcher named in the cluster file (it owns the processes),
+ * which checks the same admin token as this node's admin server.
+ */
+export function launcherControl(controlUrl: string, token: string): NodeControl {
   return {
     async perform(action: ControlAction, id: number) {
-      const res = await fetch(`${controlUrl}${action}?id=${id}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`${controlUrl}${action}?id=${id}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
       const body = (await res.json().catch(() => ({}))) as { error?: string };
       if (!res.ok) throw Object.assign(new Error(body.error ?? `the launcher answered ${res.status}`), { status: res.status });
       return body;

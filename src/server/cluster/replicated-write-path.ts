@@ -36,6 +36,7 @@
  */
 import { encodeMessage, decodeMessage, MAX_MESSAGE_BYTES, zxidCounter, zxidEpoch, ZabNode, type LogEntry, type ZabAction, type ZabInput, type ZabMessage } from '../zab/index.js';
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
+import type { QuorumState } from '../admin/figures.js';
 import type { ServerConfig } from '../config.js';
 import type { NodeIo } from '../node/io.js';
 import type { Timer } from '../node/clock.js';
@@ -233,9 +234,61 @@ export class ReplicatedWritePath implements WritePath {
     return { uncommitted: this.uncommitted(), peakUncommitted: this.peakUncommitted, deferred: this.deferred.length, deferredTotal: this.deferredTotal };
   }
 
-  /** For the admin view and 4lw: who leads, in which epoch. */
-  quorumState(): { role: string; leaderId: number | undefined; epoch: number; synced: boolean } {
-    return { role: this.role, leaderId: this.leaderId, epoch: this.epoch, synced: this.synced };
+  /**
+   * For the admin views and mntr: who leads, in which epoch, and (on the leader) its learners,
+   * read from the consensus core and the request queues, never assumed. `appliedZxid`: the
+   * node's last applied txn, for the commit lag.
+   */
+  quorumState(appliedZxid: bigint): QuorumState & { role: 'leader' | 'follower' | 'looking'; epoch: number } {
+    const mode = this.mode();
+    const role = mode === 'leader' || mode === 'follower' ? mode : 'looking';
+    const leaderId = this.synced ? (this.leaderId ?? null) : null;
+    const servers = this.o.cluster.config.servers;
+    // Commits are applied in the step that hands them over, so this is 0 unless that breaks.
+    // Unknown (null) while the state is behind what the log still holds (a snapshot being
+    // installed): the entries in between are no longer there to count.
+    const applied = Number(appliedZxid);
+    const log = this.core.log;
+    const commitLag = this.core.commitZxid <= applied ? 0 : applied < log.base ? null : log.range(applied, this.core.commitZxid).length;
+    const out: QuorumState & { role: 'leader' | 'follower' | 'looking'; epoch: number } = {
+      role,
+      epoch: this.epoch,
+      leaderId,
+      leaderAddress: leaderId === null ? null : (servers.find((s) => s.id === leaderId)?.host ?? null),
+      commitLag,
+      zabState: this.zabState(),
+      members: servers.length,
+      quorumSize: this.core.quorum,
+    };
+    const L = this.core.leader;
+    if (role === 'leader' && L) {
+      let synced = 0;
+      for (const h of L.handlers.values()) if (h.phase === 'synced') synced++;
+      out.learners = L.handlers.size;
+      out.syncedFollowers = synced;
+      out.pendingSyncs = this.pendingSyncs();
+    }
+    return out;
+  }
+
+  /** The consensus core's phase, in ZooKeeper's ZabState terms. */
+  private zabState(): NonNullable<QuorumState['zabState']> {
+    const phase = this.core.leader?.phase ?? this.core.follower?.phase;
+    if (this.core.role === 'looking' || phase === undefined) return 'election';
+    if (phase === 'broadcast') return 'broadcast';
+    if (phase === 'discovery' || phase === 'epochAck' || phase === 'epochAcked') return 'discovery';
+    return 'synchronization';
+  }
+
+  /**
+   * Client syncs this server holds until the writes before them are applied. A leader answers
+   * a follower's forwarded sync at once (the follower waits for its own apply), so on the
+   * leader only its own clients' syncs can be pending.
+   */
+  private pendingSyncs(): number {
+    let n = 0;
+    for (const q of this.queues.values()) for (const e of q) if (e.kind === 'sync') n++;
+    return n;
   }
 
   async stop(): Promise<void> {

@@ -31,11 +31,16 @@ export interface ConnectionHandler {
   connect(conn: ClientConnection, req: ConnectRequest): void;
   request(conn: ClientConnection, req: Request): void;
   closed(conn: ClientConnection): void;
-  /** Every frame queued for this client (replies, notifications, the ConnectResponse). */
-  sent?(conn: ClientConnection): void;
+  /**
+   * Every frame queued for this client: `bytes` without the length prefix; `kind` tells the
+   * ConnectResponse from replies and notifications (only these count as client responses).
+   */
+  sent?(conn: ClientConnection, bytes: number, kind: FrameKind): void;
   /** Whether frames may leave now (the server's lease holds); held frames wait in order. */
   mayReply?(): boolean;
 }
+
+export type FrameKind = 'connect' | 'response';
 
 export interface ConnectionLimits {
   maxFrameBytes: number;
@@ -74,10 +79,12 @@ export class ClientConnection {
   /** Bytes queued for this client as last seen: held frames plus what the socket has not sent. */
   queuedBytes = 0;
   lastOp = 'NA';
-  /** The xid of the last request read (-1 before any), for the `cons` word's lcxid. */
+  /** The xid of the last request answered, special xids (pings, auth) aside; -1 before any
+   * (ServerCnxn.updateStatsForResponse), for `cons`'s lcxid and last_cxid. */
   lastCxid = -1;
-  /** When the last reply left (wall-clock ms; 0 before any), for `cons`'s lresp. */
-  lastResponseAtMs = 0;
+  /** When the last reply (pings included) was queued, on the node's monotonic clock;
+   * undefined before any. `cons` shows it as ZooKeeper's lresp / last_response_time. */
+  lastResponseMono: number | undefined;
   /** Monotonic time of the last frame read from this client (session activity). */
   lastReceivedMono: number;
   lastLatencyMs = 0;
@@ -151,10 +158,10 @@ export class ClientConnection {
     return `${this.remoteAddress}:${this.remotePort}`;
   }
 
-  send(frame: Buffer): void {
+  send(frame: Buffer, kind: FrameKind = 'response'): void {
     if (this.closedFlag) return;
     this.packetsSent++;
-    this.handler.sent?.(this);
+    this.handler.sent?.(this, frame.length - 4, kind);
     if (this.held.length > 0 || !(this.handler.mayReply?.() ?? true)) {
       // Nothing may reach a client while this server cannot vouch for its session (lease).
       this.held.push(frame);
@@ -189,7 +196,7 @@ export class ClientConnection {
       this.awaitingConnect = false;
       this.addOutstanding(-1);
     }
-    this.send(frame);
+    this.send(frame, 'connect');
   }
 
   /** Sends what was held, if frames may leave now. */
@@ -202,10 +209,15 @@ export class ClientConnection {
     this.observeQueued();
   }
 
-  /** A reply to a request: counts it off the in-flight total. */
-  reply(frame: Buffer, startedAtMono?: number): void {
-    this.addOutstanding(-1);
-    this.lastResponseAtMs = this.clock.wallMs();
+  /**
+   * A reply to a request (`frame` starts with its ReplyHeader): counts it off the in-flight
+   * total, unless it answers a ping, which never counted in.
+   */
+  reply(frame: Buffer, startedAtMono?: number, ping = false): void {
+    if (!ping) this.addOutstanding(-1);
+    const xid = frame.readInt32BE(4);
+    if (xid >= 0) this.lastCxid = xid;
+    this.lastResponseMono = this.clock.monoMs();
     if (startedAtMono !== undefined) this.recordLatency(Math.round(this.clock.monoMs() - startedAtMono));
     this.send(frame);
   }
@@ -249,7 +261,12 @@ export class ClientConnection {
     this.onClosed();
   }
 
+  /** crst (ServerCnxn.resetStats): counts and the last-request figures start over. */
   resetStats(): void {
+    this.lastOp = 'NA';
+    this.lastCxid = -1;
+    this.lastResponseMono = undefined;
+    this.lastLatencyMs = 0;
     this.packetsReceived = 0;
     this.packetsSent = 0;
     this.minLatencyMs = Number.POSITIVE_INFINITY;
@@ -369,7 +386,6 @@ export class ClientConnection {
     }
     if (req.type !== OpCode.ping) this.addOutstanding(1);
     this.lastOp = req.kind;
-    this.lastCxid = req.xid;
     this.handler.request(this, req);
   }
 

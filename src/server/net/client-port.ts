@@ -171,7 +171,7 @@ export class ClientPort implements ServerLoad {
         fourLetter: (c, w) => this.handler.fourLetter(c, w),
         connect: (c, r) => this.handler.connect(c, r),
         request: (c, r) => this.handler.request(c, r),
-        sent: (c) => this.handler.sent?.(c),
+        sent: (c, bytes, kind) => this.handler.sent?.(c, bytes, kind),
         mayReply: () => this.handler.mayReply?.() ?? true,
         closed: (c) => {
           this.connections.delete(c);

@@ -19,6 +19,8 @@ export interface ReadContext {
   deliver(triggers: readonly WatchTrigger[]): void;
   /** Closes the connection after the reply just queued (failed auth). */
   closeSoon(conn: ClientConnection): void;
+  /** Counts and logs a refused authentication (the node's one place for that). */
+  authFailed(conn: ClientConnection, scheme: string): void;
 }
 
 /**
@@ -115,6 +117,7 @@ export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: 
       // ZooKeeperServer.processPacket answers auth with zxid 0, not the last processed zxid.
       if (!r.ok) {
         // ZooKeeper answers AUTHFAILED and then closes the connection.
+        ctx.authFailed(conn, req.body.scheme);
         ctx.closeSoon(conn);
         return encodeReply({ xid: req.xid, zxid: 0n, err: ErrorCode.AUTHFAILED });
       }

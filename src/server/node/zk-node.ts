@@ -18,7 +18,7 @@ import { RequestMetrics } from '../admin/request-metrics.js';
 import { ReplicatedWritePath } from '../cluster/replicated-write-path.js';
 import { negotiateTimeout, type ServerConfig } from '../config.js';
 import { fourLetterWord, type ServerView } from '../admin/four-letter.js';
-import type { BackpressureFigures } from '../admin/figures.js';
+import { newCounters, recordResponseSize, type BackpressureFigures, type QuorumState } from '../admin/figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { ClientPort } from '../net/client-port.js';
 import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from '../requests.js';
@@ -66,7 +66,7 @@ export class ZkNode implements ServerView {
   /** Listeners for every applied txn (the dashboard's change feed, the simulator's checkers). */
   private readonly applyListeners: Array<(r: ApplyResult) => void> = [];
   readonly requestMetrics = new RequestMetrics();
-  readonly counters = { packetsReceived: 0, packetsSent: 0, requests: 0, writes: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
+  readonly counters = { ...newCounters(), requests: 0, writes: 0 };
 
   private constructor(
     readonly config: ServerConfig,
@@ -115,7 +115,12 @@ export class ZkNode implements ServerView {
       logger: storageLog,
       fs: this.io.fs,
       ...(this.io.lock ? { lock: this.io.lock } : {}),
-      log: { fsync: this.config.fsync, maxRecordBytes: this.config.maxFrameBytes + 4096, maxPendingBytes: this.config.maxPendingLogBytes },
+      log: {
+        fsync: this.config.fsync,
+        fsyncWarningThresholdMs: this.config.fsyncWarningThresholdMs,
+        maxRecordBytes: this.config.maxFrameBytes + 4096,
+        maxPendingBytes: this.config.maxPendingLogBytes,
+      },
     });
     try {
       this.secret = await this.dataDir.sessionSecret();
@@ -172,8 +177,9 @@ export class ZkNode implements ServerView {
           connect: (c, r) => this.onConnect(c, r),
           request: (c, r) => this.onRequest(c, r),
           closed: (c) => this.onClosed(c),
-          sent: () => {
+          sent: (_conn, bytes, kind) => {
             this.counters.packetsSent++;
+            if (kind === 'response') recordResponseSize(this.counters, bytes);
           },
           mayReply: () => this.writes.mayReply(),
         },
@@ -469,7 +475,7 @@ export class ZkNode implements ServerView {
     const startedAtMono = this.io.clock.monoMs();
     this.counters.requests++;
     if (req.kind === 'ping') {
-      this.writes.after(sessionId, () => conn.send(encodeReply({ xid: req.xid, zxid: this.state.lastProcessedZxid, err: 0 })));
+      this.writes.after(sessionId, () => conn.reply(encodeReply({ xid: req.xid, zxid: this.state.lastProcessedZxid, err: 0 }), startedAtMono, true));
       return;
     }
     if (req.kind === 'closeSession') {
@@ -489,10 +495,25 @@ export class ZkNode implements ServerView {
     const order = req.kind === 'sync' ? this.writes.sync.bind(this.writes) : this.writes.after.bind(this.writes);
     order(sessionId, () => {
       if (conn.closed) return;
-      const readContext = { state: this.state, superDigest: this.config.superDigest, deliver: (t: readonly WatchTrigger[]) => this.deliver(t), closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()) };
+      const readContext = {
+        state: this.state,
+        superDigest: this.config.superDigest,
+        deliver: (t: readonly WatchTrigger[]) => this.deliver(t),
+        closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()),
+        authFailed: (c: ClientConnection, scheme: string) => this.authFailed(c, scheme),
+      };
       conn.reply(answerRead(readContext, conn, sessionId, req), startedAtMono);
       this.recordLatency(startedAtMono, req.kind);
     });
+  }
+
+  /**
+   * Every refused authentication ends here (auth_failed_count): addAuth with an unknown scheme
+   * or credentials its provider rejects; SASL and client certificates report here too.
+   */
+  authFailed(conn: ClientConnection, scheme: string): void {
+    this.counters.authFailed++;
+    this.logger.warn('authentication failed', { client: conn.address, scheme });
   }
 
   private recordLatency(startedAtMono: number, op: string): void {
@@ -559,13 +580,14 @@ export class ZkNode implements ServerView {
     for (const id of this.tracker.ids()) out.push([id, Math.round((this.tracker.deadlineOf(id) ?? 0) + offset)]);
     return out;
   }
-  /** For the admin server (lead, zabstate, role metrics) on a cluster node. */
-  quorumState(): { role: 'leader' | 'follower' | 'looking'; epoch: number; leaderId: number | null; commitLag: number } | undefined {
+  /** For the admin server and mntr (lead, zabstate, learners, role metrics) on a cluster node. */
+  quorumState(): (QuorumState & { role: 'leader' | 'follower' | 'looking'; epoch: number }) | undefined {
     if (!(this.writes instanceof ReplicatedWritePath)) return undefined;
-    const q = this.writes.quorumState();
-    const role = this.writes.mode();
-    // Commits are applied as soon as they arrive, so nothing committed waits here.
-    return { role: role === 'standalone' ? 'leader' : role, epoch: q.epoch, leaderId: q.synced ? (q.leaderId ?? null) : null, commitLag: 0 };
+    return this.writes.quorumState(this.state.lastProcessedZxid);
+  }
+
+  monoMs(): number {
+    return this.io.clock.monoMs();
   }
 
   mode(): NodeMode {

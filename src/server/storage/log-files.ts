@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import type { FileHandle, FileSystem } from './file-system.js';
-import { fsyncDir, writeFully } from './fsutil.js';
+import { fsyncDir, writeFully, type StorageLogger } from './fsutil.js';
 import { encodeSegmentHeader, scanSegment, SEGMENT_HEADER_BYTES, segmentName } from './log-format.js';
 import type { Segment } from './log-recovery.js';
 
@@ -42,12 +42,13 @@ async function at<T>(file: string, offset: number, fn: () => Promise<T>): Promis
 export class SegmentFiles {
   active: { seg: Segment; fh: FileHandle } | undefined;
   fsyncs = 0;
+  slowFsyncs = 0;
   lastFsyncMs = 0;
 
   constructor(
     readonly dir: string,
     readonly segments: Segment[],
-    private readonly o: { fs: FileSystem; maxSegmentBytes: number; maxRecordBytes: number; fsync: boolean },
+    private readonly o: { fs: FileSystem; maxSegmentBytes: number; maxRecordBytes: number; fsync: boolean; fsyncWarningThresholdMs: number; logger: StorageLogger },
   ) {}
 
   /** Opens the last segment for appending, cutting it at `cutAt` (a torn tail) first; syncs it. */
@@ -180,8 +181,8 @@ export class SegmentFiles {
     await a?.fh.close();
   }
 
-  stats(): { segments: number; bytes: number; fsyncs: number; lastFsyncMs: number } {
-    return { segments: this.segments.length, bytes: this.segments.reduce((n, s) => n + s.size, 0), fsyncs: this.fsyncs, lastFsyncMs: this.lastFsyncMs };
+  stats(): { segments: number; bytes: number; fsyncs: number; slowFsyncs: number; lastFsyncMs: number } {
+    return { segments: this.segments.length, bytes: this.segments.reduce((n, s) => n + s.size, 0), fsyncs: this.fsyncs, slowFsyncs: this.slowFsyncs, lastFsyncMs: this.lastFsyncMs };
   }
 
   private async sync(fh: FileHandle): Promise<void> {
@@ -190,6 +191,11 @@ export class SegmentFiles {
     await fh.datasync();
     this.fsyncs++;
     this.lastFsyncMs = performance.now() - t0;
+    if (this.lastFsyncMs > this.o.fsyncWarningThresholdMs) {
+      // FileTxnLog.commit: slow disks delay every acknowledged write; say so and count it.
+      this.slowFsyncs++;
+      this.o.logger.warn('txn log: fsync took longer than the warning threshold; every write waits for it', { ms: Math.round(this.lastFsyncMs), thresholdMs: this.o.fsyncWarningThresholdMs });
+    }
   }
 
   private async syncDir(): Promise<void> {

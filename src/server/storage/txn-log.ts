@@ -37,6 +37,9 @@ export interface TxnLogOptions {
   logger?: StorageLogger;
   /** Default true. false skips every fsync: only for benchmarks that say so. */
   fsync?: boolean;
+  /** A log fsync slower than this is warned about and counted (ZooKeeper's
+   * fsync.warningthresholdms). Default 1000 ms. */
+  fsyncWarningThresholdMs?: number;
   /** Default the real disk (nodeFileSystem). */
   fs?: FileSystem;
 }
@@ -46,6 +49,8 @@ export interface TxnLogStats {
   bytes: number;
   /** fdatasync/fsync calls made since open, on segment files and on the directory. */
   fsyncs: number;
+  /** Segment fsyncs that took longer than fsyncWarningThresholdMs (fsync_threshold_exceed_count). */
+  slowFsyncs: number;
   lastFsyncMs: number;
 }
 
@@ -88,6 +93,7 @@ export class TxnLog {
       maxRecordBytes: intOption('maxRecordBytes', opts.maxRecordBytes, 16 * MiB, 0, 1024 * MiB),
       maxPendingBytes: intOption('maxPendingBytes', opts.maxPendingBytes, 256 * MiB, RECORD_HEADER_BYTES, 2 ** 40),
       fsync: opts.fsync ?? true,
+      fsyncWarningThresholdMs: intOption('fsyncWarningThresholdMs', opts.fsyncWarningThresholdMs, 1000, 0, 24 * 3600 * 1000),
       logger: opts.logger ?? silentLogger,
       fs: opts.fs ?? nodeFileSystem,
     };
