@@ -49,43 +49,69 @@ function userName(id: Id): string {
 
 const isWatcherType = (t: number): boolean => t === WatcherType.Children || t === WatcherType.Data || t === WatcherType.Any;
 
-/** The reply frame for a request that is not a write, ping or closeSession. */
-export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: bigint, req: Request): Buffer {
+
+/**
+ * The reply frame for a request that is not a write, ping or closeSession.
+ *
+ * A null path (length -1 on the wire) is answered as ZooKeeper 3.8's FinalRequestProcessor
+ * answers it: where Java dereferences it (getNode(null) and friends), MARSHALLINGERROR with
+ * the connection kept; sync echoes it; getEphemerals lists everything; addWatch registers a
+ * watch no event can match; removeWatches finds none (NOWATCHER).
+ */
+export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: bigint, req: Request): Buffer | undefined {
   const state = ctx.state;
   const zxid = state.lastProcessedZxid;
   const header = (err = 0) => ({ xid: req.xid, zxid, err });
   const fail = (err: number) => encodeReply(header(err));
   const auth = conn.authIds;
   const watcher = (watch: boolean) => (watch ? conn.id : undefined);
+  /** ZooKeeper's handler dereferenced the path: getNode(null) threw. */
+  const npe = () => fail(ErrorCode.MARSHALLINGERROR);
   switch (req.kind) {
     case 'exists': {
-      const r = state.exists(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+      const path = req.body.path;
+      if (path === null) return npe();
+      const r = state.exists(path, { authIds: auth, watcherId: watcher(req.body.watch) });
       return r.ok ? encodeReply(header(), { kind: 'exists', body: { stat: r.stat } }) : fail(r.err);
     }
     case 'getData': {
-      const r = state.getData(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+      const path = req.body.path;
+      if (path === null) return npe();
+      const r = state.getData(path, { authIds: auth, watcherId: watcher(req.body.watch) });
       return r.ok ? encodeReply(header(), { kind: 'getData', body: { data: r.data, stat: r.stat } }) : fail(r.err);
     }
     case 'getChildren': {
-      const r = state.getChildren(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+      const path = req.body.path;
+      if (path === null) return npe();
+      const r = state.getChildren(path, { authIds: auth, watcherId: watcher(req.body.watch) });
       return r.ok ? encodeReply(header(), { kind: 'getChildren', body: { children: r.children } }) : fail(r.err);
     }
     case 'getChildren2': {
-      const r = state.getChildren2(req.body.path, { authIds: auth, watcherId: watcher(req.body.watch) });
+      const path = req.body.path;
+      if (path === null) return npe();
+      const r = state.getChildren2(path, { authIds: auth, watcherId: watcher(req.body.watch) });
       return r.ok ? encodeReply(header(), { kind: 'getChildren2', body: { children: r.children, stat: r.stat } }) : fail(r.err);
     }
     case 'getACL': {
-      const r = state.getACL(req.body.path, auth);
+      const path = req.body.path;
+      if (path === null) return npe();
+      const r = state.getACL(path, auth);
       return r.ok ? encodeReply(header(), { kind: 'getACL', body: { acl: r.acl, stat: r.stat } }) : fail(r.err);
     }
     case 'getAllChildrenNumber': {
-      const r = state.getAllChildrenNumber(req.body.path, auth);
+      const path = req.body.path;
+      if (path === null) return npe();
+      const r = state.getAllChildrenNumber(path, auth);
       return r.ok ? encodeReply(header(), { kind: 'getAllChildrenNumber', body: { totalNumber: r.count } }) : fail(r.err);
     }
     case 'getEphemerals':
       return encodeReply(header(), { kind: 'getEphemerals', body: { ephemerals: state.getEphemerals(sessionId, req.body.prefixPath) } });
     case 'multiRead': {
-      const ops = req.body.ops.map((op) => ({ op: op.type, path: op.body.path, watch: op.body.watch }));
+      const ops = [];
+      for (const op of req.body.ops) {
+        if (op.body.path === null) return npe();
+        ops.push({ op: op.type, path: op.body.path, watch: op.body.watch });
+      }
       return encodeMultiReadResponse(header(), state.multiRead(ops, auth));
     }
     case 'sync':
@@ -96,19 +122,22 @@ export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: 
     // which throw for unknown values; FinalRequestProcessor answers that MARSHALLINGERROR.
     case 'addWatch':
       if (req.body.mode !== AddWatchMode.PERSISTENT && req.body.mode !== AddWatchMode.PERSISTENT_RECURSIVE) return fail(ErrorCode.MARSHALLINGERROR);
-      state.addWatch(req.body.path, req.body.mode, conn.id);
+      if (req.body.path !== null) state.addWatch(req.body.path, req.body.mode, conn.id);
       return encodeReply(header(), { kind: 'addWatch', body: { err: 0 } });
     case 'checkWatches':
       if (!isWatcherType(req.body.type)) return fail(ErrorCode.MARSHALLINGERROR);
+      if (req.body.path === null) return npe();
       return fail(state.checkWatches(req.body.path, req.body.type, conn.id));
     case 'removeWatches':
       if (!isWatcherType(req.body.type)) return fail(ErrorCode.MARSHALLINGERROR);
+      if (req.body.path === null) return fail(ErrorCode.NOWATCHER);
       return fail(state.removeWatches(req.body.path, req.body.type, conn.id));
     case 'setWatches':
     case 'setWatches2': {
       const lists = req.body;
-      ctx.deliver(state.setWatches(lists.relativeZxid, lists, conn.id));
-      return encodeReply(header());
+      const r = state.setWatches(lists.relativeZxid, lists, conn.id);
+      ctx.deliver(r.triggers);
+      return r.nullPath ? fail(ErrorCode.MARSHALLINGERROR) : encodeReply(header());
     }
     case 'auth': {
       const r = authenticate(req.body.scheme, req.body.auth, conn.remoteAddress, ctx.superDigest);
@@ -121,6 +150,13 @@ export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: 
       conn.authIds = authInfoOrder(addAuthIds(conn.authIds, r.ids));
       return encodeReply({ xid: req.xid, zxid: 0n, err: 0 });
     }
+    case 'sasl':
+      // A server with no SASL login (no JAAS "Server" section): processSasl reads the token's
+      // length (a null token throws and the connection is dropped unanswered), then its
+      // missing SaslServer throws a NullPointerException that it catches, and answers OK with
+      // no token.
+      if (req.body.token === null) return undefined;
+      return encodeReply({ xid: req.xid, zxid: 0n, err: 0 }, { kind: 'sasl', body: { token: null } });
     case 'reconfig':
       return fail(ErrorCode.RECONFIGDISABLED);
     default:

@@ -21,7 +21,7 @@ import { fourLetterWord, type ServerView } from '../admin/four-letter.js';
 import type { BackpressureFigures } from '../admin/figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { ClientPort } from '../net/client-port.js';
-import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from '../requests.js';
+import { multiMarshallingErrorIndex, refusedBeforePrep, toWriteRequest, writeReply } from '../requests.js';
 import { LocalWritePath } from '../standalone/local-write-path.js';
 import { DataDir } from '../storage/data-dir.js';
 import type { TxnLog, TxnLogStats } from '../storage/txn-log.js';
@@ -299,7 +299,7 @@ export class ZkNode implements ServerView {
         respond(0n, 0);
         conn.close();
       };
-      if (!passwordMatches(this.secret, req.sessionId, req.passwd)) {
+      if (req.passwd === null || !passwordMatches(this.secret, req.sessionId, req.passwd)) {
         this.logger.warn('refused a reconnect with a wrong session password', { client: conn.address, session: `0x${req.sessionId.toString(16)}` });
         return expired();
       }
@@ -476,6 +476,14 @@ export class ZkNode implements ServerView {
       this.closeSession(sessionId, { conn, xid: req.xid, startedAtMono });
       return;
     }
+    const refused = refusedBeforePrep(req);
+    if (refused !== undefined) {
+      // Answered in order, like a read, and nothing is logged.
+      this.writes.after(sessionId, () => {
+        if (!conn.closed) conn.replyError(req.xid, this.state.lastProcessedZxid, refused, startedAtMono);
+      });
+      return;
+    }
     const write = toWriteRequest(req);
     if (write) {
       this.submitWrite(conn, sessionId, req.xid, write, (result) => {
@@ -490,7 +498,10 @@ export class ZkNode implements ServerView {
     order(sessionId, () => {
       if (conn.closed) return;
       const readContext = { state: this.state, superDigest: this.config.superDigest, deliver: (t: readonly WatchTrigger[]) => this.deliver(t), closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()) };
-      conn.reply(answerRead(readContext, conn, sessionId, req), startedAtMono);
+      const frame = answerRead(readContext, conn, sessionId, req);
+      // No frame: ZooKeeper drops the connection without an answer (e.g. a null SASL token).
+      if (frame === undefined) return conn.close();
+      conn.reply(frame, startedAtMono);
       this.recordLatency(startedAtMono, req.kind);
     });
   }
