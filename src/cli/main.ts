@@ -107,6 +107,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
+      // Commander prints the errors of its own parsing (argument parsers included: it re-throws
+      // them as plain CommanderErrors). A UsageError reaching here came from an action's own
+      // checks, which nothing has printed yet.
+      if (e instanceof UsageError) process.stderr.write(`zk-elect: ${e.message}\n(run with --help for usage)\n`);
       process.exit(e.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
     }
     const message = e instanceof Error ? e.message : String(e);

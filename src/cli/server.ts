@@ -27,6 +27,7 @@ interface ServerOptions {
   snapCount: number;
   extendedTypes: boolean;
   superDigest?: string;
+  reconfigEnabled: boolean;
   fsync: boolean;
   logLevel: LogLevel;
   adminPort?: number;
@@ -69,6 +70,7 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
+    .addOption(new Option('--reconfig-enabled', 'reconfigEnabled: reconfig answers UNIMPLEMENTED (standalone) instead of RECONFIGDISABLED, as ZooKeeper does').default(false))
     .addOption(new Option('--admin-port <port>', 'serve the admin HTTP server (dashboard, /commands, /metrics) on this port (0 = any free port)').argParser(int('--admin-port', 0, 65535)))
     .addOption(new Option('--admin-host <address>', 'admin HTTP server address').default('127.0.0.1'))
     .addOption(new Option('--secure-port <port>', 'secureClientPort: a TLS client port beside --port (0 = any free port); needs --tls-cert and --tls-key').argParser(int('--secure-port', 0, 65535)))
@@ -85,6 +87,7 @@ export function addServerCommand(program: Command): void {
       // cmd.error prints the message (with the usage hint) and exits 2.
       if ((opts.id === undefined) !== (opts.config === undefined)) cmd.error('error: --id and --config go together (cluster mode)', { exitCode: 2 });
       if (opts.id === undefined && opts.dataDir === undefined) cmd.error('error: --data-dir is required for a standalone server', { exitCode: 2 });
+      if (opts.id !== undefined && opts.reconfigEnabled) cmd.error('error: --reconfig-enabled: dynamic reconfiguration of a cluster is not supported (standalone only)', { exitCode: 2 });
       const clientTls = clientTlsOf(opts, (why) => cmd.error(`error: ${why}`, { exitCode: 2 }));
       const logger = createLogger(opts.logLevel, opts.id === undefined ? 'zk-elect-server' : `zk-elect-server-${opts.id}`);
       let cluster: { id: number; config: ClusterConfig } | undefined;
@@ -125,6 +128,7 @@ export function addServerCommand(program: Command): void {
         snapCount: opts.snapCount,
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,
+        reconfigEnabled: opts.reconfigEnabled,
         fsync: opts.fsync,
         adminPort: opts.adminPort ?? me?.adminPort,
         adminHost: opts.adminHost,

@@ -54,6 +54,12 @@ export interface ServerConfig {
   extendedTypesEnabled: boolean;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
+  /**
+   * reconfigEnabled (default false, as in ZooKeeper): reconfig answers RECONFIGDISABLED unless
+   * set; with it set, a standalone server answers UNIMPLEMENTED as ZooKeeper's does. Dynamic
+   * reconfiguration of a cluster is not implemented, so a cluster refuses the setting.
+   */
+  reconfigEnabled: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest, e.g. "super:base64sha1". */
   superDigest: string | undefined;
   /** Server id (the high byte of session ids). */
@@ -115,6 +121,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     snapRetain: 3,
     extendedTypesEnabled: false,
     containerCheckIntervalMs: 60_000,
+    reconfigEnabled: false,
     superDigest: undefined,
     serverId: 0,
     fsync: true,
@@ -144,6 +151,7 @@ function validate(c: ServerConfig): void {
   if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) fail(`min session timeout ${c.minSessionTimeoutMs} ms exceeds max ${c.maxSessionTimeoutMs} ms`);
   if (!(c.maxFrameBytes >= 1024 && c.maxFrameBytes <= 256 * 1024 * 1024)) fail(`max frame ${c.maxFrameBytes} must be 1 KiB .. 256 MiB`);
   if (!(c.snapCount >= 2)) fail(`snapCount ${c.snapCount} must be at least 2`);
+  if (c.reconfigEnabled && c.cluster) fail('reconfigEnabled: dynamic reconfiguration of a cluster is not supported');
   if (!(c.serverId >= 0 && c.serverId <= 254)) fail(`server id ${c.serverId} must be 0-254`);
   if (!(Number.isInteger(c.maxPendingLogBytes) && c.maxPendingLogBytes >= 1024)) fail(`maxPendingLogBytes ${c.maxPendingLogBytes} must be at least 1024`);
   const atLeast = (name: keyof ServerConfig, min: number) => {

@@ -15,6 +15,8 @@ import type { WatchTrigger } from '../tree/types.js';
 export interface ReadContext {
   readonly state: ZkState;
   readonly superDigest: string | undefined;
+  /** ServerConfig.reconfigEnabled (standalone only). */
+  readonly reconfigEnabled: boolean;
   /** Delivers the notifications setWatches fires at once. */
   deliver(triggers: readonly WatchTrigger[]): void;
   /** Closes the connection after the reply just queued (failed auth). */
@@ -158,7 +160,9 @@ export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: 
       if (req.body.token === null) return undefined;
       return encodeReply({ xid: req.xid, zxid: 0n, err: 0 }, { kind: 'sasl', body: { token: null } });
     case 'reconfig':
-      return fail(ErrorCode.RECONFIGDISABLED);
+      // PrepRequestProcessor: RECONFIGDISABLED unless reconfigEnabled; then a standalone
+      // server (not a LeaderZooKeeperServer) answers UNIMPLEMENTED.
+      return fail(ctx.reconfigEnabled ? ErrorCode.UNIMPLEMENTED : ErrorCode.RECONFIGDISABLED);
     default:
       return fail(ErrorCode.UNIMPLEMENTED);
   }

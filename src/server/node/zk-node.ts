@@ -497,7 +497,7 @@ export class ZkNode implements ServerView {
     const order = req.kind === 'sync' ? this.writes.sync.bind(this.writes) : this.writes.after.bind(this.writes);
     order(sessionId, () => {
       if (conn.closed) return;
-      const readContext = { state: this.state, superDigest: this.config.superDigest, deliver: (t: readonly WatchTrigger[]) => this.deliver(t), closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()) };
+      const readContext = { state: this.state, superDigest: this.config.superDigest, reconfigEnabled: this.config.reconfigEnabled, deliver: (t: readonly WatchTrigger[]) => this.deliver(t), closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()) };
       const frame = answerRead(readContext, conn, sessionId, req);
       // No frame: ZooKeeper drops the connection without an answer (e.g. a null SASL token).
       if (frame === undefined) return conn.close();
