@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { loadTlsFiles, TlsFileError, type TlsMaterial } from '../tls-files.js';
+import { parseJaasUsers } from '../server/auth/jaas.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
@@ -28,6 +30,8 @@ interface ServerOptions {
   extendedTypes: boolean;
   superDigest?: string;
   reconfigEnabled: boolean;
+  saslUsers?: string;
+  saslUser: Array<[string, string]>;
   fsync: boolean;
   logLevel: LogLevel;
   adminPort?: number;
@@ -44,6 +48,33 @@ const int = (name: string, min: number, max: number) => (v: string) => {
   if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 };
+
+function saslUser(v: string, prev: Array<[string, string]>): Array<[string, string]> {
+  const i = v.indexOf(':');
+  if (i <= 0 || i === v.length - 1) throw new UsageError(`--sasl-user must be name:password, got ${JSON.stringify(v.replace(/:.*/, ':…'))}`);
+  return [...prev, [v.slice(0, i), v.slice(i + 1)]];
+}
+
+/** The SASL user list from --sasl-users (a JAAS file) and --sasl-user; undefined when neither is given. */
+function saslUsersOf(opts: ServerOptions): Map<string, string> | undefined {
+  if (opts.saslUsers === undefined && opts.saslUser.length === 0) return undefined;
+  const users = new Map<string, string>();
+  if (opts.saslUsers !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(opts.saslUsers, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--sasl-users ${opts.saslUsers}: ${(e as Error).message}`);
+    }
+    try {
+      for (const [name, pw] of parseJaasUsers(text)) users.set(name, pw);
+    } catch (e) {
+      throw new UsageError(`--sasl-users ${opts.saslUsers}: ${(e as Error).message}`);
+    }
+  }
+  for (const [name, pw] of opts.saslUser) users.set(name, pw);
+  return users;
+}
 
 export function addServerCommand(program: Command): void {
   program
@@ -69,6 +100,8 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--snap-count <n>', 'transactions between snapshots').default(100_000).argParser(int('--snap-count', 2, 100_000_000)))
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
+    .addOption(new Option('--sasl-users <file>', 'SASL DIGEST-MD5 logins: a JAAS file like ZooKeeper\'s (Server { ... user_bob="pw"; };); enables the sasl ACL scheme'))
+    .addOption(new Option('--sasl-user <name:password>', 'a SASL DIGEST-MD5 login (repeatable; with or without --sasl-users)').argParser(saslUser).default([]))
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
     .addOption(new Option('--reconfig-enabled', 'reconfigEnabled: reconfig answers UNIMPLEMENTED (standalone) instead of RECONFIGDISABLED, as ZooKeeper does').default(false))
     .addOption(new Option('--admin-port <port>', 'serve the admin HTTP server (dashboard, /commands, /metrics) on this port (0 = any free port)').argParser(int('--admin-port', 0, 65535)))
@@ -129,6 +162,7 @@ export function addServerCommand(program: Command): void {
         extendedTypesEnabled: opts.extendedTypes,
         superDigest: opts.superDigest,
         reconfigEnabled: opts.reconfigEnabled,
+        saslUsers: saslUsersOf(opts),
         fsync: opts.fsync,
         adminPort: opts.adminPort ?? me?.adminPort,
         adminHost: opts.adminHost,

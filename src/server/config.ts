@@ -62,6 +62,13 @@ export interface ServerConfig {
   reconfigEnabled: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest, e.g. "super:base64sha1". */
   superDigest: string | undefined;
+  /**
+   * SASL DIGEST-MD5 users, name -> password (ZooKeeper's JAAS "Server" section,
+   * user_<name>="<password>"). Set: SASL logins are served and the `sasl` ACL scheme is
+   * registered (as with authProvider.1=...SASLAuthenticationProvider). Unset: no SASL, as a
+   * ZooKeeper server without a JAAS configuration.
+   */
+  saslUsers?: ReadonlyMap<string, string>;
   /** Server id (the high byte of session ids). */
   serverId: number;
   /** fsync the log before acknowledging writes. Turn off only for experiments. */

@@ -3,50 +3,22 @@
  * state once every earlier write of the session has been applied here.
  */
 import { AddWatchMode, ErrorCode, WatcherType } from '../../protocol/constants.js';
-import type { Id } from '../../protocol/records.js';
 import type { Request } from '../../protocol/requests.js';
 import { encodeMultiReadResponse, encodeReply } from '../../protocol/responses.js';
 import type { ClientConnection } from '../net/client-connection.js';
-import { addAuthIds, authenticate } from '../tree/acl.js';
-import { javaStringHash } from '../tree/java-hash-set.js';
+import { authenticate } from '../tree/acl.js';
+import { addAuthInfo, userName } from './auth-info.js';
+import { answerSasl, type SaslContext } from './sasl.js';
 import type { ZkState } from '../tree/state.js';
 import type { WatchTrigger } from '../tree/types.js';
 
-export interface ReadContext {
+export interface ReadContext extends SaslContext {
   readonly state: ZkState;
   readonly superDigest: string | undefined;
   /** ServerConfig.reconfigEnabled (standalone only). */
   readonly reconfigEnabled: boolean;
   /** Delivers the notifications setWatches fires at once. */
   deliver(triggers: readonly WatchTrigger[]): void;
-  /** Closes the connection after the reply just queued (failed auth). */
-  closeSoon(conn: ClientConnection): void;
-}
-
-/**
- * The iteration order of a connection's authInfo in ZooKeeper 3.8: a ConcurrentHashMap-backed
- * set of Id. It shows in whoAmI and in how an "auth" ACL expands (fixupACL walks authInfo).
- * Id.hashCode() is 37 * (37 * 17 + scheme.hashCode()) + id.hashCode(); the map spreads it
- * (h ^ h >>> 16) and keeps insertion order within a bin; its table starts at 16 bins and
- * doubles once it holds 3/4 of that (intra-bin order after such a resize is not modelled).
- */
-function authInfoOrder(ids: readonly Id[]): Id[] {
-  let bins = 16;
-  while (ids.length >= bins - (bins >>> 2)) bins *= 2;
-  const binOf = (id: Id) => {
-    const h = (Math.imul(37, (Math.imul(37, 17) + javaStringHash(id.scheme)) | 0) + javaStringHash(id.id)) | 0;
-    return ((h ^ (h >>> 16)) & 0x7fffffff) & (bins - 1);
-  };
-  return ids
-    .map((id, i) => ({ id, i, bin: binOf(id) }))
-    .sort((a, b) => a.bin - b.bin || a.i - b.i)
-    .map(({ id }) => id);
-}
-
-/** AuthUtil.getUser for whoAmI: the provider's user name; "" for a scheme without one (super). */
-function userName(id: Id): string {
-  if (id.scheme === 'digest') return id.id.split(':')[0] ?? '';
-  return id.scheme === 'ip' ? id.id : '';
 }
 
 const isWatcherType = (t: number): boolean => t === WatcherType.Children || t === WatcherType.Data || t === WatcherType.Any;
@@ -146,19 +118,15 @@ export function answerRead(ctx: ReadContext, conn: ClientConnection, sessionId: 
       // ZooKeeperServer.processPacket answers auth with zxid 0, not the last processed zxid.
       if (!r.ok) {
         // ZooKeeper answers AUTHFAILED and then closes the connection.
+        ctx.authFailed(conn, `addAuth with scheme ${req.body.scheme ?? '<null>'}`);
         ctx.closeSoon(conn);
         return encodeReply({ xid: req.xid, zxid: 0n, err: ErrorCode.AUTHFAILED });
       }
-      conn.authIds = authInfoOrder(addAuthIds(conn.authIds, r.ids));
+      addAuthInfo(conn, r.ids);
       return encodeReply({ xid: req.xid, zxid: 0n, err: 0 });
     }
     case 'sasl':
-      // A server with no SASL login (no JAAS "Server" section): processSasl reads the token's
-      // length (a null token throws and the connection is dropped unanswered), then its
-      // missing SaslServer throws a NullPointerException that it catches, and answers OK with
-      // no token.
-      if (req.body.token === null) return undefined;
-      return encodeReply({ xid: req.xid, zxid: 0n, err: 0 }, { kind: 'sasl', body: { token: null } });
+      return answerSasl(ctx, conn, req.xid, req.body.token);
     case 'reconfig':
       // PrepRequestProcessor: RECONFIGDISABLED unless reconfigEnabled; then a standalone
       // server (not a LeaderZooKeeperServer) answers UNIMPLEMENTED.

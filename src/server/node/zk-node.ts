@@ -9,6 +9,7 @@
  * only while this server's lease holds (a cluster member cut off from its quorum goes quiet
  * before anyone could expire the sessions it answers).
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
 import type { ConnectRequest } from '../../protocol/records.js';
 import type { Request } from '../../protocol/requests.js';
@@ -31,7 +32,7 @@ import { ZkState } from '../tree/state.js';
 import { decodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, WatchTrigger, WriteRequest } from '../tree/types.js';
 import type { NodeIo } from './io.js';
-import { answerRead } from './reads.js';
+import { answerRead, type ReadContext } from './reads.js';
 import { passwordMatches, sessionPassword } from '../storage/session-secret.js';
 import { SessionTracker } from './session-tracker.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
@@ -66,7 +67,11 @@ export class ZkNode implements ServerView {
   /** Listeners for every applied txn (the dashboard's change feed, the simulator's checkers). */
   private readonly applyListeners: Array<(r: ApplyResult) => void> = [];
   readonly requestMetrics = new RequestMetrics();
-  readonly counters = { packetsReceived: 0, packetsSent: 0, requests: 0, writes: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0 };
+  readonly counters = {
+    packetsReceived: 0, packetsSent: 0, requests: 0, writes: 0, minLatencyMs: Infinity, maxLatencyMs: 0, totalLatencyMs: 0, latencyCount: 0,
+    /** Failed logins since start (for mntr's auth_failed_count): a SASL exchange that failed, an addAuth answered AUTHFAILED. */
+    authFailed: 0,
+  };
 
   private constructor(
     readonly config: ServerConfig,
@@ -121,7 +126,11 @@ export class ZkNode implements ServerView {
       this.secret = await this.dataDir.sessionSecret();
       const recovered = await this.dataDir.recover();
       this.txnLog = recovered.log;
-      const options = { extendedTypesEnabled: this.config.extendedTypesEnabled, maxDataBytes: this.config.maxFrameBytes };
+      const options = {
+        extendedTypesEnabled: this.config.extendedTypesEnabled,
+        maxDataBytes: this.config.maxFrameBytes,
+        aclProviders: { sasl: this.config.saslUsers !== undefined },
+      };
       this.state = recovered.snapshot ? deserializeState(recovered.snapshot.payload, options) : new ZkState(options);
       const services = this.services();
       this.snapshots = new SnapshotPolicy({
@@ -497,13 +506,28 @@ export class ZkNode implements ServerView {
     const order = req.kind === 'sync' ? this.writes.sync.bind(this.writes) : this.writes.after.bind(this.writes);
     order(sessionId, () => {
       if (conn.closed) return;
-      const readContext = { state: this.state, superDigest: this.config.superDigest, reconfigEnabled: this.config.reconfigEnabled, deliver: (t: readonly WatchTrigger[]) => this.deliver(t), closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()) };
-      const frame = answerRead(readContext, conn, sessionId, req);
+      const frame = answerRead(this.readContext(), conn, sessionId, req);
       // No frame: ZooKeeper drops the connection without an answer (e.g. a null SASL token).
       if (frame === undefined) return conn.close();
       conn.reply(frame, startedAtMono);
       this.recordLatency(startedAtMono, req.kind);
     });
+  }
+
+  private readContext(): ReadContext {
+    return {
+      state: this.state,
+      superDigest: this.config.superDigest,
+      reconfigEnabled: this.config.reconfigEnabled,
+      saslUsers: this.config.saslUsers,
+      nonce: () => randomBytes(24).toString('base64'),
+      authFailed: (c, reason) => {
+        this.counters.authFailed++;
+        this.logger.warn('authentication failed; closing the connection', { client: c.address, session: c.sessionId === undefined ? undefined : `0x${c.sessionId.toString(16)}`, reason });
+      },
+      deliver: (t) => this.deliver(t),
+      closeSoon: (c) => this.io.clock.soon(() => c.close()),
+    };
   }
 
   private recordLatency(startedAtMono: number, op: string): void {

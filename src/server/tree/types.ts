@@ -6,6 +6,7 @@ import { OpCode } from '../../protocol/constants.js';
 
 /** Id, ACL and Stat are the wire records themselves (org.apache.zookeeper.data.*). */
 import type { ACL, Id, RequestACL, Stat } from '../../protocol/records.js';
+import type { AclProviders } from './acl.js';
 export type { ACL, Id, RequestACL, Stat };
 
 /**
@@ -214,6 +215,8 @@ export interface ZkStateOptions {
   extendedTypesEnabled?: boolean;
   /** Largest data accepted in create/setData (jute.maxbuffer); over it → BADARGUMENTS. */
   maxDataBytes?: number;
+  /** Optional auth providers (authProvider.N): the `sasl` ACL scheme when the server has SASL users. */
+  aclProviders?: AclProviders;
   /** znode.container.maxNeverUsedIntervalMs (default 0 = never reap never-used containers). */
   containerMaxNeverUsedIntervalMs?: bigint;
   /**
