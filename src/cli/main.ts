@@ -40,7 +40,8 @@ function buildProgram(): Command {
 Examples:
   zk-elect                                   # join /election on 127.0.0.1:2181
   zk-elect join -c zk1:2181,zk2:2181,zk3:2181 -p /services/billing --id billing-1
-  zk-elect --json | jq 'select(.event=="elected")'`,
+  zk-elect --json | jq 'select(.event=="elected")'
+  ZK_ELECT_AUTH=digest:billing:s3cret zk-elect -p /services/billing   # only this identity may join or delete`,
       ),
     { candidate: true },
   ).action((opts: CommonOptions) => joinCommand(opts));
