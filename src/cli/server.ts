@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { loadTlsFiles, TlsFileError, type TlsMaterial } from '../tls-files.js';
 import { parseJaasUsers } from '../server/auth/jaas.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
-import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
+import { DEFAULT_CONTAINER_CHECK_INTERVAL_MS, defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
 import { dataDirOf, loadClusterConfig, quorumTlsFiles, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
@@ -32,6 +32,7 @@ interface ServerOptions {
   reconfigEnabled: boolean;
   saslUsers?: string;
   saslUser: Array<[string, string]>;
+  containerCheckInterval: number;
   fsync: boolean;
   logLevel: LogLevel;
   adminPort?: number;
@@ -99,6 +100,7 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--max-uncommitted-proposals <n>', 'backpressure (cluster leader): proposals not yet acknowledged by a quorum at which further writes wait and writing clients stop being read').default(LIMIT_DEFAULTS.maxUncommittedProposals).argParser(int('--max-uncommitted-proposals', 1, 10_000_000)))
     .addOption(new Option('--snap-count <n>', 'transactions between snapshots').default(100_000).argParser(int('--snap-count', 2, 100_000_000)))
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
+    .addOption(new Option('--container-check-interval <ms>', 'how often empty containers and expired TTL nodes are deleted (znode.container.checkIntervalMs)').default(DEFAULT_CONTAINER_CHECK_INTERVAL_MS).argParser(parseMs('--container-check-interval', 1)))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
     .addOption(new Option('--sasl-users <file>', 'SASL DIGEST-MD5 logins: a JAAS file like ZooKeeper\'s (Server { ... user_bob="pw"; };); enables the sasl ACL scheme'))
     .addOption(new Option('--sasl-user <name:password>', 'a SASL DIGEST-MD5 login (repeatable; with or without --sasl-users)').argParser(saslUser).default([]))
@@ -160,6 +162,7 @@ export function addServerCommand(program: Command): void {
         maxUncommittedProposals: opts.maxUncommittedProposals,
         snapCount: opts.snapCount,
         extendedTypesEnabled: opts.extendedTypes,
+        containerCheckIntervalMs: opts.containerCheckInterval,
         superDigest: opts.superDigest,
         reconfigEnabled: opts.reconfigEnabled,
         saslUsers: saslUsersOf(opts),

@@ -112,6 +112,9 @@ export const LIMIT_DEFAULTS = {
   maxUncommittedProposals: 1000,
 } as const;
 
+/** ZooKeeper's znode.container.checkIntervalMs default: one minute. */
+export const DEFAULT_CONTAINER_CHECK_INTERVAL_MS = 60_000;
+
 export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
   const tickMs = overrides.tickMs ?? 2000;
   const base: ServerConfig = {
@@ -127,7 +130,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     snapCount: 100_000,
     snapRetain: 3,
     extendedTypesEnabled: false,
-    containerCheckIntervalMs: 60_000,
+    containerCheckIntervalMs: DEFAULT_CONTAINER_CHECK_INTERVAL_MS,
     reconfigEnabled: false,
     superDigest: undefined,
     serverId: 0,
@@ -158,6 +161,7 @@ function validate(c: ServerConfig): void {
   if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) fail(`min session timeout ${c.minSessionTimeoutMs} ms exceeds max ${c.maxSessionTimeoutMs} ms`);
   if (!(c.maxFrameBytes >= 1024 && c.maxFrameBytes <= 256 * 1024 * 1024)) fail(`max frame ${c.maxFrameBytes} must be 1 KiB .. 256 MiB`);
   if (!(c.snapCount >= 2)) fail(`snapCount ${c.snapCount} must be at least 2`);
+  if (!(Number.isInteger(c.containerCheckIntervalMs) && c.containerCheckIntervalMs >= 1)) fail(`containerCheckIntervalMs ${c.containerCheckIntervalMs} must be a whole number of at least 1`);
   if (c.reconfigEnabled && c.cluster) fail('reconfigEnabled: dynamic reconfiguration of a cluster is not supported');
   if (!(c.serverId >= 0 && c.serverId <= 254)) fail(`server id ${c.serverId} must be 0-254`);
   if (!(Number.isInteger(c.maxPendingLogBytes) && c.maxPendingLogBytes >= 1024)) fail(`maxPendingLogBytes ${c.maxPendingLogBytes} must be at least 1024`);
