@@ -7,7 +7,7 @@
  * kept the connection.
  */
 import { JuteWriter } from '../../src/protocol/jute.js';
-import { conformanceSuite } from './framework.js';
+import { conformanceSuite, SERVER_OPTIONS } from './framework.js';
 import { CreateMode, OpCode, Perm, RawClient, type RawReply } from '../support/raw-client.js';
 import type { Ctx } from './framework.js';
 
@@ -42,6 +42,23 @@ async function probe(t: Ctx, label: string, type: number, fill: Fill, setup?: (c
   // A connection the server closes answers nothing more (CONNECTIONLOSS here).
   t.rec(`${label}: then exists /`, await c.exists('/'));
   return c;
+}
+
+/**
+ * A multi with a null path in a cluster, a known difference asserted here: Apache's leader
+ * answers MARSHALLINGERROR (its getPendingChanges throws before the txn header is set, so no
+ * proposal is made), but a follower that forwarded the multi waits for a commit that never
+ * comes: the request is never answered, and that member's commit pipeline stays blocked
+ * behind it (later requests through it, other sessions' included, went unanswered in our
+ * runs). zk-elect answers MARSHALLINGERROR on every member. Each side is checked against what
+ * it must do, and the transcript records the agreed outcome (or, if a side strays, what it did).
+ */
+async function clusterMultiProbe(t: Ctx, label: string, type: number, fill: Fill): Promise<void> {
+  const c = await t.raw({ requestTimeoutMs: 3000 });
+  const got = await sendBody(c, type, fill).then((r) => r.errName, () => 'no reply');
+  const expected = t.target === 'apache' ? ['MARSHALLINGERROR', 'no reply'] : ['MARSHALLINGERROR'];
+  t.note(label, expected.includes(got) ? 'cluster: zk-elect MARSHALLINGERROR; Apache the same on its leader, no reply on a follower' : got);
+  c.destroy();
 }
 
 scenario('a null id in an ACL: kazoo\'s CREATOR_ALL_ACL (auth scheme), and in every other scheme', async (t) => {
@@ -136,13 +153,19 @@ scenario('a null path in every path-taking request', async (t) => {
     sub(w);
     w.int(-1).bool(true).int(-1);
   };
-  await probe(t, 'multi create', OpCode.multi, multi(OpCode.create, createBody(null, null, [[Perm.ALL, 'world', 'anyone']])));
-  await probe(t, 'multi delete', OpCode.multi, multi(OpCode.delete, (w) => void w.ustring(null).int(-1)));
-  await probe(t, 'multi setData', OpCode.multi, multi(OpCode.setData, (w) => void w.ustring(null).buffer(null).int(-1)));
-  await probe(t, 'multi check', OpCode.multi, multi(OpCode.check, (w) => void w.ustring(null).int(-1)));
   await probe(t, 'multiRead getData', OpCode.multiRead, multi(OpCode.getData, pathWatch));
   await probe(t, 'multiRead getChildren', OpCode.multiRead, multi(OpCode.getChildren, pathWatch));
   t.rec('the node is untouched', await setup.getData(`${r}/n`));
+  const createSub = multi(OpCode.create, createBody(null, null, [[Perm.ALL, 'world', 'anyone']]));
+  if (SERVER_OPTIONS.nodes === 3) {
+    // Last: on an Apache follower this stalls the member's write pipeline (see clusterMultiProbe).
+    await clusterMultiProbe(t, 'multi create', OpCode.multi, createSub);
+    return;
+  }
+  await probe(t, 'multi create', OpCode.multi, createSub);
+  await probe(t, 'multi delete', OpCode.multi, multi(OpCode.delete, (w) => void w.ustring(null).int(-1)));
+  await probe(t, 'multi setData', OpCode.multi, multi(OpCode.setData, (w) => void w.ustring(null).buffer(null).int(-1)));
+  await probe(t, 'multi check', OpCode.multi, multi(OpCode.check, (w) => void w.ustring(null).int(-1)));
 });
 
 scenario('null strings in setWatches lists, addAuth and the handshake', async (t) => {
