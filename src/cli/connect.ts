@@ -22,6 +22,7 @@ export async function openSession(opts: CommonOptions, candidate: { lossDeadline
     logger,
     clientLogLevel: opts.logLevel === 'debug' ? 2 : 0,
     ...(opts.tls ? { tls: opts.tls } : {}),
+    ...(opts.auth ? { auth: opts.auth } : {}),
   });
   return { logger, reporter, session };
 }

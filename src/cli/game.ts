@@ -14,7 +14,8 @@ import { formatResult } from '../game/format.js';
 import { COMMAND_HELP, validatePlayer, type Command as GameCommand } from '../game/rules.js';
 import { GameStore } from '../game/store.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
-import { parseMs } from './options.js';
+import type { DigestAuth } from '../election/auth.js';
+import { authOption, parseMs } from './options.js';
 import { addTlsOptions, type TlsCliOptions } from './tls-options.js';
 
 interface GameOptions extends TlsCliOptions {
@@ -26,6 +27,7 @@ interface GameOptions extends TlsCliOptions {
   sessionTimeout: number;
   connectTimeout: number;
   logLevel: LogLevel;
+  auth?: DigestAuth;
 }
 
 const usage = (parse: (v: string) => unknown) => (v: string) => {
@@ -50,6 +52,7 @@ export function addGameCommand(program: Command): void {
     .addOption(new Option('--session-timeout <ms>', 'requested ZooKeeper session timeout').default(10_000).argParser(parseMs('--session-timeout', 100)))
     .addOption(new Option('--connect-timeout <ms>', 'give up if no server answers within this time').default(15_000).argParser(parseMs('--connect-timeout', 1)))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('warn'))
+    .addOption(authOption())
     .addHelpText(
       'after',
       `
@@ -75,7 +78,7 @@ Examples:
 async function gameCommand(opts: GameOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
   const connector: Connector = async (connect) => {
-    const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger, ...(opts.tls ? { tls: opts.tls } : {}) });
+    const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: opts.auth } : {}) });
     return { connect, sessionId: session.sessionId, store: new GameStore(session, opts.path), close: () => session.close() };
   };
   const game = new GameConsole(opts.name, connector, parseConnectString);

@@ -40,7 +40,8 @@ function buildProgram(): Command {
 Examples:
   zk-elect                                   # join /election on 127.0.0.1:2181
   zk-elect join -c zk1:2181,zk2:2181,zk3:2181 -p /services/billing --id billing-1
-  zk-elect --json | jq 'select(.event=="elected")'`,
+  zk-elect --json | jq 'select(.event=="elected")'
+  ZK_ELECT_AUTH=digest:billing:s3cret zk-elect -p /services/billing   # only this identity may join or delete`,
       ),
     { candidate: true },
   ).action((opts: CommonOptions) => joinCommand(opts));
@@ -112,6 +113,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(EXIT_USAGE);
     }
     if (e instanceof CommanderError) {
+      // Commander prints the errors of its own parsing (argument parsers included: it re-throws
+      // them as plain CommanderErrors). A UsageError reaching here came from an action's own
+      // checks, which nothing has printed yet.
+      if (e instanceof UsageError) process.stderr.write(`zk-elect: ${e.message}\n(run with --help for usage)\n`);
       process.exit(e.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
     }
     const message = e instanceof Error ? e.message : String(e);

@@ -1,6 +1,7 @@
 /** Options shared by the election commands, with strict parsers (bad values exit 2). */
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { hostname } from 'node:os';
+import { parseAuth, type DigestAuth } from '../election/auth.js';
 import { parseConnectString } from '../election/connect-string.js';
 import { validatePath } from '../election/names.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
@@ -15,6 +16,7 @@ export interface CommonOptions extends TlsCliOptions {
   lossDeadline: number;
   json: boolean;
   logLevel: LogLevel;
+  auth?: DigestAuth;
 }
 
 function wrap<T>(parse: (v: string) => T): (v: string) => T {
@@ -34,6 +36,13 @@ export function parseMs(name: string, min: number, max = 24 * 3600 * 1000): (v: 
     if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max} ms, got ${n}`);
     return n;
   };
+}
+
+/** `--auth digest:USER:PASSWORD` (also from ZK_ELECT_AUTH, which keeps the password out of `ps`). */
+export function authOption(): Option {
+  return new Option('--auth <digest:user:password>', 'authenticate the session (ZooKeeper digest scheme); candidates then protect the election with ACLs only this identity may change')
+    .env('ZK_ELECT_AUTH')
+    .argParser(wrap(parseAuth));
 }
 
 function parseRatio(v: string): number {
@@ -57,6 +66,7 @@ export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Co
     .addOption(
       new Option('--connect-timeout <ms>', 'give up if no server answers within this time').default(15_000).argParser(parseMs('--connect-timeout', 1)),
     )
+    .addOption(authOption())
     .addOption(new Option('--json', 'write one JSON event per line (NDJSON) to stdout').default(false))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('warn'));
   addTlsOptions(cmd);

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { loadTlsFiles, TlsFileError, type TlsMaterial } from '../tls-files.js';
+import { parseJaasUsers } from '../server/auth/jaas.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
-import { defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
+import { DEFAULT_CONTAINER_CHECK_INTERVAL_MS, defaultConfig, LIMIT_DEFAULTS } from '../server/config.js';
 import { ZkServer } from '../server/zk-server.js';
 import { dataDirOf, loadClusterConfig, quorumTlsFiles, type ClusterConfig } from '../server/cluster/cluster-config.js';
 import { parseMs } from './options.js';
@@ -28,6 +30,10 @@ interface ServerOptions {
   snapCount: number;
   extendedTypes: boolean;
   superDigest?: string;
+  reconfigEnabled: boolean;
+  saslUsers?: string;
+  saslUser: Array<[string, string]>;
+  containerCheckInterval: number;
   fsync: boolean;
   fsyncWarningThreshold: number;
   logLevel: LogLevel;
@@ -47,6 +53,33 @@ const int = (name: string, min: number, max: number) => (v: string) => {
   if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 };
+
+function saslUser(v: string, prev: Array<[string, string]>): Array<[string, string]> {
+  const i = v.indexOf(':');
+  if (i <= 0 || i === v.length - 1) throw new UsageError(`--sasl-user must be name:password, got ${JSON.stringify(v.replace(/:.*/, ':…'))}`);
+  return [...prev, [v.slice(0, i), v.slice(i + 1)]];
+}
+
+/** The SASL user list from --sasl-users (a JAAS file) and --sasl-user; undefined when neither is given. */
+function saslUsersOf(opts: ServerOptions): Map<string, string> | undefined {
+  if (opts.saslUsers === undefined && opts.saslUser.length === 0) return undefined;
+  const users = new Map<string, string>();
+  if (opts.saslUsers !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(opts.saslUsers, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--sasl-users ${opts.saslUsers}: ${(e as Error).message}`);
+    }
+    try {
+      for (const [name, pw] of parseJaasUsers(text)) users.set(name, pw);
+    } catch (e) {
+      throw new UsageError(`--sasl-users ${opts.saslUsers}: ${(e as Error).message}`);
+    }
+  }
+  for (const [name, pw] of opts.saslUser) users.set(name, pw);
+  return users;
+}
 
 export function addServerCommand(program: Command): void {
   program
@@ -71,7 +104,10 @@ export function addServerCommand(program: Command): void {
     .addOption(new Option('--max-uncommitted-proposals <n>', 'backpressure (cluster leader): proposals not yet acknowledged by a quorum at which further writes wait and writing clients stop being read').default(LIMIT_DEFAULTS.maxUncommittedProposals).argParser(int('--max-uncommitted-proposals', 1, 10_000_000)))
     .addOption(new Option('--snap-count <n>', 'transactions between snapshots').default(100_000).argParser(int('--snap-count', 2, 100_000_000)))
     .addOption(new Option('--extended-types', 'enable TTL nodes (zookeeper.extendedTypesEnabled)').default(false))
+    .addOption(new Option('--container-check-interval <ms>', 'how often empty containers and expired TTL nodes are deleted (znode.container.checkIntervalMs)').default(DEFAULT_CONTAINER_CHECK_INTERVAL_MS).argParser(parseMs('--container-check-interval', 1)))
     .addOption(new Option('--super-digest <user:digest>', 'superuser digest (DigestAuthenticationProvider.superDigest)'))
+    .addOption(new Option('--sasl-users <file>', 'SASL DIGEST-MD5 logins: a JAAS file like ZooKeeper\'s (Server { ... user_bob="pw"; };); enables the sasl ACL scheme'))
+    .addOption(new Option('--sasl-user <name:password>', 'a SASL DIGEST-MD5 login (repeatable; with or without --sasl-users)').argParser(saslUser).default([]))
     .addOption(new Option('--no-fsync', 'do not fsync the log (unsafe; for experiments only)'))
     .addOption(new Option('--fsync-warning-threshold <ms>', 'warn about (and count, fsync_threshold_exceed_count) log fsyncs slower than this (fsync.warningthresholdms)').default(1000).argParser(parseMs('--fsync-warning-threshold', 0)))
     .addOption(
@@ -85,6 +121,7 @@ export function addServerCommand(program: Command): void {
           }
         }),
     )
+    .addOption(new Option('--reconfig-enabled', 'reconfigEnabled: reconfig answers UNIMPLEMENTED (standalone) instead of RECONFIGDISABLED, as ZooKeeper does').default(false))
     .addOption(new Option('--admin-port <port>', 'serve the admin HTTP server (dashboard, /commands, /metrics) on this port (0 = any free port)').argParser(int('--admin-port', 0, 65535)))
     .addOption(new Option('--admin-host <address>', 'admin HTTP server address (loopback by default; on another address node control is off)').default('127.0.0.1'))
     .addOption(new Option('--admin-token-file <file>', 'the admin token that kill/pause/restart and stat resets need (made, mode 0600, if missing); default <data dir>/admin-token, or the cluster file\'s adminTokenFile'))
@@ -102,6 +139,7 @@ export function addServerCommand(program: Command): void {
       // cmd.error prints the message (with the usage hint) and exits 2.
       if ((opts.id === undefined) !== (opts.config === undefined)) cmd.error('error: --id and --config go together (cluster mode)', { exitCode: 2 });
       if (opts.id === undefined && opts.dataDir === undefined) cmd.error('error: --data-dir is required for a standalone server', { exitCode: 2 });
+      if (opts.id !== undefined && opts.reconfigEnabled) cmd.error('error: --reconfig-enabled: dynamic reconfiguration of a cluster is not supported (standalone only)', { exitCode: 2 });
       const clientTls = clientTlsOf(opts, (why) => cmd.error(`error: ${why}`, { exitCode: 2 }));
       const logger = createLogger(opts.logLevel, opts.id === undefined ? 'zk-elect-server' : `zk-elect-server-${opts.id}`);
       let cluster: { id: number; config: ClusterConfig } | undefined;
@@ -141,7 +179,10 @@ export function addServerCommand(program: Command): void {
         maxUncommittedProposals: opts.maxUncommittedProposals,
         snapCount: opts.snapCount,
         extendedTypesEnabled: opts.extendedTypes,
+        containerCheckIntervalMs: opts.containerCheckInterval,
         superDigest: opts.superDigest,
+        reconfigEnabled: opts.reconfigEnabled,
+        saslUsers: saslUsersOf(opts),
         fsync: opts.fsync,
         fsyncWarningThresholdMs: opts.fsyncWarningThreshold,
         fourLetterWhitelist: opts['4lwWhitelist'],

@@ -19,14 +19,17 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import { readCandidates, type CandidateInfo, type LeaderInfo } from './candidates.js';
+import { describeAuth, electionAcl } from './auth.js';
 import {
   ClosedError,
   ConnectionLossError,
   InvalidArgumentError,
   LeadershipLostError,
   LeadershipWaitError,
+  NotAuthorizedError,
   OperationTimeoutError,
   SessionExpiredError,
+  ZkElectError,
   ZooKeeperError,
 } from './errors.js';
 import { ancestry, candidatePrefix, isOwnedByUuid, joinPath, orderCandidates, validatePath } from './names.js';
@@ -63,8 +66,11 @@ export interface ElectionOptions {
 }
 
 
+/** Our fresh node was changed by someone else before its ACL was in place: it was deleted, try again. */
+class TamperedNodeError extends ZkElectError {}
+
 function isTransient(e: unknown): boolean {
-  return e instanceof ConnectionLossError || e instanceof OperationTimeoutError;
+  return e instanceof ConnectionLossError || e instanceof OperationTimeoutError || e instanceof TamperedNodeError;
 }
 
 export class LeaderElection extends EventEmitter<ElectionEvents> implements AsyncDisposable {
@@ -88,6 +94,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private dirty = false;
   private running: Promise<void> | undefined;
   private ownsSession = false;
+  /** The election path's ACL was set (or found owned by another identity) for this election. */
+  private pathProtected = false;
+  /** Why the loop gave up for good; `join()` throws it. */
+  private fatal: Error | undefined;
   private readonly detach: Array<() => void> = [];
   private readonly closeWaiters = new Set<() => void>();
 
@@ -143,8 +153,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   async join(): Promise<void> {
     this.assertOpen();
     this.wanted = true;
+    this.fatal = undefined;
     if (this.roleValue === 'idle') this.roleValue = 'joining';
     await this.kick();
+    if (this.fatal) throw this.fatal;
   }
 
   /**
@@ -282,6 +294,19 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       } catch (e) {
         if (this.closed) return;
         if (e instanceof SessionExpiredError) return; // `renewed` restarts us
+        if (e instanceof ZooKeeperError && e.code === ZkCode.NOAUTH && e.operation === 'create') {
+          // The election path's ACL keeps us out: retrying cannot help.
+          this.fatal = new NotAuthorizedError(
+            `not allowed to join the election at ${this.path}: its ACL does not let this session (${describeAuth(this.session.auth)}) create candidates` +
+              (this.session.auth ? '' : '; give the credentials of its owner (auth digest:USER:PASSWORD)'),
+            { cause: e },
+          );
+          this.wanted = false;
+          this.roleValue = 'idle';
+          this.logger.error('cannot join', { error: this.fatal.message });
+          if (this.listenerCount('error') > 0) this.emit('error', this.fatal);
+          return;
+        }
         if (!isTransient(e)) {
           this.logger.error('election step failed', { error: (e as Error).message });
           if (this.listenerCount('error') > 0) this.emit('error', e as Error);
@@ -310,11 +335,14 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private async createNode(): Promise<void> {
     const sessionId = this.session.sessionId;
     const children = await this.listOrCreateParents();
+    if (this.session.auth && !this.pathProtected) await this.protectPath();
     let adopted: string | undefined;
     for (const child of children.filter((c) => isOwnedByUuid(c, this.uuid)).sort()) {
       const childPath = joinPath(this.path, child);
       const stat = await this.session.exists(childPath);
       if (stat && stat.ephemeralOwner === sessionId && adopted === undefined) {
+        // The create may have committed before its ACL was set: (re)apply it, whatever its aversion.
+        if (this.session.auth) await this.protectNode(childPath, -1);
         adopted = child;
         this.logger.info('adopted our node from a create whose reply was lost', { node: child });
       } else if (stat) {
@@ -329,12 +357,51 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
         Buffer.from(this.id, 'utf8'),
         'ephemeral-sequential',
       );
+      // The C binding creates every node world-open: the ACL follows at once, and a node that
+      // someone changed in between is not trusted.
+      if (this.session.auth) await this.protectNode(created, 0);
       adopted = created.slice(created.lastIndexOf('/') + 1);
       this.logger.debug('created our node', { node: adopted });
     }
     this.node = adopted;
     this.epoch += 1;
     this.watchOwnNode(this.epoch);
+  }
+
+  /**
+   * Gives the election path our ACL (only our identity may create or delete candidates;
+   * anyone may read). A path whose ACL denies us ADMIN belongs to another identity: it is
+   * left as it is, and joining tells whether we may create in it.
+   */
+  private async protectPath(): Promise<void> {
+    try {
+      await this.session.setAcl(this.path, electionAcl(this.session.auth!));
+    } catch (e) {
+      if (!(e instanceof ZooKeeperError && e.code === ZkCode.NOAUTH)) throw e;
+      this.logger.warn('the election path has an ACL of another identity; leaving it as it is', { path: this.path });
+    }
+    this.pathProtected = true;
+  }
+
+  /**
+   * Sets our candidate node's ACL. `aversion` 0 for a node we just created: if its ACL or its
+   * data changed before this, another session touched it in the moment it was world-open,
+   * and it is deleted and created again.
+   */
+  private async protectNode(nodePath: string, aversion: number): Promise<void> {
+    let tampered: string | undefined;
+    try {
+      await this.session.setAcl(nodePath, electionAcl(this.session.auth!), aversion);
+      const stat = await this.session.exists(nodePath);
+      if (stat !== null && stat.version !== 0) tampered = `its data was changed (version ${stat.version})`;
+    } catch (e) {
+      if (!(e instanceof ZooKeeperError && (e.code === ZkCode.BADVERSION || e.code === ZkCode.NOAUTH))) throw e;
+      tampered = `its ACL was changed (${e.codeName})`;
+    }
+    if (tampered === undefined) return;
+    this.logger.warn('our new candidate node was changed by another session before its ACL was set; replacing it', { node: nodePath, tampered });
+    await this.removeIgnoringMissing(nodePath);
+    throw new TamperedNodeError(`candidate node ${nodePath} was tampered with: ${tampered}`);
   }
 
   private async listOrCreateParents(): Promise<string[]> {

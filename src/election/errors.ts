@@ -58,6 +58,12 @@ export class OperationTimeoutError extends ZkElectError {
   }
 }
 
+/**
+ * The election's ACL does not let this session do what it asked (join: CREATE on the election
+ * path). Retrying cannot help: it needs other credentials (`auth`).
+ */
+export class NotAuthorizedError extends ZkElectError {}
+
 /** The object was closed; no further operations are possible. */
 export class ClosedError extends ZkElectError {}
 

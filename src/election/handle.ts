@@ -6,6 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
+import type { AclEntry, DigestAuth } from './auth.js';
 import type { ZkOps, ZkStat } from './zk-types.js';
 
 export interface SessionHandleEvents {
@@ -27,6 +28,8 @@ export interface SessionHandle extends ZkOps, EventEmitter<SessionHandleEvents> 
   opTimeoutMs: number;
   /** Conditional write: `version` -1 writes whatever the version. */
   setData(path: string, data: Buffer, version?: number): Promise<ZkStat>;
+  /** setACL; `version` is the ACL version (aversion) expected, -1 for any. Only transports that support auth have it. */
+  setAcl?(path: string, acl: readonly AclEntry[], version?: number): Promise<void>;
   close(): void;
 }
 
@@ -37,6 +40,8 @@ export interface HandleOptions {
   onServerReply: (sentAtMs: number) => void;
   /** The C client's own stderr logging: 0 silences it. */
   clientLogLevel?: number;
+  /** Credentials to add (addAuth) before anything else; the client re-sends them on every reconnect. */
+  auth?: DigestAuth;
   clock: Clock;
 }
 

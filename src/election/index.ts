@@ -3,6 +3,7 @@ export { LeaderElection, type ElectionEvents, type ElectionOptions, type LossRea
 export { LeaderObserver, type ObserverEvents } from './observer.js';
 export { ZkSession, type SessionEvents, type SessionOptions } from './session.js';
 export type { TlsOptions } from './tls-tunnel.js';
+export { digestId, electionAcl, parseAuth, type AclEntry, type DigestAuth } from './auth.js';
 export { readCandidates, type CandidateInfo, type LeaderInfo } from './candidates.js';
 export { parseConnectString } from './connect-string.js';
 export { orderCandidates, parseSequence, validatePath } from './names.js';

@@ -15,6 +15,7 @@ import {
   SessionExpiredError,
   ZooKeeperError,
 } from './errors.js';
+import { authData, type AclEntry } from './auth.js';
 import type { HandleOptions, SessionHandle, SessionHandleEvents } from './handle.js';
 import { codeName, CREATE_FLAGS, isServerReply, WATCH_TYPES, ZkCode, type CreateMode, type Watcher, type ZkStat } from './zk-types.js';
 
@@ -35,6 +36,8 @@ interface NativeClient {
   a_get_children(path: string, watch: boolean, cb: Callback): number;
   aw_get_children(path: string, watch: NativeWatch, cb: Callback): number;
   a_set(path: string, data: Buffer, version: number, cb: Callback): number;
+  a_set_acl(path: string, version: number, acl: Array<{ perms: number; scheme: string; auth: string }>, cb: Callback): number;
+  add_auth(scheme: string, auth: string, cb: Callback): number;
   readonly client_id: string;
   readonly timeout: number;
 }
@@ -97,6 +100,9 @@ export class NativeHandle extends EventEmitter<SessionHandleEvents> implements S
       this.emit('closed', Number(code));
     });
     this.client.init({});
+    // The C client keeps the credentials and sends them again after every reconnect, ahead of
+    // any request. A server that refuses them answers AUTHFAILED and the handle closes.
+    if (options.auth) this.client.add_auth(options.auth.scheme, authData(options.auth), () => undefined);
   }
 
   get closed(): boolean {
@@ -163,6 +169,12 @@ export class NativeHandle extends EventEmitter<SessionHandleEvents> implements S
   /** Conditional write: `version` -1 writes whatever the version; otherwise BADVERSION unless it matches. */
   setData(path: string, data: Buffer, version = -1): Promise<ZkStat> {
     return this.call('setData', path, (cb) => this.client.a_set(path, data, version, cb), (rest) => toStat(rest[0]));
+  }
+
+  setAcl(path: string, acl: readonly AclEntry[], version = -1): Promise<void> {
+    // Never a_get_acl: the binding crashes the process when that fails (it frees a NULL vector).
+    const entries = acl.map((a) => ({ perms: a.perms, scheme: a.scheme, auth: a.id }));
+    return this.call('setACL', path, (cb) => this.client.a_set_acl(path, version, entries, cb), () => undefined);
   }
 
   private wrapWatcher(watcher: Watcher): NativeWatch {

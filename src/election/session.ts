@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { parseConnectString } from './connect-string.js';
 import { ClosedError, ConnectTimeoutError, InvalidArgumentError, SessionExpiredError } from './errors.js';
 import { LivenessMonitor, thresholdsFor, type Liveness } from './liveness.js';
+import { parseAuth, type AclEntry, type DigestAuth } from './auth.js';
 import type { HandleFactory, SessionHandle } from './handle.js';
 import { nativeHandle } from './native-handle.js';
 import { openTlsTunnels, type TlsOptions, type Tunnels } from './tls-tunnel.js';
@@ -46,6 +47,11 @@ export interface SessionOptions {
    * with the session.
    */
   tls?: TlsOptions;
+  /**
+   * Authenticate the session: `digest:USER:PASSWORD` (or its parsed form). Elections on this
+   * session then protect their nodes with ACLs for that identity (see auth.ts).
+   */
+  auth?: string | DigestAuth;
 }
 
 export type SessionHealth = Liveness;
@@ -81,14 +87,18 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   readonly connectString: string;
   readonly clock: Clock;
 
+  /** The credentials this session authenticated with, if any. */
+  readonly auth: DigestAuth | undefined;
+
   private constructor(
-    private readonly options: Required<Omit<SessionOptions, 'logger' | 'tls'>> & { logger: Logger },
+    private readonly options: Required<Omit<SessionOptions, 'logger' | 'tls' | 'auth'>> & { logger: Logger; auth: DigestAuth | undefined },
     private readonly tunnels: Tunnels | undefined,
   ) {
     super();
     this.logger = options.logger;
     this.connectString = options.connect;
     this.clock = options.clock;
+    this.auth = options.auth;
     this.liveness = new LivenessMonitor(thresholdsFor(options.sessionTimeoutMs, options.lossDeadlineRatio), this.clock.monoMs());
   }
 
@@ -103,6 +113,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
     if (!(lossDeadlineRatio > 0 && lossDeadlineRatio < 1)) {
       throw new InvalidArgumentError(`loss deadline ratio must be between 0 and 1 (exclusive), got ${lossDeadlineRatio}`);
     }
+    const auth = typeof options.auth === 'string' ? parseAuth(options.auth) : options.auth;
     const tunnels = options.tls ? await openTlsTunnels(options.connect, options.tls) : undefined;
     const session = new ZkSession({
       connect: options.connect,
@@ -114,6 +125,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       logger: options.logger ?? silentLogger(),
       clock: options.clock ?? systemClock,
       transport: options.transport ?? nativeHandle,
+      auth,
     }, tunnels);
     try {
       await session.open(session.options.connectTimeoutMs);
@@ -177,6 +189,13 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
     return this.live().setData(path, data, version);
   }
 
+  /** Sets a node's ACL (`version`: the aversion expected, -1 for any). */
+  setAcl(path: string, acl: readonly AclEntry[], version?: number): Promise<void> {
+    const h = this.live();
+    if (!h.setAcl) return Promise.reject(new InvalidArgumentError('this transport cannot set ACLs'));
+    return h.setAcl(path, acl, version);
+  }
+
   /** Closes the session: the server deletes its ephemeral nodes at once. Idempotent. */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -204,6 +223,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       clientLogLevel: this.options.clientLogLevel,
       clock: this.clock,
+      ...(this.auth ? { auth: this.auth } : {}),
       onServerReply: (sentAtMs) => {
         if (handle === this.handle) this.liveness.confirm(sentAtMs);
       },

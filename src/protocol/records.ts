@@ -3,11 +3,14 @@
  * with read/write functions. Field order is the wire order; JS evaluates object literals in
  * source order, which is what the readers below rely on.
  *
- * Nullability follows what clients really send: znode data may be null (Java's
- * `create(path, null, ...)`, the C client's `zoo_create(..., NULL, -1, ...)`), reconfig's
- * server lists are null when absent, SASL tokens may be null; paths, schemes and passwords
- * never are, and a null there is a ProtocolError. Note the C client cannot parse a null
- * string at all (its deserializer returns -EINVAL), so a server must never send one.
+ * Nullability: Java's jute reads every string and buffer of length -1 as null, and clients do
+ * send them (kazoo writes any empty string as null: its CREATOR_ALL_ACL is Id("auth", ""), and
+ * add_auth("ip", "") sends a null auth). So every string and buffer of a REQUEST record
+ * decodes null as null, and the server decides what a null there means, as ZooKeeper does
+ * (the tree's prep and fixupACL; src/server/node/reads.ts). Replies are read strictly (a null
+ * where ZooKeeper never sends one is a ProtocolError), except the sync reply, which echoes the
+ * request's path. Note the C client cannot parse a null string at all (its deserializer
+ * returns -EINVAL), so a server must never send one unless the request carried it.
  */
 import type { JuteReader, JuteWriter } from './jute.js';
 
@@ -29,16 +32,24 @@ export interface Stat {
 }
 
 export const readId = (r: JuteReader): Id => ({ scheme: r.string(), id: r.string() });
-export const writeId = (w: JuteWriter, v: Id): void => void w.ustring(v.scheme).ustring(v.id);
+export const writeId = (w: JuteWriter, v: Id | RequestId): void => void w.ustring(v.scheme).ustring(v.id);
 export const readACL = (r: JuteReader): ACL => ({ perms: r.int(), id: readId(r) });
-export function writeACL(w: JuteWriter, v: ACL): void {
+export function writeACL(w: JuteWriter, v: ACL | RequestACL): void {
   w.int(v.perms);
   writeId(w, v.id);
 }
 const readACLs = (r: JuteReader): ACL[] => r.vector(readACL);
-const writeACLs = (w: JuteWriter, v: readonly ACL[]): void => void w.vector(v, writeACL);
+const writeACLs = (w: JuteWriter, v: readonly (ACL | RequestACL)[]): void => void w.vector(v, writeACL);
 const readStrings = (r: JuteReader): string[] => r.vector((x) => x.string());
-const writeStrings = (w: JuteWriter, v: readonly string[]): void => void w.vector(v, (x, s) => x.ustring(s));
+const writeStrings = (w: JuteWriter, v: readonly (string | null)[]): void => void w.vector(v, (x, s) => x.ustring(s));
+
+/** An Id or ACL as a request carries it: either string may be null on the wire. */
+export interface RequestId { scheme: string | null; id: string | null }
+export interface RequestACL { perms: number; id: RequestId }
+export const readRequestId = (r: JuteReader): RequestId => ({ scheme: r.ustring(), id: r.ustring() });
+export const readRequestACL = (r: JuteReader): RequestACL => ({ perms: r.int(), id: readRequestId(r) });
+const readRequestACLs = (r: JuteReader): RequestACL[] => r.vector(readRequestACL);
+const readRequestStrings = (r: JuteReader): (string | null)[] => r.vector((x) => x.ustring());
 
 export const readClientInfo = (r: JuteReader): ClientInfo => ({ authScheme: r.string(), user: r.string() });
 export const writeClientInfo = (w: JuteWriter, v: ClientInfo): void => void w.ustring(v.authScheme).ustring(v.user);
@@ -66,13 +77,16 @@ export function writeStat(w: JuteWriter, s: Stat): void {
 
 // ---- session handshake: the first frame each way, with no request/reply header ----
 
-/** `readOnly` is a trailing byte that pre-3.4 clients omit; absent on the wire = undefined. */
+/**
+ * `readOnly` is a trailing byte that pre-3.4 clients omit; absent on the wire = undefined.
+ * `passwd` may be null: ZooKeeper then creates a new session as usual and refuses a reattach.
+ */
 export interface ConnectRequest {
   protocolVersion: number;
   lastZxidSeen: bigint;
   timeOut: number;
   sessionId: bigint;
-  passwd: Buffer;
+  passwd: Buffer | null;
   readOnly?: boolean;
 }
 export function readConnectRequest(r: JuteReader): ConnectRequest {
@@ -81,7 +95,7 @@ export function readConnectRequest(r: JuteReader): ConnectRequest {
     lastZxidSeen: r.long(),
     timeOut: r.int(),
     sessionId: r.long(),
-    passwd: r.bytes(),
+    passwd: r.buffer(),
   };
   if (r.remaining > 0) req.readOnly = r.bool();
   return req;
@@ -132,15 +146,15 @@ export interface WatcherEvent { type: number; state: number; path: string }
 export const readWatcherEvent = (r: JuteReader): WatcherEvent => ({ type: r.int(), state: r.int(), path: r.string() });
 export const writeWatcherEvent = (w: JuteWriter, v: WatcherEvent): void => void w.int(v.type).int(v.state).ustring(v.path);
 
-export interface AuthPacket { type: number; scheme: string; auth: Buffer }
-export const readAuthPacket = (r: JuteReader): AuthPacket => ({ type: r.int(), scheme: r.string(), auth: r.bytes() });
+export interface AuthPacket { type: number; scheme: string | null; auth: Buffer | null }
+export const readAuthPacket = (r: JuteReader): AuthPacket => ({ type: r.int(), scheme: r.ustring(), auth: r.buffer() });
 export const writeAuthPacket = (w: JuteWriter, v: AuthPacket): void => void w.int(v.type).ustring(v.scheme).buffer(v.auth);
 
 // ---- request bodies ----
 
-export interface CreateRequest { path: string; data: Buffer | null; acl: ACL[]; flags: number }
+export interface CreateRequest { path: string | null; data: Buffer | null; acl: RequestACL[]; flags: number }
 export const readCreateRequest = (r: JuteReader): CreateRequest =>
-  ({ path: r.string(), data: r.buffer(), acl: readACLs(r), flags: r.int() });
+  ({ path: r.ustring(), data: r.buffer(), acl: readRequestACLs(r), flags: r.int() });
 export function writeCreateRequest(w: JuteWriter, v: CreateRequest): void {
   w.ustring(v.path).buffer(v.data);
   writeACLs(w, v.acl);
@@ -155,73 +169,82 @@ export function writeCreateTTLRequest(w: JuteWriter, v: CreateTTLRequest): void 
 }
 
 /** Delete and Check share this shape. */
-export interface PathVersionRequest { path: string; version: number }
+export interface PathVersionRequest { path: string | null; version: number }
 export type DeleteRequest = PathVersionRequest;
 export type CheckVersionRequest = PathVersionRequest;
-const readPathVersion = (r: JuteReader): PathVersionRequest => ({ path: r.string(), version: r.int() });
+const readPathVersion = (r: JuteReader): PathVersionRequest => ({ path: r.ustring(), version: r.int() });
 const writePathVersion = (w: JuteWriter, v: PathVersionRequest): void => void w.ustring(v.path).int(v.version);
 
 /** Exists, GetData, GetChildren and GetChildren2 share this shape. */
-export interface PathWatchRequest { path: string; watch: boolean }
+export interface PathWatchRequest { path: string | null; watch: boolean }
 export type ExistsRequest = PathWatchRequest;
 export type GetDataRequest = PathWatchRequest;
 export type GetChildrenRequest = PathWatchRequest;
 export type GetChildren2Request = PathWatchRequest;
-const readPathWatch = (r: JuteReader): PathWatchRequest => ({ path: r.string(), watch: r.bool() });
+const readPathWatch = (r: JuteReader): PathWatchRequest => ({ path: r.ustring(), watch: r.bool() });
 const writePathWatch = (w: JuteWriter, v: PathWatchRequest): void => void w.ustring(v.path).bool(v.watch);
 
-/** GetACL, Sync, GetAllChildrenNumber (and the Create and Sync responses) share this shape. */
+/** GetACL, Sync and GetAllChildrenNumber requests share this shape. */
+export interface PathRequest { path: string | null }
+export type GetACLRequest = PathRequest;
+export type SyncRequest = PathRequest;
+export type GetAllChildrenNumberRequest = PathRequest;
+const readPathRequest = (r: JuteReader): PathRequest => ({ path: r.ustring() });
+const writePathRequest = (w: JuteWriter, v: PathRequest): void => void w.ustring(v.path);
+
+/** The create response (and deleteContainer's raw body). */
 export interface PathRecord { path: string }
-export type GetACLRequest = PathRecord;
-export type SyncRequest = PathRecord;
-export type GetAllChildrenNumberRequest = PathRecord;
 export type CreateResponse = PathRecord;
-export type SyncResponse = PathRecord;
 const readPath = (r: JuteReader): PathRecord => ({ path: r.string() });
 const writePath = (w: JuteWriter, v: PathRecord): void => void w.ustring(v.path);
 
-export interface SetDataRequest { path: string; data: Buffer | null; version: number }
-export const readSetDataRequest = (r: JuteReader): SetDataRequest => ({ path: r.string(), data: r.buffer(), version: r.int() });
+/** ZooKeeper echoes the request's path, so a sync of a null path is answered with a null path. */
+export interface SyncResponse { path: string | null }
+export const readSyncResponse = (r: JuteReader): SyncResponse => ({ path: r.ustring() });
+export const writeSyncResponse = (w: JuteWriter, v: SyncResponse): void => void w.ustring(v.path);
+
+export interface SetDataRequest { path: string | null; data: Buffer | null; version: number }
+export const readSetDataRequest = (r: JuteReader): SetDataRequest => ({ path: r.ustring(), data: r.buffer(), version: r.int() });
 export const writeSetDataRequest = (w: JuteWriter, v: SetDataRequest): void => void w.ustring(v.path).buffer(v.data).int(v.version);
 
-export interface SetACLRequest { path: string; acl: ACL[]; version: number }
-export const readSetACLRequest = (r: JuteReader): SetACLRequest => ({ path: r.string(), acl: readACLs(r), version: r.int() });
+export interface SetACLRequest { path: string | null; acl: RequestACL[]; version: number }
+export const readSetACLRequest = (r: JuteReader): SetACLRequest => ({ path: r.ustring(), acl: readRequestACLs(r), version: r.int() });
 export function writeSetACLRequest(w: JuteWriter, v: SetACLRequest): void {
   w.ustring(v.path);
   writeACLs(w, v.acl);
   w.int(v.version);
 }
 
-export interface SetWatches { relativeZxid: bigint; dataWatches: string[]; existWatches: string[]; childWatches: string[] }
+export interface SetWatches { relativeZxid: bigint; dataWatches: (string | null)[]; existWatches: (string | null)[]; childWatches: (string | null)[] }
 export const readSetWatches = (r: JuteReader): SetWatches =>
-  ({ relativeZxid: r.long(), dataWatches: readStrings(r), existWatches: readStrings(r), childWatches: readStrings(r) });
+  ({ relativeZxid: r.long(), dataWatches: readRequestStrings(r), existWatches: readRequestStrings(r), childWatches: readRequestStrings(r) });
 export function writeSetWatches(w: JuteWriter, v: SetWatches): void {
   w.long(v.relativeZxid);
   for (const list of [v.dataWatches, v.existWatches, v.childWatches]) writeStrings(w, list);
 }
 
-export interface SetWatches2 extends SetWatches { persistentWatches: string[]; persistentRecursiveWatches: string[] }
+export interface SetWatches2 extends SetWatches { persistentWatches: (string | null)[]; persistentRecursiveWatches: (string | null)[] }
 export const readSetWatches2 = (r: JuteReader): SetWatches2 =>
-  ({ ...readSetWatches(r), persistentWatches: readStrings(r), persistentRecursiveWatches: readStrings(r) });
+  ({ ...readSetWatches(r), persistentWatches: readRequestStrings(r), persistentRecursiveWatches: readRequestStrings(r) });
 export function writeSetWatches2(w: JuteWriter, v: SetWatches2): void {
   writeSetWatches(w, v);
   writeStrings(w, v.persistentWatches);
   writeStrings(w, v.persistentRecursiveWatches);
 }
 
-export interface AddWatchRequest { path: string; mode: number }
-export const readAddWatchRequest = (r: JuteReader): AddWatchRequest => ({ path: r.string(), mode: r.int() });
+export interface AddWatchRequest { path: string | null; mode: number }
+export const readAddWatchRequest = (r: JuteReader): AddWatchRequest => ({ path: r.ustring(), mode: r.int() });
 export const writeAddWatchRequest = (w: JuteWriter, v: AddWatchRequest): void => void w.ustring(v.path).int(v.mode);
 
 /** CheckWatches and RemoveWatches share this shape; `type` is a WatcherType. */
-export interface WatchesRequest { path: string; type: number }
+export interface WatchesRequest { path: string | null; type: number }
 export type CheckWatchesRequest = WatchesRequest;
 export type RemoveWatchesRequest = WatchesRequest;
-const readWatches = (r: JuteReader): WatchesRequest => ({ path: r.string(), type: r.int() });
+const readWatches = (r: JuteReader): WatchesRequest => ({ path: r.ustring(), type: r.int() });
 const writeWatches = (w: JuteWriter, v: WatchesRequest): void => void w.ustring(v.path).int(v.type);
 
-export interface GetEphemeralsRequest { prefixPath: string }
-export const readGetEphemeralsRequest = (r: JuteReader): GetEphemeralsRequest => ({ prefixPath: r.string() });
+export interface GetEphemeralsRequest { prefixPath: string | null }
+export const readGetEphemeralsRequest = (r: JuteReader): GetEphemeralsRequest => ({ prefixPath: r.ustring() });
 export const writeGetEphemeralsRequest = (w: JuteWriter, v: GetEphemeralsRequest): void => void w.ustring(v.prefixPath);
 
 export interface ReconfigRequest {
@@ -306,11 +329,10 @@ export {
   readPathWatch as readGetDataRequest, writePathWatch as writeGetDataRequest,
   readPathWatch as readGetChildrenRequest, writePathWatch as writeGetChildrenRequest,
   readPathWatch as readGetChildren2Request, writePathWatch as writeGetChildren2Request,
-  readPath as readGetACLRequest, writePath as writeGetACLRequest,
-  readPath as readSyncRequest, writePath as writeSyncRequest,
-  readPath as readGetAllChildrenNumberRequest, writePath as writeGetAllChildrenNumberRequest,
+  readPathRequest as readGetACLRequest, writePathRequest as writeGetACLRequest,
+  readPathRequest as readSyncRequest, writePathRequest as writeSyncRequest,
+  readPathRequest as readGetAllChildrenNumberRequest, writePathRequest as writeGetAllChildrenNumberRequest,
   readPath as readCreateResponse, writePath as writeCreateResponse,
-  readPath as readSyncResponse, writePath as writeSyncResponse,
   readWatches as readCheckWatchesRequest, writeWatches as writeCheckWatchesRequest,
   readWatches as readRemoveWatchesRequest, writeWatches as writeRemoveWatchesRequest,
   readSaslToken as readGetSASLRequest, writeSaslToken as writeGetSASLRequest,
@@ -318,6 +340,6 @@ export {
   readStatResponse as readExistsResponse, writeStatResponse as writeExistsResponse,
   readStatResponse as readSetDataResponse, writeStatResponse as writeSetDataResponse,
   readStatResponse as readSetACLResponse, writeStatResponse as writeSetACLResponse,
-  readPathVersion, writePathVersion, readPathWatch, writePathWatch, readPath, writePath,
+  readPathVersion, writePathVersion, readPathWatch, writePathWatch, readPath, writePath, readPathRequest, writePathRequest,
   readWatches, writeWatches, readSaslToken, writeSaslToken, readStatResponse, writeStatResponse,
 };

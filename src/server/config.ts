@@ -55,8 +55,21 @@ export interface ServerConfig {
   extendedTypesEnabled: boolean;
   /** Container/TTL reaper period (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
+  /**
+   * reconfigEnabled (default false, as in ZooKeeper): reconfig answers RECONFIGDISABLED unless
+   * set; with it set, a standalone server answers UNIMPLEMENTED as ZooKeeper's does. Dynamic
+   * reconfiguration of a cluster is not implemented, so a cluster refuses the setting.
+   */
+  reconfigEnabled: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest, e.g. "super:base64sha1". */
   superDigest: string | undefined;
+  /**
+   * SASL DIGEST-MD5 users, name -> password (ZooKeeper's JAAS "Server" section,
+   * user_<name>="<password>"). Set: SASL logins are served and the `sasl` ACL scheme is
+   * registered (as with authProvider.1=...SASLAuthenticationProvider). Unset: no SASL, as a
+   * ZooKeeper server without a JAAS configuration.
+   */
+  saslUsers?: ReadonlyMap<string, string>;
   /** Server id (the high byte of session ids). */
   serverId: number;
   /** fsync the log before acknowledging writes. Turn off only for experiments. */
@@ -106,6 +119,9 @@ export const LIMIT_DEFAULTS = {
   maxUncommittedProposals: 1000,
 } as const;
 
+/** ZooKeeper's znode.container.checkIntervalMs default: one minute. */
+export const DEFAULT_CONTAINER_CHECK_INTERVAL_MS = 60_000;
+
 export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: string }): ServerConfig {
   const tickMs = overrides.tickMs ?? 2000;
   const base: ServerConfig = {
@@ -121,7 +137,8 @@ export function defaultConfig(overrides: Partial<ServerConfig> & { dataDir: stri
     snapCount: 100_000,
     snapRetain: 3,
     extendedTypesEnabled: false,
-    containerCheckIntervalMs: 60_000,
+    containerCheckIntervalMs: DEFAULT_CONTAINER_CHECK_INTERVAL_MS,
+    reconfigEnabled: false,
     superDigest: undefined,
     serverId: 0,
     fsync: true,
@@ -153,6 +170,8 @@ function validate(c: ServerConfig): void {
   if (c.minSessionTimeoutMs > c.maxSessionTimeoutMs) fail(`min session timeout ${c.minSessionTimeoutMs} ms exceeds max ${c.maxSessionTimeoutMs} ms`);
   if (!(c.maxFrameBytes >= 1024 && c.maxFrameBytes <= 256 * 1024 * 1024)) fail(`max frame ${c.maxFrameBytes} must be 1 KiB .. 256 MiB`);
   if (!(c.snapCount >= 2)) fail(`snapCount ${c.snapCount} must be at least 2`);
+  if (!(Number.isInteger(c.containerCheckIntervalMs) && c.containerCheckIntervalMs >= 1)) fail(`containerCheckIntervalMs ${c.containerCheckIntervalMs} must be a whole number of at least 1`);
+  if (c.reconfigEnabled && c.cluster) fail('reconfigEnabled: dynamic reconfiguration of a cluster is not supported');
   if (!(c.serverId >= 0 && c.serverId <= 254)) fail(`server id ${c.serverId} must be 0-254`);
   if (!(Number.isInteger(c.maxPendingLogBytes) && c.maxPendingLogBytes >= 1024)) fail(`maxPendingLogBytes ${c.maxPendingLogBytes} must be at least 1024`);
   const atLeast = (name: keyof ServerConfig, min: number) => {

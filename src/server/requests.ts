@@ -8,6 +8,16 @@ import type { Request } from '../protocol/requests.js';
 import { encodeMultiResponse, encodeReply, type ResponseBody } from '../protocol/responses.js';
 import type { ApplyResult, MultiOpResult, MultiSubRequest, WriteRequest } from './tree/types.js';
 
+/**
+ * A write ZooKeeper refuses before it becomes a txn, with the error it answers. A multi with a
+ * null sub-op path fails in PrepRequestProcessor.getPendingChanges, before the txn header is
+ * set: no zxid is used, and FinalRequestProcessor answers MARSHALLINGERROR.
+ */
+export function refusedBeforePrep(req: Request): number | undefined {
+  if (req.kind === 'multi' && req.body.ops.some((op) => op.body.path === null)) return ErrorCode.MARSHALLINGERROR;
+  return undefined;
+}
+
 /** The client write requests prep understands, or undefined for everything else. */
 export function toWriteRequest(req: Request): WriteRequest | undefined {
   switch (req.kind) {

@@ -24,10 +24,11 @@ const BRIEF_CONNECTION = /^ \/127\.0\.0\.1:\d+\[(\d)\]\(queued=\d+,recved=\d+,se
 const FULL_CONNECTION = /^ \/127\.0\.0\.1:\d+\[(\d)\]\(queued=(\d+),recved=(\d+),sent=(\d+),sid=0x([0-9a-f]+),lop=([A-Z]+),est=\d+,to=(\d+)(,lcxid=0x[0-9a-f]+)?,lzxid=0x[0-9a-f]+,lresp=\d+,llat=\d+,minlat=\d+,avglat=\d+,maxlat=\d+\)$/;
 
 /**
- * The limits zk-elect's `conf` adds after ZooKeeper's keys (issue 9: every backpressure limit is
- * shown in conf); Apache 3.8 prints none of them, so the key lists are compared without them.
+ * The settings zk-elect's `conf` adds after ZooKeeper's keys (issue 9: every backpressure limit;
+ * issue 10: the container/TTL check interval); Apache 3.8 prints none of them, so the key lists
+ * are compared without them.
  */
-const OUR_CONF_LIMITS = new Set(limitsOf(defaultConfig({ dataDir: '/unused' })).map((l) => l.conf));
+const OUR_CONF_LIMITS = new Set([...limitsOf(defaultConfig({ dataDir: '/unused' })).map((l) => l.conf), 'znode.container.checkIntervalMs']);
 
 /** What Apache's `conf` adds on a cluster member (QuorumPeerConfig); zk-elect's conf has none of them. */
 const APACHE_CLUSTER_CONF_KEYS = ['initLimit', 'syncLimit', 'electionAlg', 'electionPort', 'quorumPort', 'peerType', 'version'];

@@ -407,8 +407,8 @@ export const MUTANTS: readonly Mutant[] = [
     // A reconnect must present the session's password.
     name: 'session-password-not-checked',
     file: 'src/server/node/zk-node.ts',
-    find: 'if (!passwordMatches(this.secret, req.sessionId, req.passwd)) {',
-    replace: 'if (req.passwd.length === 0) {',
+    find: 'if (req.passwd === null || !passwordMatches(this.secret, req.sessionId, req.passwd)) {',
+    replace: 'if (req.passwd === null || req.passwd.length === 0) {',
     test: 'test/integration/session-secret.test.ts',
     testPattern: 'forged',
   },
@@ -420,5 +420,28 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'rejectUnauthorized: false,',
     test: 'test/integration/tls-library.test.ts',
     testPattern: 'wrong CA',
+  },
+  // Security properties (issue 10), each caught by the test that exercises it against real servers.
+  {
+    // Without the election path's ACL, anyone may delete the leader's node or join.
+    name: 'election-path-left-world-writable',
+    file: 'src/election/election.ts',
+    find: '    if (this.session.auth && !this.pathProtected) await this.protectPath();',
+    replace: '',
+    test: 'test/integration/election-acl.test.ts',
+  },
+  {
+    name: 'candidate-node-left-world-writable',
+    file: 'src/election/election.ts',
+    find: '      if (this.session.auth) await this.protectNode(created, 0);',
+    replace: '',
+    test: 'test/integration/election-acl.test.ts',
+  },
+  {
+    name: 'sasl-accepts-a-wrong-password',
+    file: 'src/server/auth/digest-md5.ts',
+    find: "return this.fail('wrong password');",
+    replace: 'void 0;',
+    test: 'test/unit/sasl-digest-md5.test.ts',
   },
 ];

@@ -15,7 +15,7 @@ import type { LocalInstall } from './local-install.js';
 
 const MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 // Small serial-GC heaps: three JVMs share two cores in CI. No perf-data files in /tmp.
-const TEST_HEAP = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC'];
+export const TEST_HEAP = ['-Xms32m', '-Xmx256m', '-XX:+UseSerialGC'];
 const JVM_FLAGS = ['-XX:-UsePerfData', '-XX:+ExitOnOutOfMemoryError', '-Djava.net.preferIPv4Stack=true'];
 
 export async function startLocal(install: LocalInstall, o: ResolvedOptions): Promise<ZkEnsemble> {

@@ -47,7 +47,7 @@ export interface RawConnectOptions {
   timeoutMs?: number;
   /** Reattach to an existing session (id and password from an earlier connect). */
   sessionId?: bigint;
-  passwd?: Buffer;
+  passwd?: Buffer | null;
   lastZxidSeen?: bigint;
   /** The trailing readOnly byte of ConnectRequest; default false (sent, as modern clients do). */
   readOnly?: boolean | undefined;
@@ -128,7 +128,7 @@ export class RawClient {
             lastZxidSeen: options.lastZxidSeen ?? 0n,
             timeOut: options.timeoutMs ?? 4000,
             sessionId: options.sessionId ?? 0n,
-            passwd: options.passwd ?? Buffer.alloc(16),
+            passwd: options.passwd === undefined ? Buffer.alloc(16) : options.passwd,
             ...(options.readOnly === undefined ? { readOnly: false } : { readOnly: options.readOnly }),
           }));
         });

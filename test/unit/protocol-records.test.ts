@@ -63,8 +63,13 @@ test('every record round-trips', () => {
   for (const [w, r] of [
     [P.writeGetACLRequest, P.readGetACLRequest], [P.writeSyncRequest, P.readSyncRequest],
     [P.writeGetAllChildrenNumberRequest, P.readGetAllChildrenNumberRequest],
-    [P.writeCreateResponse, P.readCreateResponse], [P.writeSyncResponse, P.readSyncResponse],
-  ] as const) roundTrip(w, r, { path: '/p' });
+  ] as const) {
+    roundTrip(w, r, { path: '/p' });
+    roundTrip(w, r, { path: null });
+  }
+  roundTrip(P.writeCreateResponse, P.readCreateResponse, { path: '/p' });
+  roundTrip(P.writeSyncResponse, P.readSyncResponse, { path: '/p' });
+  roundTrip(P.writeSyncResponse, P.readSyncResponse, { path: null });
   roundTrip(P.writeSetACLRequest, P.readSetACLRequest, { path: '/acl', acl, version: 0 });
   const watches = { relativeZxid: 0x200000000n, dataWatches: ['/d1', '/d2'], existWatches: [], childWatches: ['/c'] };
   roundTrip(P.writeSetWatches, P.readSetWatches, watches);

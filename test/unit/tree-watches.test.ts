@@ -154,11 +154,12 @@ describe('tree: setWatches after reconnect (DataTree.setWatches)', () => {
     d.setData('/changed', null); // 6
     d.create('/kids/k'); // 7
     d.create('/born'); // 8
-    const t = d.state.setWatches(
+    const { triggers: t, nullPath } = d.state.setWatches(
       rel,
       { dataWatches: ['/same', '/changed', '/gone'], existWatches: ['/born', '/unborn'], childWatches: ['/kids', '/quiet', '/gone2'], persistentRecursiveWatches: ['/rec'] },
       7,
     );
+    assert.equal(nullPath, false);
     assert.deepEqual(ev(t), ['7:3:/changed', '7:2:/gone', '7:1:/born', '7:4:/kids', '7:2:/gone2']);
     assert.ok(t.every((x) => x.acl === null));
     assert.deepEqual(ev(d.setData('/same', null).triggers), ['7:3:/same']);

@@ -140,6 +140,7 @@ const COMMANDS: CommandDef[] = [
         server_id: c.serverId,
         client_port_listen_backlog: -1,
         ...Object.fromEntries(limitsOf(c).map((l) => [l.json, l.value])),
+        container_check_interval_ms: c.containerCheckIntervalMs,
       };
     },
   },

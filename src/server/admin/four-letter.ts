@@ -97,7 +97,9 @@ function conf(v: ServerView): string {
     `maxSessionTimeout=${c.maxSessionTimeoutMs}\nclientPortListenBacklog=-1\nserverId=${c.serverId}\n` +
     limitsOf(c)
       .map((l) => `${l.conf}=${l.value}\n`)
-      .join('')
+      .join('') +
+    // Not in ZooKeeper's conf (it is a system property there), shown here as the limits are.
+    `znode.container.checkIntervalMs=${c.containerCheckIntervalMs}\n`
   );
 }
 

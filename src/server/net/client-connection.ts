@@ -20,6 +20,7 @@ import type { Frame } from '../../protocol/framing.js';
 import type { ConnectRequest, Id } from '../../protocol/records.js';
 import { decodeConnectRequest, decodeRequest, type Request } from '../../protocol/requests.js';
 import { encodeReply } from '../../protocol/responses.js';
+import type { DigestMd5Server } from '../auth/digest-md5.js';
 import type { Clock } from '../node/clock.js';
 import type { NetSocket } from './network.js';
 
@@ -70,6 +71,8 @@ export class ClientConnection {
   sessionId: bigint | undefined;
   sessionTimeoutMs = 0;
   authIds: Id[] = [];
+  /** This connection's SASL exchange, once the client started one. */
+  sasl: DigestMd5Server | undefined;
   /** Highest zxid this connection was told about (ReplyHeader.zxid). */
   lastZxid = 0n;
   packetsReceived = 0;

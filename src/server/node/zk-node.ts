@@ -9,6 +9,7 @@
  * only while this server's lease holds (a cluster member cut off from its quorum goes quiet
  * before anyone could expire the sessions it answers).
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, OpCode } from '../../protocol/constants.js';
 import type { ConnectRequest } from '../../protocol/records.js';
 import type { Request } from '../../protocol/requests.js';
@@ -21,7 +22,7 @@ import { fourLetterWord, type ServerView } from '../admin/four-letter.js';
 import { newCounters, recordResponseSize, type BackpressureFigures, type QuorumState } from '../admin/figures.js';
 import type { ClientConnection } from '../net/client-connection.js';
 import { ClientPort } from '../net/client-port.js';
-import { multiMarshallingErrorIndex, toWriteRequest, writeReply } from '../requests.js';
+import { multiMarshallingErrorIndex, refusedBeforePrep, toWriteRequest, writeReply } from '../requests.js';
 import { LocalWritePath } from '../standalone/local-write-path.js';
 import { DataDir } from '../storage/data-dir.js';
 import type { TxnLog, TxnLogStats } from '../storage/txn-log.js';
@@ -31,7 +32,7 @@ import { ZkState } from '../tree/state.js';
 import { decodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, WatchTrigger, WriteRequest } from '../tree/types.js';
 import type { NodeIo } from './io.js';
-import { answerRead } from './reads.js';
+import { answerRead, type ReadContext } from './reads.js';
 import { passwordMatches, sessionPassword } from '../storage/session-secret.js';
 import { SessionTracker } from './session-tracker.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
@@ -126,7 +127,11 @@ export class ZkNode implements ServerView {
       this.secret = await this.dataDir.sessionSecret();
       const recovered = await this.dataDir.recover();
       this.txnLog = recovered.log;
-      const options = { extendedTypesEnabled: this.config.extendedTypesEnabled, maxDataBytes: this.config.maxFrameBytes };
+      const options = {
+        extendedTypesEnabled: this.config.extendedTypesEnabled,
+        maxDataBytes: this.config.maxFrameBytes,
+        aclProviders: { sasl: this.config.saslUsers !== undefined },
+      };
       this.state = recovered.snapshot ? deserializeState(recovered.snapshot.payload, options) : new ZkState(options);
       const services = this.services();
       this.snapshots = new SnapshotPolicy({
@@ -305,7 +310,7 @@ export class ZkNode implements ServerView {
         respond(0n, 0);
         conn.close();
       };
-      if (!passwordMatches(this.secret, req.sessionId, req.passwd)) {
+      if (req.passwd === null || !passwordMatches(this.secret, req.sessionId, req.passwd)) {
         this.logger.warn('refused a reconnect with a wrong session password', { client: conn.address, session: `0x${req.sessionId.toString(16)}` });
         return expired();
       }
@@ -482,6 +487,14 @@ export class ZkNode implements ServerView {
       this.closeSession(sessionId, { conn, xid: req.xid, startedAtMono });
       return;
     }
+    const refused = refusedBeforePrep(req);
+    if (refused !== undefined) {
+      // Answered in order, like a read, and nothing is logged.
+      this.writes.after(sessionId, () => {
+        if (!conn.closed) conn.replyError(req.xid, this.state.lastProcessedZxid, refused, startedAtMono);
+      });
+      return;
+    }
     const write = toWriteRequest(req);
     if (write) {
       this.submitWrite(conn, sessionId, req.xid, write, (result) => {
@@ -495,25 +508,34 @@ export class ZkNode implements ServerView {
     const order = req.kind === 'sync' ? this.writes.sync.bind(this.writes) : this.writes.after.bind(this.writes);
     order(sessionId, () => {
       if (conn.closed) return;
-      const readContext = {
-        state: this.state,
-        superDigest: this.config.superDigest,
-        deliver: (t: readonly WatchTrigger[]) => this.deliver(t),
-        closeSoon: (c: ClientConnection) => this.io.clock.soon(() => c.close()),
-        authFailed: (c: ClientConnection, scheme: string) => this.authFailed(c, scheme),
-      };
-      conn.reply(answerRead(readContext, conn, sessionId, req), startedAtMono);
+      const frame = answerRead(this.readContext(), conn, sessionId, req);
+      // No frame: ZooKeeper drops the connection without an answer (e.g. a null SASL token).
+      if (frame === undefined) return conn.close();
+      conn.reply(frame, startedAtMono);
       this.recordLatency(startedAtMono, req.kind);
     });
   }
 
+  private readContext(): ReadContext {
+    return {
+      state: this.state,
+      superDigest: this.config.superDigest,
+      reconfigEnabled: this.config.reconfigEnabled,
+      saslUsers: this.config.saslUsers,
+      nonce: () => randomBytes(24).toString('base64'),
+      authFailed: (c, reason) => this.authFailed(c, reason),
+      deliver: (t) => this.deliver(t),
+      closeSoon: (c) => this.io.clock.soon(() => c.close()),
+    };
+  }
+
   /**
    * Every refused authentication ends here (auth_failed_count): addAuth with an unknown scheme
-   * or credentials its provider rejects; SASL and client certificates report here too.
+   * or credentials its provider rejects, a failed SASL login; client certificates report here too.
    */
-  authFailed(conn: ClientConnection, scheme: string): void {
+  authFailed(conn: ClientConnection, reason: string): void {
     this.counters.authFailed++;
-    this.logger.warn('authentication failed', { client: conn.address, scheme });
+    this.logger.warn('authentication failed; closing the connection', { client: conn.address, session: conn.sessionId === undefined ? undefined : `0x${conn.sessionId.toString(16)}`, reason });
   }
 
   private recordLatency(startedAtMono: number, op: string): void {

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, Perm } from '../../protocol/constants.js';
-import type { ACL, Id, WatchTrigger } from './types.js';
+import { deref } from './java-null.js';
+import type { ACL, Id, RequestACL, WatchTrigger } from './types.js';
 
 export const ANYONE_ID_UNSAFE: Id = { scheme: 'world', id: 'anyone' };
 export const AUTH_IDS: Id = { scheme: 'auth', id: '' };
@@ -99,46 +100,71 @@ export const DigestAuth = {
   },
 };
 
-/** Providers whose ids "auth" ACLs may expand to (ServerAuthenticationProvider.isAuthenticated). */
-function isAuthenticatedScheme(scheme: string): boolean {
-  return scheme === 'digest';
+/** Which optional providers the server registered (ZooKeeper's authProvider.N). */
+export interface AclProviders {
+  /** SASLAuthenticationProvider: the `sasl` scheme, registered when the server has SASL users. */
+  sasl?: boolean;
 }
 
-function aclEquals(a: ACL, b: ACL): boolean {
-  return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
+/** Providers whose ids "auth" ACLs may expand to (ServerAuthenticationProvider.isAuthenticated). */
+function isAuthenticatedScheme(scheme: string, providers: AclProviders): boolean {
+  return scheme === 'digest' || (scheme === 'sasl' && providers.sasl === true);
+}
+
+/**
+ * The generated ACL.equals(peer) as ArrayList.contains calls it on the NEW entry: perms first,
+ * then Id.equals, which calls scheme.equals and id.equals on the new entry's own fields, so
+ * a null there is a NullPointerException once the comparison gets that far.
+ */
+function javaAclEquals(a: RequestACL, peer: RequestACL): boolean {
+  if (a.perms !== peer.perms) return false;
+  if (deref(a.id.scheme, 'Id.equals (scheme)') !== peer.id.scheme) return false;
+  return deref(a.id.id, 'Id.equals (id)') === peer.id.id;
+}
+
+/** SASLAuthenticationProvider.isValid: a KerberosName parses ("a", "a@R", "a/h@R"; no '@' without the full form). */
+export function isValidSaslAcl(id: string): boolean {
+  return /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id) || !id.includes('@');
 }
 
 /**
  * PrepRequestProcessor.fixupACL: removes duplicates, rejects an empty or malformed list, and
- * expands `auth` entries into the requester's authenticated (digest) ids.
- * Returns the ACL to store, or null for INVALIDACL.
+ * expands `auth` entries into the requester's authenticated ids (digest; sasl when registered).
+ * Returns the ACL to store, or null for INVALIDACL. Null strings from the wire are handled
+ * where Java handles them: a null scheme is INVALIDACL, an `auth` entry's id is never read,
+ * and where Java dereferences a null (dedup, world's id, a provider's isValid) this throws
+ * JavaNullPointer, which ZooKeeper answers MARSHALLINGERROR.
  */
-export function fixupACL(authIds: readonly Id[], acls: readonly ACL[] | null | undefined): ACL[] | null {
-  const uniq: ACL[] = [];
-  for (const a of acls ?? []) if (!uniq.some((u) => aclEquals(u, a))) uniq.push(a);
+export function fixupACL(authIds: readonly Id[], acls: readonly RequestACL[] | null | undefined, providers: AclProviders = {}): ACL[] | null {
+  const uniq: RequestACL[] = [];
+  for (const a of acls ?? []) if (!uniq.some((u) => javaAclEquals(a, u))) uniq.push(a);
   if (uniq.length === 0) return null;
   const rv: ACL[] = [];
   for (const a of uniq) {
-    const id = a.id;
-    if (id.scheme === 'world' && id.id === 'anyone') {
-      rv.push(a);
-    } else if (id.scheme === 'auth') {
+    const { scheme, id } = a.id;
+    if (scheme === null) return null;
+    if (scheme === 'world' && deref(id, 'fixupACL (world id)') === 'anyone') {
+      rv.push({ perms: a.perms, id: { scheme, id: 'anyone' } });
+    } else if (scheme === 'auth') {
       let valid = false;
       for (const cid of authIds) {
-        if (isAuthenticatedScheme(cid.scheme)) {
+        if (isAuthenticatedScheme(cid.scheme, providers)) {
           valid = true;
           rv.push({ perms: a.perms, id: { scheme: cid.scheme, id: cid.id } });
         }
       }
       if (!valid) return null;
-    } else if (id.scheme === 'digest') {
-      if (!isValidDigestAcl(id.id)) return null;
-      rv.push(a);
-    } else if (id.scheme === 'ip') {
-      if (!isValidIpAcl(id.id)) return null;
-      rv.push(a);
+    } else if (scheme === 'digest') {
+      if (!isValidDigestAcl(deref(id, 'DigestAuthenticationProvider.isValid'))) return null;
+      rv.push({ perms: a.perms, id: { scheme, id: id as string } });
+    } else if (scheme === 'ip') {
+      if (!isValidIpAcl(deref(id, 'IPAuthenticationProvider.isValid'))) return null;
+      rv.push({ perms: a.perms, id: { scheme, id: id as string } });
+    } else if (scheme === 'sasl' && providers.sasl === true) {
+      if (!isValidSaslAcl(deref(id, 'SASLAuthenticationProvider.isValid'))) return null;
+      rv.push({ perms: a.perms, id: { scheme, id: id as string } });
     } else {
-      return null; // no provider registered for this scheme (world:<other>, super, sasl, x509…)
+      return null; // no provider registered for this scheme (world:<other>, super, x509, sasl without SASL users…)
     }
   }
   return rv;
@@ -156,6 +182,9 @@ export function checkACL(acl: readonly ACL[] | null, perm: number, authIds: read
       if (authIds.some((x) => x.scheme === 'digest' && x.id === id.id)) return true;
     } else if (id.scheme === 'ip') {
       if (authIds.some((x) => x.scheme === 'ip' && ipMatches(x.id, id.id))) return true;
+    } else if (id.scheme === 'sasl') {
+      // SASLAuthenticationProvider.matches: the authorized id itself, or the user "super".
+      if (authIds.some((x) => x.scheme === 'sasl' && (x.id === id.id || x.id === 'super'))) return true;
     }
   }
   return false;
@@ -174,8 +203,11 @@ export type AuthResult = { ok: true; ids: Id[] } | { ok: false; err: number };
  * "super:D/InIHSb7yEEbrWz8b9l71RjZJU="); `ip` yields the client's address; anything else is
  * AUTHFAILED (after which ZooKeeper closes the connection).
  */
-export function authenticate(scheme: string, auth: Buffer, clientIp: string, superDigest?: string): AuthResult {
+export function authenticate(scheme: string | null, auth: Buffer | null, clientIp: string, superDigest?: string): AuthResult {
   if (scheme === 'digest') {
+    // DigestAuthenticationProvider does new String(authData): a null auth throws, which
+    // processPacket answers AUTHFAILED. A null scheme finds no provider: AUTHFAILED too.
+    if (auth === null) return { ok: false, err: ErrorCode.AUTHFAILED };
     const digest = DigestAuth.generateDigest(auth.toString('utf8'));
     const ids: Id[] = [];
     if (superDigest !== undefined && digest === superDigest) ids.push({ scheme: 'super', id: '' });

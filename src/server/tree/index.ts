@@ -2,7 +2,7 @@
 export type {
   ACL, ApplyResult, CheckRequest, CloseSessionRequest, CreateOpCode, CreateRequest, CreateSessionRequest,
   DeleteContainerRequest, DeleteRequest, Id, MultiOpResult, MultiReadOp, MultiReadResult, MultiRequest,
-  MultiSubRequest, PrepContext, ReadOptions, ReadResult, SetACLRequest, SetDataRequest, Stat, StatPersisted,
+  MultiSubRequest, PrepContext, ReadOptions, ReadResult, RequestACL, SetACLRequest, SetDataRequest, Stat, StatPersisted,
   Txn, TxnBody, WatchedEvent, WatcherId, WatchTrigger, WriteRequest, ZkStateOptions,
 } from './types.js';
 export { ZkState, type SessionInfo } from './state.js';

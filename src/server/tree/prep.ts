@@ -4,11 +4,12 @@
  * exact check order. Failures become ErrorTxns; every write consumes its zxid either way.
  */
 import { ErrorCode, OpCode, Perm } from '../../protocol/constants.js';
-import { checkACL, fixupACL } from './acl.js';
+import { checkACL, fixupACL, type AclProviders } from './acl.js';
 import { createStat, type DataTree } from './data-tree.js';
 import { createModeOf, ephemeralType, isValidTtl, ttlToEphemeralOwner } from './ephemeral-type.js';
+import { deref, JavaNullPointer } from './java-null.js';
 import { isSpecialPath, isValidPath, sequenceSuffix } from './paths.js';
-import type { ACL, CreateRequest, MultiSubRequest, PrepContext, StatPersisted, Txn, TxnBody, WriteRequest } from './types.js';
+import type { ACL, CreateRequest, MultiSubRequest, PrepContext, RequestACL, StatPersisted, Txn, TxnBody, WriteRequest } from './types.js';
 
 export class KeeperError extends Error {
   constructor(readonly code: number, readonly path?: string) {
@@ -32,6 +33,8 @@ export interface PrepEnv {
   readonly outstandingForPath: Map<string, ChangeRecord>;
   readonly extendedTypes: boolean;
   readonly maxDataBytes: number | undefined;
+  /** Optional auth providers the server registered (the `sasl` ACL scheme). */
+  readonly aclProviders?: AclProviders;
   /** SessionTracker.checkSession: throws SESSIONEXPIRED for unknown/closing sessions. */
   checkSession(sessionId: bigint): void;
   trackSession(sessionId: bigint, timeoutMs: number): void;
@@ -61,8 +64,9 @@ function checkPerm(acl: readonly ACL[] | null, perm: number, ctx: PrepContext): 
   if (!checkACL(acl, perm, ctx.authIds)) throw new KeeperError(ErrorCode.NOAUTH);
 }
 
-function validatePath(path: string): void {
-  if (!isValidPath(path)) throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+/** PrepRequestProcessor.validatePath: PathUtils throws IllegalArgumentException for null too. */
+function validatePath(path: string | null): asserts path is string {
+  if (path === null || !isValidPath(path)) throw new KeeperError(ErrorCode.BADARGUMENTS, path ?? undefined);
 }
 
 function getParentPathAndValidate(path: string): string {
@@ -76,14 +80,14 @@ function checkAndIncVersion(current: number, expected: number, path: string): nu
   return (current + 1) | 0;
 }
 
-function checkDataSize(env: PrepEnv, data: Buffer | null, path: string): void {
+function checkDataSize(env: PrepEnv, data: Buffer | null, path: string | null): void {
   if (env.maxDataBytes !== undefined && data !== null && data.length > env.maxDataBytes) {
-    throw new KeeperError(ErrorCode.BADARGUMENTS, path);
+    throw new KeeperError(ErrorCode.BADARGUMENTS, path ?? undefined);
   }
 }
 
-function fixup(path: string, ctx: PrepContext, acl: ACL[]): ACL[] {
-  const fixed = fixupACL(ctx.authIds, acl);
+function fixup(env: PrepEnv, path: string, ctx: PrepContext, acl: RequestACL[]): ACL[] {
+  const fixed = fixupACL(ctx.authIds, acl, env.aclProviders);
   if (fixed === null) throw new KeeperError(ErrorCode.INVALIDACL, path);
   return fixed;
 }
@@ -94,17 +98,17 @@ function prepCreate(env: PrepEnv, req: CreateRequest, ctx: PrepContext): TxnBody
   const ttl = req.op === OpCode.createTTL ? (req.ttl ?? -1n) : -1n;
   checkDataSize(env, req.data, req.path);
   const mode = createModeOf(req.flags);
-  if (mode === null) throw new KeeperError(ErrorCode.BADARGUMENTS, req.path);
+  if (mode === null) throw new KeeperError(ErrorCode.BADARGUMENTS, req.path ?? undefined);
   // validateCreateRequest
   if (mode.ttl && !env.extendedTypes) throw new KeeperError(ErrorCode.UNIMPLEMENTED);
-  if (mode.ttl ? !isValidTtl(ttl) : ttl >= 0n) throw new KeeperError(ErrorCode.BADARGUMENTS, req.path);
+  if (mode.ttl ? !isValidTtl(ttl) : ttl >= 0n) throw new KeeperError(ErrorCode.BADARGUMENTS, req.path ?? undefined);
   env.checkSession(ctx.sessionId);
-  // validatePathForCreate
-  let path = req.path;
+  // validatePathForCreate (its path.lastIndexOf is where a null path fails)
+  let path = deref(req.path, 'validatePathForCreate');
   const lastSlash = path.lastIndexOf('/');
   if (lastSlash === -1 || path.includes('\0')) throw new KeeperError(ErrorCode.BADARGUMENTS, path);
   const parentPath = path.substring(0, lastSlash);
-  const listACL = fixup(path, ctx, req.acl);
+  const listACL = fixup(env, path, ctx, req.acl);
   let parent = getRecordForPath(env, parentPath);
   checkPerm(parent.acl, Perm.CREATE, ctx);
   const parentCVersion = parent.stat.cversion;
@@ -187,7 +191,7 @@ function prepOne(env: PrepEnv, req: MultiSubRequest | Exclude<WriteRequest, Mult
       return prepDelete(env, req.path, zxid, true, -1, ctx);
     case OpCode.delete:
       env.checkSession(ctx.sessionId);
-      return prepDelete(env, req.path, zxid, false, req.version, ctx);
+      return prepDelete(env, deref(req.path, 'getParentPathAndValidate'), zxid, false, req.version, ctx);
     case OpCode.setData: {
       env.checkSession(ctx.sessionId);
       checkDataSize(env, req.data, req.path);
@@ -206,7 +210,7 @@ function prepOne(env: PrepEnv, req: MultiSubRequest | Exclude<WriteRequest, Mult
     case OpCode.setACL: {
       env.checkSession(ctx.sessionId);
       validatePath(req.path);
-      const listACL = fixup(req.path, ctx, req.acl);
+      const listACL = fixup(env, req.path, ctx, req.acl);
       let node = getRecordForPath(env, req.path);
       checkPerm(node.acl, Perm.ADMIN, ctx);
       const newVersion = checkAndIncVersion(node.stat.aversion, req.version, req.path);
@@ -264,11 +268,13 @@ function rollback(env: PrepEnv, zxid: bigint, saved: Map<string, ChangeRecord>):
 function prepMulti(env: PrepEnv, ops: MultiSubRequest[], ctx: PrepContext): TxnBody {
   const saved = new Map<string, ChangeRecord>();
   for (const op of ops) {
-    const cr = env.outstandingForPath.get(op.path);
-    if (cr) saved.set(op.path, cr);
-    const lastSlash = op.path.lastIndexOf('/');
-    if (lastSlash === -1 || op.path.includes('\0')) continue;
-    const parentPath = op.path.substring(0, lastSlash);
+    // getPendingChanges: a null sub-op path fails here, before any sub-op is prepped.
+    const path = deref(op.path, 'getPendingChanges');
+    const cr = env.outstandingForPath.get(path);
+    if (cr) saved.set(path, cr);
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.includes('\0')) continue;
+    const parentPath = path.substring(0, lastSlash);
     const pcr = env.outstandingForPath.get(parentPath);
     if (pcr) saved.set(parentPath, pcr);
   }
@@ -282,6 +288,11 @@ function prepMulti(env: PrepEnv, ops: MultiSubRequest[], ctx: PrepContext): TxnB
     try {
       txns.push(prepOne(env, op, ctx));
     } catch (e) {
+      if (e instanceof JavaNullPointer) {
+        // ZooKeeper answers the whole multi MARSHALLINGERROR; drop what its sub-ops prepared.
+        rollback(env, ctx.zxid, saved);
+        throw e;
+      }
       if (!(e instanceof KeeperError)) throw e;
       failed = true;
       txns.push({ type: OpCode.error, err: e.code });
@@ -307,6 +318,8 @@ export function prepRequest(env: PrepEnv, req: WriteRequest, ctx: PrepContext): 
         return { ...header, body: prepOne(env, req, ctx) };
     }
   } catch (e) {
+    // A null dereferenced where ZooKeeper's Java would: its catch-all answers MARSHALLINGERROR.
+    if (e instanceof JavaNullPointer) return { ...header, body: { type: OpCode.error, err: ErrorCode.MARSHALLINGERROR } };
     if (!(e instanceof KeeperError)) throw e;
     return { ...header, body: { type: OpCode.error, err: e.code } };
   }

@@ -9,12 +9,13 @@ import type {
   ACL, Id, MultiReadOp, MultiReadResult, ReadOptions, ReadResult, Stat, WatchTrigger, WatcherId,
 } from './types.js';
 
+/** Paths as the request carried them: an entry may be null (see setWatches). */
 export interface SetWatchesLists {
-  dataWatches?: readonly string[];
-  existWatches?: readonly string[];
-  childWatches?: readonly string[];
-  persistentWatches?: readonly string[];
-  persistentRecursiveWatches?: readonly string[];
+  dataWatches?: readonly (string | null)[];
+  existWatches?: readonly (string | null)[];
+  childWatches?: readonly (string | null)[];
+  persistentWatches?: readonly (string | null)[];
+  persistentRecursiveWatches?: readonly (string | null)[];
 }
 
 /** Java String.trim(): strips chars <= ' ' at both ends. */
@@ -154,37 +155,48 @@ export abstract class TreeReads {
    * child watches fire NodeDeleted or NodeChildrenChanged (pzxid > relativeZxid); the rest are
    * registered. Persistent lists are registered (child manager first). Events are returned
    * in that order and are not ACL-filtered (acl null).
+   *
+   * A null entry in the data, exist or child list is where ZooKeeper's getNode(null) throws:
+   * the entries before it have taken effect, the rest have not, and the request is answered
+   * MARSHALLINGERROR (`nullPath`). A null persistent entry is registered by ZooKeeper under
+   * a null key no event can ever match; here it is skipped.
    */
-  setWatches(relativeZxid: bigint, lists: SetWatchesLists, watcherId: WatcherId): WatchTrigger[] {
+  setWatches(relativeZxid: bigint, lists: SetWatchesLists, watcherId: WatcherId): { triggers: WatchTrigger[]; nullPath: boolean } {
     const out: WatchTrigger[] = [];
     const fire = (type: number, path: string) =>
       out.push({ watcherIds: [watcherId], event: { type, state: KeeperState.SyncConnected, path }, acl: null });
     const t = this.tree;
+    const stopped = { triggers: out, nullPath: true };
     for (const path of lists.dataWatches ?? []) {
+      if (path === null) return stopped;
       const n = t.getNode(path);
       if (!n) fire(EventType.NodeDeleted, path);
       else if (n.stat.mzxid > relativeZxid) fire(EventType.NodeDataChanged, path);
       else t.dataWatches.addWatch(path, watcherId);
     }
     for (const path of lists.existWatches ?? []) {
+      if (path === null) return stopped;
       if (t.getNode(path)) fire(EventType.NodeCreated, path);
       else t.dataWatches.addWatch(path, watcherId);
     }
     for (const path of lists.childWatches ?? []) {
+      if (path === null) return stopped;
       const n = t.getNode(path);
       if (!n) fire(EventType.NodeDeleted, path);
       else if (n.stat.pzxid > relativeZxid) fire(EventType.NodeChildrenChanged, path);
       else t.childWatches.addWatch(path, watcherId);
     }
     for (const path of lists.persistentWatches ?? []) {
+      if (path === null) continue;
       t.childWatches.addWatch(path, watcherId, 'PERSISTENT');
       t.dataWatches.addWatch(path, watcherId, 'PERSISTENT');
     }
     for (const path of lists.persistentRecursiveWatches ?? []) {
+      if (path === null) continue;
       t.childWatches.addWatch(path, watcherId, 'PERSISTENT_RECURSIVE');
       t.dataWatches.addWatch(path, watcherId, 'PERSISTENT_RECURSIVE');
     }
-    return out;
+    return { triggers: out, nullPath: false };
   }
 
   /** A connection closed: drop all its watches (DataTree.removeCnxn). */

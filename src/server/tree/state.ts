@@ -3,6 +3,7 @@
  * prep() → Txn (deterministic; log/replicate it) → apply(Txn) → result + watch triggers.
  */
 import { ErrorCode } from '../../protocol/constants.js';
+import type { AclProviders } from './acl.js';
 import { applyTxn, type SessionTable } from './apply.js';
 import { DataTree } from './data-tree.js';
 import { ephemeralType, ttlOfEphemeralOwner } from './ephemeral-type.js';
@@ -23,6 +24,7 @@ export class ZkState extends TreeReads implements PrepEnv, SessionTable {
   readonly outstandingForPath = new Map<string, ChangeRecord>();
   readonly extendedTypes: boolean;
   readonly maxDataBytes: number | undefined;
+  readonly aclProviders: AclProviders;
   readonly containerMaxNeverUsedIntervalMs: bigint;
   readonly checkSessions: boolean;
   /** Committed sessions (createSession applied, closeSession not yet), in creation order. */
@@ -35,6 +37,7 @@ export class ZkState extends TreeReads implements PrepEnv, SessionTable {
     super();
     this.extendedTypes = options.extendedTypesEnabled ?? false;
     this.maxDataBytes = options.maxDataBytes;
+    this.aclProviders = options.aclProviders ?? {};
     this.containerMaxNeverUsedIntervalMs = options.containerMaxNeverUsedIntervalMs ?? 0n;
     this.checkSessions = options.checkSessions ?? true;
     this.tree = tree ?? new DataTree(this.extendedTypes);
@@ -44,6 +47,7 @@ export class ZkState extends TreeReads implements PrepEnv, SessionTable {
     return {
       extendedTypesEnabled: this.extendedTypes,
       ...(this.maxDataBytes === undefined ? {} : { maxDataBytes: this.maxDataBytes }),
+      aclProviders: this.aclProviders,
       containerMaxNeverUsedIntervalMs: this.containerMaxNeverUsedIntervalMs,
       checkSessions: this.checkSessions,
     };

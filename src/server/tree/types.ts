@@ -5,8 +5,9 @@
 import { OpCode } from '../../protocol/constants.js';
 
 /** Id, ACL and Stat are the wire records themselves (org.apache.zookeeper.data.*). */
-import type { ACL, Id, Stat } from '../../protocol/records.js';
-export type { ACL, Id, Stat };
+import type { ACL, Id, RequestACL, Stat } from '../../protocol/records.js';
+import type { AclProviders } from './acl.js';
+export type { ACL, Id, RequestACL, Stat };
 
 /**
  * org.apache.zookeeper.data.StatPersisted: what the tree stores. Note `cversion` here counts
@@ -26,7 +27,9 @@ export interface StatPersisted {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Write requests (input of prep)
+// Write requests (input of prep). Paths and ACL ids are as the client sent them: null where
+// the wire carried null, which prep answers where ZooKeeper's PrepRequestProcessor would
+// (BADARGUMENTS from validatePath, MARSHALLINGERROR where Java dereferences the null).
 
 export type CreateOpCode =
   | typeof OpCode.create
@@ -36,9 +39,9 @@ export type CreateOpCode =
 
 export interface CreateRequest {
   op: CreateOpCode;
-  path: string;
+  path: string | null;
   data: Buffer | null;
-  acl: ACL[];
+  acl: RequestACL[];
   /** CreateMode flag (0..6); validated like CreateMode.fromFlag. */
   flags: number;
   /** Only CreateTTLRequest carries a ttl; others behave as ttl = -1. */
@@ -46,24 +49,24 @@ export interface CreateRequest {
 }
 export interface DeleteRequest {
   op: typeof OpCode.delete;
-  path: string;
+  path: string | null;
   version: number;
 }
 export interface SetDataRequest {
   op: typeof OpCode.setData;
-  path: string;
+  path: string | null;
   data: Buffer | null;
   version: number;
 }
 export interface SetACLRequest {
   op: typeof OpCode.setACL;
-  path: string;
-  acl: ACL[];
+  path: string | null;
+  acl: RequestACL[];
   version: number;
 }
 export interface CheckRequest {
   op: typeof OpCode.check;
-  path: string;
+  path: string | null;
   version: number;
 }
 export type MultiSubRequest = CreateRequest | DeleteRequest | SetDataRequest | CheckRequest;
@@ -212,6 +215,8 @@ export interface ZkStateOptions {
   extendedTypesEnabled?: boolean;
   /** Largest data accepted in create/setData (jute.maxbuffer); over it → BADARGUMENTS. */
   maxDataBytes?: number;
+  /** Optional auth providers (authProvider.N): the `sasl` ACL scheme when the server has SASL users. */
+  aclProviders?: AclProviders;
   /** znode.container.maxNeverUsedIntervalMs (default 0 = never reap never-used containers). */
   containerMaxNeverUsedIntervalMs?: bigint;
   /**

@@ -87,7 +87,7 @@ export class SimZkClient extends SessionCore {
     return this.call(
       (xid) => ({ kind: 'sync', xid, type: OpCode.sync, body: { path } }),
       { op: OpCode.sync, path },
-      (b: ResponseBodies['sync']) => ({ path: b.path }),
+      (b: ResponseBodies['sync']) => (b.path === null ? {} : { path: b.path }),
     );
   }
 
