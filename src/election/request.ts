@@ -1,0 +1,108 @@
+/**
+ * Asking the current leader, from any client, to hand over to a named candidate (the
+ * request side of handoff.ts). The request is an EPHEMERAL node that only the leader
+ * watches; the leader answers by handing over and deleting it. If the leader dies first,
+ * the request stays for the next leader (it goes only with our session).
+ */
+import { readCandidates, type LeaderInfo } from './candidates.js';
+import { HandoffError, ZooKeeperError } from './errors.js';
+import { encodeRequest } from './handoff-plan.js';
+import { removeIfOurs } from './handoff.js';
+import { joinPath, parseNode, REQUEST_NODE, validatePath } from './names.js';
+import type { ZkSession } from './session.js';
+import { ZkCode } from './zk-types.js';
+
+export interface HandoffRequestOptions {
+  /** The election path. */
+  path: string;
+  /** The target: a candidate's id, uuid or node name. */
+  to: string;
+  /** Give up after this long. Default 30000. */
+  timeoutMs?: number;
+  /** Who asks, for the leader's log. */
+  by?: string;
+}
+
+export interface HandoffRequestResult {
+  /** True when the target leads at the end (false: it already led, nothing was asked). */
+  readonly handedOver: boolean;
+  readonly leader: LeaderInfo;
+}
+
+/** Finds the one live candidate `to` names; throws HandoffError when none or several. */
+export function resolveTarget(list: readonly LeaderInfo[], to: string): LeaderInfo {
+  const matches = list.filter((c) => c.node === to || c.id === to || parseNode(c.node)?.uuid === to || c.nodes?.includes(to));
+  if (matches.length === 0) throw new HandoffError(`no live candidate "${to}"`);
+  if (matches.length > 1) throw new HandoffError(`"${to}" names ${matches.length} candidates (${matches.map((c) => c.node).join(', ')}): give a node name`);
+  const target = matches[0]!;
+  if (parseNode(target.node)?.uuid === undefined) throw new HandoffError(`${target.id} (${target.node}) is not a zk-elect candidate: it cannot take the lead by a handoff`);
+  return target;
+}
+
+const sameCandidate = (a: LeaderInfo, b: LeaderInfo) => a.sessionId === b.sessionId && parseNode(a.node)?.prefix === parseNode(b.node)?.prefix;
+
+/**
+ * Asks the leader to hand over to `to` and waits until it leads (resolves), the leader
+ * answered without handing over, or the time is up (rejects with HandoffError).
+ */
+export async function requestHandoff(session: ZkSession, options: HandoffRequestOptions): Promise<HandoffRequestResult> {
+  const path = validatePath(options.path);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const list = await readCandidates(session, path);
+  const target = resolveTarget(list, options.to);
+  if (sameCandidate(list[0]!, target)) return { handedOver: false, leader: list[0]! };
+  const requestPath = joinPath(path, REQUEST_NODE);
+  try {
+    await session.create(requestPath, encodeRequest({ to: target.node, by: options.by }), 'ephemeral');
+  } catch (e) {
+    if (e instanceof ZooKeeperError && e.code === ZkCode.NODEEXISTS) throw new HandoffError(`another handoff request is pending at ${requestPath}`);
+    throw e;
+  }
+  try {
+    return await waitForOutcome(session, path, requestPath, target, timeoutMs);
+  } finally {
+    await removeIfOurs(session, requestPath).catch(() => undefined);
+  }
+}
+
+/** Re-reads on every change of the request node or of the candidate list, until a verdict. */
+function waitForOutcome(session: ZkSession, path: string, requestPath: string, target: LeaderInfo, timeoutMs: number): Promise<HandoffRequestResult> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let reading = false;
+    let again = false;
+    const finish = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      fn();
+    };
+    const timer = session.clock.after(timeoutMs, () => finish(() => reject(new HandoffError(`${target.id} did not take the lead within ${timeoutMs} ms`))));
+    const look = async (): Promise<void> => {
+      if (done) return;
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          again = false;
+          // Watch both: the leader deletes the request when it has answered; the seat shows in the listing.
+          const [pending] = await Promise.all([session.exists(requestPath, () => void look()), session.getChildren(path, () => void look())]);
+          const leader = (await readCandidates(session, path))[0];
+          if (leader && sameCandidate(leader, target)) return finish(() => resolve({ handedOver: true, leader }));
+          if (pending === null) {
+            const who = leader ? `${leader.id} still leads` : 'nobody leads';
+            return finish(() => reject(new HandoffError(`the handoff to ${target.id} did not happen (${who}; the target may be gone)`)));
+          }
+        } while (again && !done);
+      } catch (e) {
+        finish(() => reject(e as Error));
+      } finally {
+        reading = false;
+      }
+    };
+    void look();
+  });
+}
