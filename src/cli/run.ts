@@ -1,6 +1,5 @@
 import type { LeaderInfo } from '../election/candidates.js';
-import { LeaderElection } from '../election/election.js';
-import { openSession, onShutdown, reportElection } from './connect.js';
+import { candidateElection, openSession, onShutdown, reportElection } from './connect.js';
 import type { CommonOptions } from './options.js';
 import { ChildSupervisor } from './supervisor.js';
 
@@ -18,7 +17,7 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIG
  */
 export async function runCommand(command: string[], opts: RunOptions): Promise<void> {
   const { reporter, session, logger } = await openSession(opts);
-  const election = new LeaderElection(session, { path: opts.path, id: opts.id, logger });
+  const election = candidateElection(opts, session, logger);
   reportElection(election, reporter);
   let shuttingDown = false;
 
@@ -61,6 +60,10 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<v
   election.on('elected', startChild);
   election.on('lost', () => {
     if (supervisor.running) void supervisor.stop();
+  });
+  // A handoff asked from elsewhere (zk-elect handoff, a preempting candidate) ends our lead too.
+  election.on('resigned', () => {
+    if (supervisor.running && !shuttingDown) void supervisor.stop();
   });
 
   onShutdown(async () => {
