@@ -792,8 +792,12 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private async answerRequest(ordered: readonly OrderedChild[]): Promise<void> {
     const path = joinPath(this.path, REQUEST_NODE);
     let data: Buffer;
+    let czxid: number;
     try {
-      ({ data } = await this.session.getData(path));
+      ({
+        data,
+        stat: { czxid },
+      } = await this.session.getData(path));
     } catch (e) {
       if (e instanceof ZooKeeperError && e.code === ZkCode.NONODE) return;
       throw e;
@@ -807,7 +811,9 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     else if (request.preempt && target.priority <= this.priority) why = `preempt by priority ${target.priority} does not beat our ${this.priority}`;
     if (why === undefined) await this.offerTo(target!, ordered, 'request');
     else this.logger.info('handoff request not followed', { to: request?.to, by: request?.by, why });
-    await removeIfThere(this.session, path); // answered: the requester sees it go
+    // Answered: the requester sees it go. Only this request: another may have replaced it meanwhile.
+    const now = await this.session.exists(path);
+    if (now !== null && now.czxid === czxid) await removeIfThere(this.session, path);
   }
 
   /** preempt: we outrank the leader, so we ask it to hand over to us. */

@@ -1,7 +1,9 @@
 // A TCP proxy in front of one ZooKeeper server that understands client
 // framing, so tests can inject faults at message granularity: partitions
-// (blackhole), refused connections, cut connections, and "request applied but
-// reply lost" (dropReplyOnce) — the case that makes clients retry a create.
+// (blackhole), refused connections, cut connections, "request applied but
+// reply lost" (dropReplyOnce) — the case that makes clients retry a create —
+// and "hold from this request on" (holdRequest), which stops a client exactly
+// before (or just after) one step of a protocol, to kill it there.
 import net from 'node:net';
 import {
   FrameLengthError,
@@ -9,7 +11,26 @@ import {
   looksLikeFourLetterWord,
   readReplyHeader,
   readRequestHeader,
+  readRequestPath,
 } from './zk-frames.js';
+
+/** A client's traffic, held from one matching request on (the request included). */
+export interface HeldTraffic {
+  readonly opcode: number;
+  readonly path: string | undefined;
+  /** Sends the first `n` held requests to the server; the rest stay held. */
+  forward(n?: number): void;
+  /** Sends everything held and stops holding. */
+  release(): void;
+  /** Cuts the connection: nothing held reaches the server. */
+  cut(): void;
+}
+
+interface HoldArm {
+  match: (opcode: number, path: string | undefined) => boolean;
+  resolve: (held: HeldTraffic) => void;
+  reject: (e: Error) => void;
+}
 
 interface DropArm {
   opcode: number;
@@ -26,6 +47,8 @@ class Pair {
   private readonly fromServer = new FrameSplitter();
   private clientFrames = 0;
   private serverFrames = 0;
+  /** Client frames not yet sent, while a hold is on. */
+  private held: Buffer[] | undefined;
 
   constructor(
     readonly client: net.Socket,
@@ -78,10 +101,21 @@ class Pair {
     for (const frame of frames) {
       const first = this.clientFrames++ === 0; // ConnectRequest has no header
       if (this.proxy.isBlackholed) continue;
+      if (this.held) {
+        this.held.push(frame);
+        continue;
+      }
       const header = first ? undefined : readRequestHeader(frame);
       if (header) {
         const arm = this.proxy.takeArm(header.opcode);
         if (arm) this.drops.set(header.xid, arm);
+        const path = readRequestPath(frame);
+        const hold = this.proxy.takeHold(header.opcode, path);
+        if (hold) {
+          this.held = [frame];
+          hold.resolve(this.heldTraffic(header.opcode, path));
+          continue;
+        }
       }
       this.relay(frame, this.client, this.server);
     }
@@ -111,6 +145,26 @@ class Pair {
     }
   }
 
+  private heldTraffic(opcode: number, path: string | undefined): HeldTraffic {
+    const send = (n: number) => {
+      const out = this.held?.splice(0, n) ?? [];
+      for (const f of out) if (!this.closed) this.relay(f, this.client, this.server);
+    };
+    return {
+      opcode,
+      path,
+      forward: (n = 1) => send(n),
+      release: () => {
+        send(Infinity);
+        this.held = undefined;
+      },
+      cut: () => {
+        this.held = undefined;
+        this.destroy();
+      },
+    };
+  }
+
   /** Server side goes at once (no further replies); the client side is ended
    *  gracefully so replies relayed before the swallowed one still arrive. */
   private swallowAndCut(): void {
@@ -134,6 +188,7 @@ export class ZkTcpProxy {
   private refusing = false;
   private readonly pairs = new Set<Pair>();
   private arms: DropArm[] = [];
+  private holds: HoldArm[] = [];
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -185,6 +240,21 @@ export class ZkTcpProxy {
     return new Promise((resolve, reject) => this.arms.push({ opcode, resolve, reject }));
   }
 
+  /**
+   * Resolves when a client sends a request that `match`es: that request and everything the
+   * client sends after it are held until the caller forwards, releases or cuts them.
+   */
+  holdRequest(match: (opcode: number, path: string | undefined) => boolean): Promise<HeldTraffic> {
+    if (this.closing) return Promise.reject(new Error('ZkTcpProxy is closed'));
+    return new Promise((resolve, reject) => this.holds.push({ match, resolve, reject }));
+  }
+
+  /** @internal Pair asks whether a request starts a hold. */
+  takeHold(opcode: number, path: string | undefined): HoldArm | undefined {
+    const i = this.holds.findIndex((h) => h.match(opcode, path));
+    return i < 0 ? undefined : this.holds.splice(i, 1)[0];
+  }
+
   /** @internal Pair asks whether a request with this opcode is targeted. */
   takeArm(opcode: number): DropArm | undefined {
     const i = this.arms.findIndex((a) => a.opcode === opcode);
@@ -196,6 +266,7 @@ export class ZkTcpProxy {
       this.server.close(() => resolve());
       this.cutAll();
       for (const arm of this.arms.splice(0)) arm.reject(new Error('ZkTcpProxy closed before the reply was dropped'));
+      for (const hold of this.holds.splice(0)) hold.reject(new Error('ZkTcpProxy closed before a request was held'));
     });
     return this.closing;
   }
