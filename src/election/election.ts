@@ -57,7 +57,7 @@ import {
   type OrderedChild,
 } from './names.js';
 import { ZkSession, type SessionEvents, type SessionOptions } from './session.js';
-import { ZkCode, type WatchEvent } from './zk-types.js';
+import { ZkCode, type WatchEvent, type ZkStat } from './zk-types.js';
 
 export type Role = 'idle' | 'joining' | 'follower' | 'leader';
 export type LossReason = 'deadline' | 'session-expired' | 'node-deleted';
@@ -663,7 +663,13 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
 
   /** Steps 3 to 5 (handoff.ts). True when we now hold a seat (the next check declares on it). */
   private async acceptGrant(): Promise<boolean> {
-    const result = await takeSeat(this.io, joinPath(this.path, grantNode(this.uuid)), this.ownNodes(), this.data, (seat) => this.strays.add(seat));
+    let result: Awaited<ReturnType<typeof takeSeat>>;
+    try {
+      result = await takeSeat(this.io, joinPath(this.path, grantNode(this.uuid)), this.ownNodes(), this.data, (seat) => this.strays.add(seat));
+    } catch (e) {
+      this.grantDue = true; // look at the grant again on the retry (its watch will not fire again)
+      throw e;
+    }
     if (result === undefined) return false;
     if ('refused' in result) {
       this.logger.info('handoff: grant not taken', { why: result.refused });
@@ -775,9 +781,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       const stat = await this.session.exists(joinPath(this.path, REQUEST_NODE), (event) => {
         if (event.type === 'session' || epoch !== this.epoch) return;
         this.requestWatchEpoch = -1;
-        if (this.roleValue !== 'leader' || event.type === 'deleted') return;
+        if (this.roleValue !== 'leader') return;
         this.logger.debug('woken', { by: event.type, path: event.path });
-        this.requestDue = true;
+        // Created or changed: read it. Deleted: look again only to set the watch for the next one.
+        if (event.type !== 'deleted') this.requestDue = true;
         void this.kick();
       });
       if (stat !== null) this.requestDue = true;
@@ -788,32 +795,42 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     }
   }
 
-  /** A handoff request reached us as leader: hand over if it names a live zk-elect candidate, then delete it. */
+  /**
+   * A handoff request reached us as leader: hand over if it names a live zk-elect candidate.
+   * Then a preempting candidate's request is deleted (it sees the lead move); a client's gets
+   * the outcome written into it, for the client to read and delete.
+   */
   private async answerRequest(ordered: readonly OrderedChild[]): Promise<void> {
     const path = joinPath(this.path, REQUEST_NODE);
-    let data: Buffer;
-    let czxid: number;
+    let read: { data: Buffer; stat: ZkStat };
     try {
-      ({
-        data,
-        stat: { czxid },
-      } = await this.session.getData(path));
+      read = await this.session.getData(path);
     } catch (e) {
       if (e instanceof ZooKeeperError && e.code === ZkCode.NONODE) return;
       throw e;
     }
-    const request = decodeRequest(data);
+    const request = decodeRequest(read.data);
+    if (request?.outcome !== undefined) return; // answered already; its requester deletes it
     const target = request === undefined ? undefined : ordered.find((c) => c.name === request.to);
     let why: string | undefined;
     if (request === undefined) why = 'unreadable request';
     else if (this.ownNodes().has(request.to)) why = 'we are the target';
     else if (target === undefined || target.uuid === undefined) why = `${request.to} is not a live zk-elect candidate`;
     else if (request.preempt && target.priority <= this.priority) why = `preempt by priority ${target.priority} does not beat our ${this.priority}`;
-    if (why === undefined) await this.offerTo(target!, ordered, 'request');
+    let outcome = why === 'we are the target' ? 'taken' : 'refused';
+    if (why === undefined) outcome = await this.offerTo(target!, ordered, 'request');
     else this.logger.info('handoff request not followed', { to: request?.to, by: request?.by, why });
-    // Answered: the requester sees it go. Only this request: another may have replaced it meanwhile.
-    const now = await this.session.exists(path);
-    if (now !== null && now.czxid === czxid) await removeIfThere(this.session, path);
+    try {
+      // Only this request (same version): another may have replaced it meanwhile.
+      if (request === undefined || request.preempt) {
+        const now = await this.session.exists(path);
+        if (now !== null && now.czxid === read.stat.czxid) await this.session.remove(path, now.version);
+      } else {
+        await this.session.setData(path, encodeRequest({ ...request, outcome, why }), read.stat.version);
+      }
+    } catch (e) {
+      if (!(e instanceof ZooKeeperError && (e.code === ZkCode.NONODE || e.code === ZkCode.BADVERSION))) throw e;
+    }
   }
 
   /** preempt: we outrank the leader, so we ask it to hand over to us. */

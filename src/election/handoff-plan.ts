@@ -96,6 +96,12 @@ export interface HandoffRequest {
   readonly preempt?: boolean;
   /** Who asked, for the logs. */
   readonly by?: string;
+  /**
+   * Written by the leader that answered (a client's request stays for its requester to read and
+   * delete; a preempting candidate's is deleted): 'taken' means the target leads.
+   */
+  readonly outcome?: string;
+  readonly why?: string;
 }
 
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 512 && !v.includes('/');
@@ -117,7 +123,8 @@ export function encodeRequest(r: HandoffRequest): Buffer {
 export function decodeRequest(bytes: Buffer): HandoffRequest | undefined {
   const v = parseJson(bytes);
   if (!v || !isName(v.to)) return undefined;
-  return { to: v.to, preempt: v.preempt === true, by: typeof v.by === 'string' ? v.by.slice(0, 200) : undefined };
+  const text = (x: unknown) => (typeof x === 'string' ? x.slice(0, 300) : undefined);
+  return { to: v.to, preempt: v.preempt === true, by: text(v.by), outcome: text(v.outcome), why: text(v.why) };
 }
 
 function parseJson(bytes: Buffer): Record<string, unknown> | undefined {

@@ -6,7 +6,7 @@
  */
 import { readCandidates, type LeaderInfo } from './candidates.js';
 import { HandoffError, ZooKeeperError } from './errors.js';
-import { encodeRequest } from './handoff-plan.js';
+import { decodeRequest, encodeRequest } from './handoff-plan.js';
 import { removeIfOurs } from './handoff.js';
 import { joinPath, parseNode, REQUEST_NODE, validatePath } from './names.js';
 import type { ZkSession } from './session.js';
@@ -65,7 +65,10 @@ export async function requestHandoff(session: ZkSession, options: HandoffRequest
   }
 }
 
-/** Re-reads on every change of the request node or of the candidate list, until a verdict. */
+/**
+ * Re-reads on every change of the request node until the leader wrote its outcome into it.
+ * If the request vanished without one (not our doing), the listing decides.
+ */
 function waitForOutcome(session: ZkSession, path: string, requestPath: string, target: LeaderInfo, timeoutMs: number): Promise<HandoffRequestResult> {
   return new Promise((resolve, reject) => {
     let done = false;
@@ -78,6 +81,7 @@ function waitForOutcome(session: ZkSession, path: string, requestPath: string, t
       fn();
     };
     const timer = session.clock.after(timeoutMs, () => finish(() => reject(new HandoffError(`${target.id} did not take the lead within ${timeoutMs} ms`))));
+    const leaderNow = async () => (await readCandidates(session, path))[0];
     const look = async (): Promise<void> => {
       if (done) return;
       if (reading) {
@@ -88,14 +92,22 @@ function waitForOutcome(session: ZkSession, path: string, requestPath: string, t
       try {
         do {
           again = false;
-          // Watch both: the leader deletes the request when it has answered; the seat shows in the listing.
-          const [pending] = await Promise.all([session.exists(requestPath, () => void look()), session.getChildren(path, () => void look())]);
-          const leader = (await readCandidates(session, path))[0];
-          if (leader && sameCandidate(leader, target)) return finish(() => resolve({ handedOver: true, leader }));
-          if (pending === null) {
-            const who = leader ? `${leader.id} still leads` : 'nobody leads';
-            return finish(() => reject(new HandoffError(`the handoff to ${target.id} did not happen (${who}; the target may be gone)`)));
+          let answer: string | undefined;
+          let why: string | undefined;
+          try {
+            const { data } = await session.getData(requestPath, () => void look());
+            ({ outcome: answer, why } = decodeRequest(data) ?? {});
+          } catch (e) {
+            if (!(e instanceof ZooKeeperError && e.code === ZkCode.NONODE)) throw e;
+            answer = 'gone';
           }
+          if (answer === undefined) continue;
+          const leader = await leaderNow();
+          // 'taken': the target declared (it deletes the grant only then). A seat alone proves nothing:
+          // a target can die between taking it and declaring. 'gone' (deleted by someone else): the listing decides.
+          if ((answer === 'taken' || answer === 'gone') && leader && sameCandidate(leader, target)) return finish(() => resolve({ handedOver: true, leader }));
+          const who = leader ? `${leader.id} leads` : 'nobody leads';
+          return finish(() => reject(new HandoffError(`the handoff to ${target.id} did not happen: ${answer}${why ? ` (${why})` : ''}; ${who}`)));
         } while (again && !done);
       } catch (e) {
         finish(() => reject(e as Error));

@@ -3,12 +3,14 @@
 // (blackhole), refused connections, cut connections, "request applied but
 // reply lost" (dropReplyOnce) — the case that makes clients retry a create —
 // and "hold from this request on" (holdRequest), which stops a client exactly
-// before (or just after) one step of a protocol, to kill it there.
+// before (or just after) one step of a protocol, to kill it there (its pings
+// still pass, so holding does not by itself expire the session).
 import net from 'node:net';
 import {
   FrameLengthError,
   FrameSplitter,
   looksLikeFourLetterWord,
+  OpCode,
   readReplyHeader,
   readRequestHeader,
   readRequestPath,
@@ -101,11 +103,13 @@ class Pair {
     for (const frame of frames) {
       const first = this.clientFrames++ === 0; // ConnectRequest has no header
       if (this.proxy.isBlackholed) continue;
+      const header = first ? undefined : readRequestHeader(frame);
       if (this.held) {
-        this.held.push(frame);
+        // Pings pass: the session stays alive and the client keeps its connection while held.
+        if (header?.opcode === OpCode.ping) this.relay(frame, this.client, this.server);
+        else this.held.push(frame);
         continue;
       }
-      const header = first ? undefined : readRequestHeader(frame);
       if (header) {
         const arm = this.proxy.takeArm(header.opcode);
         if (arm) this.drops.set(header.xid, arm);
