@@ -72,8 +72,8 @@ export function reportElection(election: LeaderElection, reporter: Reporter): vo
   election.on('handoff', (h) =>
     reporter.event(
       'handoff',
-      h.outcome === 'taken' ? `${h.to} took the lead (${h.reason}); waiting behind it` : `handoff to ${h.to} did not happen (${h.outcome}); the queue decides`,
-      { id: election.id, to: h.to, outcome: h.outcome, reason: h.reason },
+      h.outcome === 'taken' ? `${h.id ?? h.to} took the lead (${h.reason}); waiting behind it` : `handoff to ${h.id ?? h.to} did not happen (${h.outcome}); the queue decides`,
+      { id: election.id, to: h.to, toId: h.id, outcome: h.outcome, reason: h.reason },
     ),
   );
   election.on('error', (e) => reporter.event('error', e.message, { id: election.id, error: e.message }));

@@ -81,6 +81,8 @@ export interface ElectionEvents {
 export interface HandoffInfo {
   /** The target's node (what we granted to), or the name we were given when no candidate matched. */
   readonly to: string;
+  /** The target's id, when it could be read. */
+  readonly id?: string;
   readonly outcome: OfferOutcome | 'no-target';
   /** `resign`: resign({ to }); `request`: a handoff request; `priority`: we gave way to a higher priority. */
   readonly reason: 'resign' | 'request' | 'priority';
@@ -728,7 +730,9 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       });
       this.openGrant = undefined; // taken (the target deleted it) or deleted by offerSeat
       if (outcome !== 'taken') this.failedTargets.add(target.name);
-      this.emit('handoff', { to: target.name, outcome, reason });
+      // For the report only, off the handoff's path: the target already leads (or it failed).
+      const id = (await this.describe(target).catch(() => undefined))?.id;
+      this.emit('handoff', { to: target.name, ...(id === undefined ? {} : { id }), outcome, reason });
       return outcome;
     } finally {
       this.closeWaiters.delete(interrupt);
