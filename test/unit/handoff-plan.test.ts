@@ -124,7 +124,9 @@ describe('records', () => {
     assert.equal(decodeGrant(Buffer.from('{"front":"a"}')), undefined);
     assert.equal(decodeGrant(Buffer.from('not json')), undefined);
     assert.equal(decodeGrant(Buffer.from(JSON.stringify({ ...g, seat: '../x/y' }))), undefined);
-    assert.deepEqual(decodeRequest(encodeRequest({ to: 'n', preempt: true, by: 'me' })), { to: 'n', preempt: true, by: 'me' });
+    assert.deepEqual(decodeRequest(encodeRequest({ to: 'n', preempt: true, by: 'me' })), { to: 'n', preempt: true, by: 'me', outcome: undefined, why: undefined });
+    const answered = decodeRequest(encodeRequest({ to: 'n', by: 'me', outcome: 'timeout', why: 'x' }));
+    assert.deepEqual([answered?.outcome, answered?.why, answered?.preempt], ['timeout', 'x', false]);
     assert.equal(decodeRequest(Buffer.from('[]')), undefined);
   });
   test('candidate data: a plain id, or JSON with metadata; odd ids stay ids', () => {
