@@ -185,7 +185,7 @@ export interface ElectionJson {
   /** The leader's fencing token (czxid of its node) as a decimal string, and in hex. */
   fencingToken: string | null;
   fencingTokenHex: string | null;
-  /** Children that are not candidates (no 10-digit sequence suffix). */
+  /** Children that are not candidates (no 10-digit sequence suffix), zk-elect's control nodes aside. */
   otherChildren: number;
   truncated: boolean;
   zxid: string;
@@ -235,7 +235,8 @@ export function readElection(state: ZkState, path: string, authIds: readonly Id[
     leader,
     fencingToken: leader ? leader.token : null,
     fencingTokenHex: leader ? leader.czxid : null,
-    otherChildren: c.children.length - ordered.length,
+    // zk-elect's own control nodes (handoff requests, grants, the seat marker) are not foreign.
+    otherChildren: c.children.filter((n) => !n.startsWith('zk-elect.')).length - ordered.length,
     truncated: ordered.length > candidates.length && candidates.length >= MAX_CANDIDATES,
   };
 }
