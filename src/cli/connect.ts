@@ -26,8 +26,8 @@ export async function openSession(opts: CommonOptions, candidate: { lossDeadline
 }
 
 /** The election a candidate command (join, run) stands in, from its options. */
-export function candidateElection(opts: CommonOptions, session: ZkSession, logger: Logger): LeaderElection {
-  return new LeaderElection(session, { path: opts.path, id: opts.id, logger, priority: opts.priority, preempt: opts.preempt, meta: opts.meta });
+export function candidateElection(opts: CommonOptions, session: ZkSession, logger: Logger, beforeHandover?: () => Promise<void>): LeaderElection {
+  return new LeaderElection(session, { path: opts.path, id: opts.id, logger, priority: opts.priority, preempt: opts.preempt, meta: opts.meta, beforeHandover });
 }
 
 /** Prints every state change of a candidate. */

@@ -17,9 +17,10 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIG
  */
 export async function runCommand(command: string[], opts: RunOptions): Promise<void> {
   const { reporter, session, logger } = await openSession(opts);
-  const election = candidateElection(opts, session, logger);
-  reportElection(election, reporter);
   let shuttingDown = false;
+  // A named handoff waits until our command has stopped before the target may start its own.
+  const election = candidateElection(opts, session, logger, () => supervisor.stop());
+  reportElection(election, reporter);
 
   const supervisor = new ChildSupervisor(command, opts.grace, logger, (exit) => {
     const code = exit.code ?? 128 + (exit.signal ? SIGNAL_NUMBERS[exit.signal] ?? 1 : 1);
@@ -61,10 +62,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<v
   election.on('lost', () => {
     if (supervisor.running) void supervisor.stop();
   });
-  // A handoff asked from elsewhere (zk-elect handoff, a preempting candidate) ends our lead too.
-  election.on('resigned', () => {
-    if (supervisor.running && !shuttingDown) void supervisor.stop();
-  });
+
 
   onShutdown(async () => {
     shuttingDown = true;

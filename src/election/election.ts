@@ -110,6 +110,12 @@ export interface ElectionOptions {
   meta?: CandidateMeta;
   /** How long a named handoff waits for its target before the queue decides. Default: the session timeout. */
   handoffTimeoutMs?: number;
+  /**
+   * Called when a named handoff takes the lead from us, after `resigned` and before the target
+   * is offered the lead, so the work can stop before anyone else starts it (the target waits
+   * for it; keep it bounded). `zk-elect run` stops its command here.
+   */
+  beforeHandover?: () => Promise<void>;
 }
 
 /** A resign({ to }) waiting for the loop. */
@@ -135,6 +141,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private readonly rejoin: boolean;
   private readonly logger: Logger;
   private readonly handoffTimeoutMs: number | undefined;
+  private readonly beforeHandover: (() => Promise<void>) | undefined;
   /** What our nodes hold: the id, or JSON with the metadata. */
   private readonly data: Buffer;
 
@@ -196,6 +203,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       throw new InvalidArgumentError(`handoffTimeoutMs must be a positive number of milliseconds, got ${options.handoffTimeoutMs}`);
     }
     this.handoffTimeoutMs = options.handoffTimeoutMs;
+    this.beforeHandover = options.beforeHandover;
     this.logger = (options.logger ?? session.logger).child({ election: this.path, id: this.id });
     this.listen();
   }
@@ -714,6 +722,9 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     this.lastFollowing = '';
     if (wasLeader) this.emit('resigned', { wasLeader: true, requeued: false, to: target.name });
     this.logger.info('handing over', { to: target.name, reason });
+    if (wasLeader && this.beforeHandover) {
+      await this.beforeHandover().catch((e: unknown) => this.logger.warn('beforeHandover failed; handing over anyway', { error: (e as Error).message }));
+    }
     let interrupt!: () => void;
     const interrupted = new Promise<void>((r) => (interrupt = r));
     this.closeWaiters.add(interrupt);
