@@ -293,6 +293,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     if (this.closed) return;
     this.wanted = false;
     this.closed = true;
+    this.pendingHandoff?.reject(new ClosedError('the election was closed'));
+    this.pendingHandoff = undefined;
     for (const off of this.detach.splice(0)) off();
     for (const w of [...this.closeWaiters]) w();
     await this.running?.catch(() => undefined);
@@ -528,6 +530,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     const present = new Set(ordered.map((c) => c.name));
     if (!present.has(node)) return this.onNodeGone('node-deleted');
     for (const extra of [...this.extras]) if (!present.has(extra)) this.extras.delete(extra);
+    for (const failed of [...this.failedTargets]) if (!present.has(failed)) this.failedTargets.delete(failed);
     const front = ordered.find((c) => c.name === node || this.extras.has(c.name))!;
     if (front.name !== node) {
       // One of our other nodes sorts first (two seats with one value): it is our place.
@@ -855,6 +858,16 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       await this.session.create(path, encodeRequest({ to: this.node!, preempt: true, by: this.id }), 'ephemeral');
       this.ownRequest = true;
       this.logger.info('asked the leader to hand over (preempt)', { priority: this.priority });
+      // The leader deletes it once answered; if we still outrank the leader then, we ask again.
+      const stat = await this.session.exists(path, (event) => {
+        if (event.type !== 'deleted' || epoch !== this.epoch) return;
+        this.ownRequest = false;
+        void this.kick();
+      });
+      if (stat === null && epoch === this.epoch) {
+        this.ownRequest = false;
+        this.dirty = true;
+      }
     } catch (e) {
       if (!(e instanceof ZooKeeperError && e.code === ZkCode.NODEEXISTS)) throw e;
       // Someone else's request is pending: ask again once it is answered.

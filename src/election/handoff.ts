@@ -32,11 +32,12 @@
  * - L does not lead from step 1 on, and never leads again while a grant of its may exist:
  *   it leads only after its own delete of the grant succeeded (or found no node), and after
  *   a fresh listing in which its node is the lowest.
- * - T leads only if, at step 5, the grant and F existed after the seat was created. A node
- *   is never re-created under the same name while its owner lives (sequences only grow, and
- *   the grant's czxid pins the grant), so both existed when the seat was created; F existed
- *   and was lowest, so nobody else could have been elected before the seat existed, and
- *   from then on the seat sorts before everyone else.
+ * - T leads only if, at step 5, after the seat was created, the grant (with the czxid T read)
+ *   and F still existed. L deletes its grant before it touches F or leads again, and a
+ *   session's expiry removes both in one transaction, so F existed when the seat was
+ *   created. F was the lowest node (only its owner can put a seat before it, and it does so
+ *   only through this grant), so nobody else could have been elected before the seat
+ *   existed, and from then on the seat sorts before everyone else.
  * - If L aborts (deletes the grant) while T is between steps 3 and 5, T's check fails and T
  *   deletes its seat without leading; L, seeing the seat in its listing, follows it until
  *   it is gone. If T's check passed first, L finds the seat and follows T as leader.
@@ -48,9 +49,10 @@
  *   that, T leads and S, woken by F's deletion, finds the seat ahead of it and follows. If
  *   after, T deletes its seat and S leads.
  * - T before step 3: L sees T's node go (or times out) and aborts: the queue decides.
- * - T after step 3: its seat goes with its session; L, which watches the seat, is at the
- *   front again. T could only have led while its session was alive: the loss deadline makes
- *   T stop before the server can expire it, as for any leader.
+ * - T after step 3: its seat goes with its session; L, watching T's node, gives up and is at
+ *   the front again (with a seat of its own if T's marker write got through, see fencing).
+ *   T could only have led while its session was alive: the loss deadline makes T stop
+ *   before the server can expire it, as for any leader.
  * - The requester at any point: its request is ephemeral and simply goes.
  *
  * Fencing. The token is the czxid of the leader's front node. Along the queue that grows
@@ -60,7 +62,11 @@
  *
  * Requests. `zk-elect handoff --to ID` (requestHandoff) creates `zk-elect.handoff-request`,
  * EPHEMERAL, naming T's node. Only the leader watches that path, so a request wakes only the
- * leader, which runs the steps above and then deletes the request.
+ * leader, which runs the steps above and then writes the outcome into the request ('taken'
+ * only once T has deleted the grant, i.e. declared: a seat alone proves nothing, its holder
+ * may die before declaring); the requester reads it and deletes the request. If the leader
+ * dies first, the request stays and the next leader answers it. A preempting candidate's
+ * request (`preempt`) is deleted by the leader instead: that candidate sees the lead come.
  */
 import type { Logger } from '../log.js';
 import { ZooKeeperError } from './errors.js';
