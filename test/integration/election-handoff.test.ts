@@ -111,13 +111,13 @@ for (const topology of TOPOLOGIES) {
       assert.ok(leader.seat, 'd leads on a seat');
       assert.ok(leader.token > first.token, `token ${leader.token} > ${first.token}`);
       assert.deepEqual(a.rec.named('handoff', t0).map((r) => (r.args[0] as { outcome: string }).outcome), ['taken']);
-      const following = await a.rec.waitFor('following', 5000, t0);
-      assert.deepEqual([(following.args[0] as { position: number }).position, (following.args[0] as { predecessor: { id: string } }).predecessor.id], [1, 'd']);
       await sleep(500);
       for (const x of [b, c, e]) {
-        assert.deepEqual(x.rec.since(t0).map((r) => r.event), [], `${x.id} changed no state`);
         assert.deepEqual(woken(x, t0), [], `${x.id} was woken`);
+        assert.deepEqual(x.rec.since(t0).map((r) => r.event), [], `${x.id} changed no state`);
       }
+      const following = await a.rec.waitFor('following', 5000, t0);
+      assert.deepEqual([(following.args[0] as { position: number }).position, (following.args[0] as { predecessor: { id: string } }).predecessor.id], [1, 'd']);
       assert.deepEqual(woken(d, t0).map((w) => w.path), [joinPath(path, `zk-elect.grant-for.${d.election.uuid}.json`)], 'd was woken by its grant only');
       // The server still holds the watches b and e set before: neither fired.
       const watchesAfter = await watchesByPath(zk);
