@@ -3,7 +3,7 @@ import { LeaderElection } from '../election/election.js';
 import { ZkSession } from '../election/session.js';
 import { createLogger, type Logger } from '../log.js';
 import type { CommonOptions } from './options.js';
-import { leaderFields, Reporter, tokenField } from './report.js';
+import { extensionText, leaderFields, Reporter, tokenField } from './report.js';
 
 export interface Context {
   readonly logger: Logger;
@@ -27,9 +27,14 @@ export async function openSession(opts: CommonOptions, candidate: { lossDeadline
   return { logger, reporter, session };
 }
 
+/** The election a candidate command (join, run) stands in, from its options. */
+export function candidateElection(opts: CommonOptions, session: ZkSession, logger: Logger, beforeHandover?: () => Promise<void>): LeaderElection {
+  return new LeaderElection(session, { path: opts.path, id: opts.id, logger, priority: opts.priority, preempt: opts.preempt, meta: opts.meta, beforeHandover });
+}
+
 /** Prints every state change of a candidate. */
 export function reportElection(election: LeaderElection, reporter: Reporter): void {
-  election.on('elected', (l) => reporter.event('elected', `this candidate (${l.id}) is the leader; token ${l.token}, node ${l.node}`, leaderFields(l)));
+  election.on('elected', (l) => reporter.event('elected', `this candidate (${l.id}) is the leader; token ${l.token}, node ${l.node}${extensionText(l)}`, leaderFields(l)));
   election.on('following', (f) =>
     reporter.event(
       'following',
@@ -60,11 +65,18 @@ export function reportElection(election: LeaderElection, reporter: Reporter): vo
     }),
   );
   election.on('resigned', (r) =>
-    reporter.event('resigned', r.requeued ? 'resigned and re-queued at the back' : 'resigned and left the election', {
-      id: election.id,
-      wasLeader: r.wasLeader,
-      requeued: r.requeued,
-    }),
+    reporter.event(
+      'resigned',
+      r.to !== undefined ? `handing the lead over to ${r.to}` : r.requeued ? 'resigned and re-queued at the back' : 'resigned and left the election',
+      { id: election.id, wasLeader: r.wasLeader, requeued: r.requeued, to: r.to },
+    ),
+  );
+  election.on('handoff', (h) =>
+    reporter.event(
+      'handoff',
+      h.outcome === 'taken' ? `${h.id ?? h.to} took the lead (${h.reason}); waiting behind it` : `handoff to ${h.id ?? h.to} did not happen (${h.outcome}); the queue decides`,
+      { id: election.id, to: h.to, toId: h.id, outcome: h.outcome, reason: h.reason },
+    ),
   );
   election.on('error', (e) => reporter.event('error', e.message, { id: election.id, error: e.message }));
 }

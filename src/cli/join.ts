@@ -1,11 +1,10 @@
-import { LeaderElection } from '../election/election.js';
-import { openSession, onShutdown, reportElection } from './connect.js';
+import { candidateElection, openSession, onShutdown, reportElection } from './connect.js';
 import type { CommonOptions } from './options.js';
 
 /** `zk-elect join`: stand for election and report every state change until stopped. */
 export async function joinCommand(opts: CommonOptions): Promise<void> {
   const { reporter, session } = await openSession(opts);
-  const election = new LeaderElection(session, { path: opts.path, id: opts.id, logger: session.logger });
+  const election = candidateElection(opts, session, session.logger);
   reportElection(election, reporter);
   onShutdown(async () => {
     await election.close();
@@ -16,6 +15,8 @@ export async function joinCommand(opts: CommonOptions): Promise<void> {
     path: opts.path,
     session: session.sessionId,
     sessionTimeoutMs: session.timeoutMs,
+    priority: opts.priority || undefined,
+    meta: opts.meta,
   });
   await election.join();
 }

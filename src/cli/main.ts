@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { ZkElectError } from '../election/errors.js';
 import { demoCommand, type DemoOptions } from './demo.js';
 import { addGameCommand } from './game.js';
+import { handoffCommand, type HandoffOptions } from './handoff.js';
 import { joinCommand } from './join.js';
 import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
 import { runCommand, type RunOptions } from './run.js';
@@ -40,6 +41,7 @@ function buildProgram(): Command {
 Examples:
   zk-elect                                   # join /election on 127.0.0.1:2181
   zk-elect join -c zk1:2181,zk2:2181,zk3:2181 -p /services/billing --id billing-1
+  zk-elect join --id big-box --priority 10 --preempt --meta zone=eu-west-1a
   zk-elect --json | jq 'select(.event=="elected")'
   ZK_ELECT_AUTH=digest:billing:s3cret zk-elect -p /services/billing   # only this identity may join or delete`,
       ),
@@ -61,6 +63,29 @@ Examples:
       .addHelpText('after', '\nExamples:\n  zk-elect status -p /election\n  zk-elect status --json | jq .leader'),
     { candidate: false },
   ).action((opts: CommonOptions) => statusCommand(opts));
+
+  addCommonOptions(
+    program
+      .command('handoff')
+      .description('ask the current leader to hand the lead to one named candidate, and wait until it leads')
+      .requiredOption('--to <id>', 'the candidate to lead: its id, uuid or node name', (v: string) => {
+        if (v.length === 0) throw new UsageError('--to must not be empty');
+        return v;
+      })
+      .addOption(new Option('--timeout <ms>', 'give up (exit 1) when the target does not lead within this time').default(30_000).argParser(parseMs('--timeout', 1)))
+      .addHelpText(
+        'after',
+        `
+Only the leader is woken (it watches the request); the target takes the lead and every other
+candidate sleeps on. If the target is gone or does not answer, the leader keeps the lead and
+this exits 1.
+
+Examples:
+  zk-elect handoff --to billing-2 -p /services/billing
+  zk-elect handoff --to billing-2 --json | jq .handedOver`,
+      ),
+    { candidate: false },
+  ).action((opts: HandoffOptions) => handoffCommand(opts));
 
   addCommonOptions(
     program

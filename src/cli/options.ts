@@ -2,8 +2,9 @@
 import { Command, InvalidArgumentError as UsageError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { parseAuth, type DigestAuth } from '../election/auth.js';
+import { MAX_META_BYTES } from '../election/candidate-data.js';
 import { parseConnectString } from '../election/connect-string.js';
-import { validatePath } from '../election/names.js';
+import { MAX_PRIORITY, validatePath } from '../election/names.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { addTlsOptions, type TlsCliOptions } from './tls-options.js';
 
@@ -17,6 +18,10 @@ export interface CommonOptions extends TlsCliOptions {
   json: boolean;
   logLevel: LogLevel;
   auth?: DigestAuth;
+  /** Candidates only. */
+  priority?: number;
+  preempt?: boolean;
+  meta?: Record<string, string>;
 }
 
 function wrap<T>(parse: (v: string) => T): (v: string) => T {
@@ -49,6 +54,24 @@ function parseRatio(v: string): number {
   const n = Number(v);
   if (!(n > 0 && n < 1)) throw new UsageError(`--loss-deadline must be a fraction between 0 and 1 (exclusive), got ${JSON.stringify(v)}`);
   return n;
+}
+
+export function parsePriority(v: string): number {
+  if (!/^\d{1,6}$/.test(v)) throw new UsageError(`--priority must be a whole number from 0 to ${MAX_PRIORITY}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** `--meta key=value`, repeatable: collects one JSON object of strings. */
+export function parseMeta(v: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--meta takes key=value, got ${JSON.stringify(v)}`);
+  const key = v.slice(0, eq);
+  const out = { ...(previous ?? {}) };
+  if (Object.hasOwn(out, key)) throw new UsageError(`--meta ${key} is given twice`);
+  out[key] = v.slice(eq + 1);
+  const bytes = Buffer.byteLength(JSON.stringify(out), 'utf8');
+  if (bytes > MAX_META_BYTES) throw new UsageError(`--meta adds up to ${bytes} bytes as JSON; the limit is ${MAX_META_BYTES}`);
+  return out;
 }
 
 export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Command {
@@ -84,7 +107,14 @@ export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Co
         new Option('--loss-deadline <fraction>', 'a leader without confirmed contact for this fraction of the session timeout stops leading')
           .default(0.5)
           .argParser(parseRatio),
-      );
+      )
+      .addOption(
+        new Option('--priority <n>', `higher leads first among zk-elect candidates (0-${MAX_PRIORITY}); equal priorities keep first-come order`)
+          .default(0)
+          .argParser(parsePriority),
+      )
+      .addOption(new Option('--preempt', 'with a priority above the leader\'s, ask it to hand over at once').default(false))
+      .addOption(new Option('--meta <key=value>', 'attach key=value to this candidate\'s node (repeatable; shown by status, watch --json and the dashboard)').argParser(parseMeta));
   }
   return cmd;
 }

@@ -2,9 +2,10 @@
  * What the CLI prints on stdout: one readable line per state change, or one JSON object per
  * line with `--json`. Diagnostics go to stderr through winston, never here.
  */
-import type { LeaderInfo } from '../election/candidates.js';
+import type { CandidateInfo, LeaderInfo } from '../election/candidates.js';
 
-export type Fields = Record<string, string | number | boolean | null | undefined>;
+/** JSON values; undefined ones are left out. */
+export type Fields = Record<string, unknown>;
 
 export class Reporter {
   constructor(private readonly json: boolean) {}
@@ -29,5 +30,15 @@ export function tokenField(token: bigint | undefined): number | undefined {
 }
 
 export function leaderFields(l: LeaderInfo): Fields {
-  return { id: l.id, node: l.node, token: tokenField(l.token), session: l.sessionId };
+  return { id: l.id, node: l.node, token: tokenField(l.token), session: l.sessionId, ...extensionFields(l) };
+}
+
+/** Priority (when not 0) and metadata (when any), as `status`, `watch` and the events show them. */
+export function extensionFields(c: CandidateInfo): Fields {
+  return { priority: c.priority ? c.priority : undefined, meta: c.meta };
+}
+
+/** ` [priority 5] {"zone":"a"}` for readable lines; empty when neither is set. */
+export function extensionText(c: CandidateInfo): string {
+  return `${c.priority ? ` [priority ${c.priority}]` : ''}${c.meta ? ` ${JSON.stringify(c.meta)}` : ''}`;
 }

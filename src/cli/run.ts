@@ -1,6 +1,5 @@
 import type { LeaderInfo } from '../election/candidates.js';
-import { LeaderElection } from '../election/election.js';
-import { openSession, onShutdown, reportElection } from './connect.js';
+import { candidateElection, openSession, onShutdown, reportElection } from './connect.js';
 import type { CommonOptions } from './options.js';
 import { ChildSupervisor } from './supervisor.js';
 
@@ -18,9 +17,10 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIG
  */
 export async function runCommand(command: string[], opts: RunOptions): Promise<void> {
   const { reporter, session, logger } = await openSession(opts);
-  const election = new LeaderElection(session, { path: opts.path, id: opts.id, logger });
-  reportElection(election, reporter);
   let shuttingDown = false;
+  // A named handoff waits until our command has stopped before the target may start its own.
+  const election = candidateElection(opts, session, logger, () => supervisor.stop());
+  reportElection(election, reporter);
 
   const supervisor = new ChildSupervisor(command, opts.grace, logger, (exit) => {
     const code = exit.code ?? 128 + (exit.signal ? SIGNAL_NUMBERS[exit.signal] ?? 1 : 1);
@@ -62,6 +62,7 @@ export async function runCommand(command: string[], opts: RunOptions): Promise<v
   election.on('lost', () => {
     if (supervisor.running) void supervisor.stop();
   });
+
 
   onShutdown(async () => {
     shuttingDown = true;

@@ -13,16 +13,27 @@
  *
  * All state changes happen in one serialized loop (`run`); watches and session events
  * only mark work as due, so no two checks interleave.
+ *
+ * Named handoff and priority (handoff.ts has the protocol and its crash-safety argument):
+ * - `resign({ to })` and requests from any client (`requestHandoff`, `zk-elect handoff`)
+ *   give the lead to one named candidate through a *seat*, a node that sorts first;
+ * - a candidate may therefore hold several nodes: its place is its front (first) node, the
+ *   others keep the queue behind them intact (deleting them would wake their successors);
+ * - a front candidate that sees a zk-elect candidate of higher priority hands it the seat
+ *   instead of declaring, so the higher priority leads next (equal priorities: first come);
+ *   with `preempt`, such a candidate asks the current leader for the lead at once.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
+import { decodeCandidateData, encodeCandidateData, validateMeta, type CandidateMeta } from './candidate-data.js';
 import { readCandidates, type CandidateInfo, type LeaderInfo } from './candidates.js';
 import { describeAuth, electionAcl } from './auth.js';
 import {
   ClosedError,
   ConnectionLossError,
+  HandoffError,
   InvalidArgumentError,
   LeadershipLostError,
   LeadershipWaitError,
@@ -32,9 +43,24 @@ import {
   ZkElectError,
   ZooKeeperError,
 } from './errors.js';
-import { ancestry, candidatePrefix, isOwnedByUuid, joinPath, orderCandidates, validatePath } from './names.js';
+import { createOwned, markSeat, offerSeat, readSeatMarker, removeIfOurs, removeIfThere, takeSeat, type HandoffIo, type OfferOutcome } from './handoff.js';
+import { decodeRequest, deferTo, encodeRequest, groupCandidates, mayDeclareWith, nextSeatValue, type SeatMarker } from './handoff-plan.js';
+import {
+  ancestry,
+  candidatePrefix,
+  grantNode,
+  isOwnedByUuid,
+  joinPath,
+  MAX_PRIORITY,
+  orderCandidates,
+  parseNode,
+  REQUEST_NODE,
+  seatName,
+  validatePath,
+  type OrderedChild,
+} from './names.js';
 import { ZkSession, type SessionEvents, type SessionOptions } from './session.js';
-import { ZkCode, type WatchEvent } from './zk-types.js';
+import { ZkCode, type WatchEvent, type ZkStat } from './zk-types.js';
 
 export type Role = 'idle' | 'joining' | 'follower' | 'leader';
 export type LossReason = 'deadline' | 'session-expired' | 'node-deleted';
@@ -48,9 +74,21 @@ export interface ElectionEvents {
   reinstated: [info: { role: Role; leader: LeaderInfo | undefined }];
   /** Our candidacy (and leadership, if we had it) ended. */
   lost: [info: { reason: LossReason; wasLeader: boolean; token: bigint | undefined }];
-  /** We gave up our place by `resign()`. */
-  resigned: [info: { wasLeader: boolean; requeued: boolean }];
+  /** We gave up our place by `resign()`, or the lead by a named handoff (`to`: the target's node). */
+  resigned: [info: { wasLeader: boolean; requeued: boolean; to?: string }];
+  /** A named handoff we offered ended: the target took the seat (`taken`), or it did not. */
+  handoff: [info: HandoffInfo];
   error: [error: Error];
+}
+
+export interface HandoffInfo {
+  /** The target's node (what we granted to), or the name we were given when no candidate matched. */
+  readonly to: string;
+  /** The target's id, when it could be read. */
+  readonly id?: string;
+  readonly outcome: OfferOutcome | 'no-target';
+  /** `resign`: resign({ to }); `request`: a handoff request; `priority`: we gave way to a higher priority. */
+  readonly reason: 'resign' | 'request' | 'priority';
 }
 
 export interface ElectionOptions {
@@ -63,6 +101,31 @@ export interface ElectionOptions {
   logger?: Logger;
   /** The uuid in our node names. Default: a random UUID; give one to make names reproducible. */
   uuid?: string;
+  /**
+   * Higher priorities lead first: a candidate at the front gives way to any zk-elect candidate
+   * of higher priority. 0 to 999999; default 0 (kazoo's candidates count as 0). Equal
+   * priorities keep first-come order.
+   */
+  priority?: number;
+  /** With a priority above the leader's, ask it at once to hand over to us. Default false. */
+  preempt?: boolean;
+  /** JSON attached to our node (at most 4 KiB): `status`, `watch --json` and the dashboard show it. */
+  meta?: CandidateMeta;
+  /** How long a named handoff waits for its target before the queue decides. Default: the session timeout. */
+  handoffTimeoutMs?: number;
+  /**
+   * Called when a named handoff takes the lead from us, after `resigned` and before the target
+   * is offered the lead, so the work can stop before anyone else starts it (the target waits
+   * for it; keep it bounded). `zk-elect run` stops its command here.
+   */
+  beforeHandover?: () => Promise<void>;
+}
+
+/** A resign({ to }) waiting for the loop. */
+interface PendingHandoff {
+  readonly to: string;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
 }
 
 
@@ -78,11 +141,37 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   readonly id: string;
   /** Names our nodes (`_c_<uuid>-__lock__<seq>`) so a create whose reply was lost can be found again. */
   readonly uuid: string;
+  readonly priority: number;
+  readonly preempt: boolean;
+  readonly meta: CandidateMeta | undefined;
   private readonly rejoin: boolean;
   private readonly logger: Logger;
+  private readonly handoffTimeoutMs: number | undefined;
+  private readonly beforeHandover: (() => Promise<void>) | undefined;
+  /** What our nodes hold: the id, or JSON with the metadata. */
+  private readonly data: Buffer;
 
   private roleValue: Role = 'idle';
+  /** Our front node: the one that decides our place. */
   private node: string | undefined;
+  /** Our other nodes (a named handoff leaves them behind): they hold the queue behind them together. */
+  private readonly extras = new Set<string>();
+  /** Seats (full paths) this session may have created and not adopted: deleted when found ours. */
+  private readonly strays = new Set<string>();
+  /** A grant of ours (full path) that may still exist: we never lead until it is deleted. */
+  private openGrant: string | undefined;
+  /** The grant we took a seat by: deleted once we lead, which tells the grantor it is done. */
+  private grantCleanup: string | undefined;
+  /** The session our grant-path watch is set on. */
+  private grantWatchFor: string | undefined;
+  private grantDue = false;
+  private requestWatchEpoch = -1;
+  private requestDue = false;
+  /** We created the handoff request (preempt), and delete it once answered. */
+  private ownRequest = false;
+  /** Fronts of targets a handoff to which failed: not chosen again by priority while they stand. */
+  private readonly failedTargets = new Set<string>();
+  private pendingHandoff: PendingHandoff | undefined;
   /** Bumped whenever our node or session changes, so stale watches and steps are ignored. */
   private epoch = 0;
   private leaderInfo: LeaderInfo | undefined;
@@ -113,6 +202,18 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     this.rejoin = options.rejoin ?? true;
     this.uuid = options.uuid ?? randomUUID();
     if (!/^[0-9a-zA-Z-]{1,64}$/.test(this.uuid)) throw new InvalidArgumentError(`the uuid must be 1-64 letters, digits or dashes, got ${JSON.stringify(this.uuid)}`);
+    this.priority = options.priority ?? 0;
+    if (!Number.isInteger(this.priority) || this.priority < 0 || this.priority > MAX_PRIORITY) {
+      throw new InvalidArgumentError(`the priority must be a whole number from 0 to ${MAX_PRIORITY}, got ${options.priority}`);
+    }
+    this.preempt = options.preempt ?? false;
+    this.meta = options.meta === undefined ? undefined : validateMeta(options.meta);
+    this.data = encodeCandidateData({ id: this.id, meta: this.meta });
+    if (options.handoffTimeoutMs !== undefined && !(Number.isFinite(options.handoffTimeoutMs) && options.handoffTimeoutMs > 0)) {
+      throw new InvalidArgumentError(`handoffTimeoutMs must be a positive number of milliseconds, got ${options.handoffTimeoutMs}`);
+    }
+    this.handoffTimeoutMs = options.handoffTimeoutMs;
+    this.beforeHandover = options.beforeHandover;
     this.logger = (options.logger ?? session.logger).child({ election: this.path, id: this.id });
     this.listen();
   }
@@ -162,9 +263,20 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   /**
    * Gives up our place. With `requeue`, re-enters at the back of the queue; otherwise stays
    * out until `join()` is called again.
+   *
+   * With `to` (a candidate's id, uuid or node name; we must lead): a named handoff. The lead
+   * passes to that candidate and nobody else is woken; we stay in the election as the next
+   * in line. If the target is gone, or dies or does not answer within `handoffTimeoutMs`,
+   * the queue decides: we re-enter at the back, and whoever is then first leads. Rejects
+   * with HandoffError (nothing changed) when we do not lead or `to` names several candidates.
    */
-  async resign(options: { requeue?: boolean } = {}): Promise<void> {
+  async resign(options: { requeue?: boolean; to?: string } = {}): Promise<void> {
     this.assertOpen();
+    if (options.to !== undefined) {
+      if (options.requeue !== undefined) throw new InvalidArgumentError('resign({ to }) keeps our place behind the new leader; requeue does not apply');
+      if (typeof options.to !== 'string' || options.to.length === 0) throw new InvalidArgumentError('resign({ to }) needs a candidate id, uuid or node name');
+      return this.handOver(options.to);
+    }
     const requeue = options.requeue ?? false;
     this.wanted = requeue;
     await this.running;
@@ -179,11 +291,22 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     if (requeue) await this.kick();
   }
 
+  private handOver(to: string): Promise<void> {
+    if (this.roleValue !== 'leader') return Promise.reject(new HandoffError('only the leader can hand over'));
+    if (this.pendingHandoff) return Promise.reject(new HandoffError('a handoff is already in progress'));
+    return new Promise<void>((resolve, reject) => {
+      this.pendingHandoff = { to, resolve, reject };
+      void this.kick();
+    });
+  }
+
   /** Deletes our node and stops. Idempotent; closes the session only if we opened it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.wanted = false;
     this.closed = true;
+    this.pendingHandoff?.reject(new ClosedError('the election was closed'));
+    this.pendingHandoff = undefined;
     for (const off of this.detach.splice(0)) off();
     for (const w of [...this.closeWaiters]) w();
     await this.running?.catch(() => undefined);
@@ -325,10 +448,41 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       // Nothing can be decided while disconnected; `restored`/`renewed` kick us again.
       return;
     }
+    // Leftovers of a handoff that failed half-way go before anything is decided.
+    if (this.openGrant !== undefined) {
+      await removeIfOurs(this.session, this.openGrant);
+      this.openGrant = undefined;
+    }
+    for (const seat of [...this.strays]) {
+      await removeIfOurs(this.session, seat);
+      this.strays.delete(seat);
+    }
+    if (this.grantWatchFor !== this.session.sessionId) this.watchGrant();
     const epoch = this.epoch;
     if (this.node === undefined) await this.createNode();
     if (epoch !== this.epoch && this.node === undefined) return;
+    const pending = this.pendingHandoff;
+    if (pending) {
+      this.pendingHandoff = undefined;
+      try {
+        await this.resignTo(pending.to);
+        pending.resolve();
+      } catch (e) {
+        pending.reject(e as Error);
+      }
+      this.dirty = true;
+      return;
+    }
     await this.check();
+  }
+
+  private get io(): HandoffIo {
+    return { session: this.session, path: this.path, logger: this.logger };
+  }
+
+  /** Our nodes, front first as far as we know. */
+  private ownNodes(): Set<string> {
+    return new Set([...(this.node === undefined ? [] : [this.node]), ...this.extras]);
   }
 
   /** Creates our node, or adopts one a lost reply already created for this session. */
@@ -336,34 +490,33 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     const sessionId = this.session.sessionId;
     const children = await this.listOrCreateParents();
     if (this.session.auth && !this.pathProtected) await this.protectPath();
-    let adopted: string | undefined;
-    for (const child of children.filter((c) => isOwnedByUuid(c, this.uuid)).sort()) {
-      const childPath = joinPath(this.path, child);
+    const adopted: string[] = [];
+    // In queue order, so the first we adopt is our front.
+    for (const child of orderCandidates(children.filter((c) => isOwnedByUuid(c, this.uuid)))) {
+      const childPath = joinPath(this.path, child.name);
       const stat = await this.session.exists(childPath);
-      if (stat && stat.ephemeralOwner === sessionId && adopted === undefined) {
+      if (stat && stat.ephemeralOwner === sessionId) {
         // The create may have committed before its ACL was set: (re)apply it, whatever its aversion.
         if (this.session.auth) await this.protectNode(childPath, -1);
-        adopted = child;
-        this.logger.info('adopted our node from a create whose reply was lost', { node: child });
+        adopted.push(child.name);
+        this.logger.info('adopted a node of ours (a create whose reply was lost, or a place we kept)', { node: child.name });
       } else if (stat) {
-        // Ours by uuid but not by session (or a duplicate): an orphan that would block the queue.
-        this.logger.warn('deleting an orphaned node of ours', { node: child, owner: stat.ephemeralOwner });
+        // Ours by uuid but not by session: an orphan that would block the queue.
+        this.logger.warn('deleting an orphaned node of ours', { node: child.name, owner: stat.ephemeralOwner });
         await this.removeIgnoringMissing(childPath);
       }
     }
-    if (adopted === undefined) {
-      const created = await this.session.create(
-        joinPath(this.path, candidatePrefix(this.uuid)),
-        Buffer.from(this.id, 'utf8'),
-        'ephemeral-sequential',
-      );
+    if (adopted.length === 0) {
+      const created = await this.session.create(joinPath(this.path, candidatePrefix(this.uuid, this.priority)), this.data, 'ephemeral-sequential');
       // The C binding creates every node world-open: the ACL follows at once, and a node that
       // someone changed in between is not trusted.
       if (this.session.auth) await this.protectNode(created, 0);
-      adopted = created.slice(created.lastIndexOf('/') + 1);
-      this.logger.debug('created our node', { node: adopted });
+      adopted.push(created.slice(created.lastIndexOf('/') + 1));
+      this.logger.debug('created our node', { node: adopted[0] });
     }
-    this.node = adopted;
+    this.node = adopted[0];
+    this.extras.clear();
+    for (const extra of adopted.slice(1)) this.extras.add(extra);
     this.epoch += 1;
     this.watchOwnNode(this.epoch);
   }
@@ -441,18 +594,52 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     const node = this.node!;
     const ordered = orderCandidates(await this.session.getChildren(this.path));
     if (epoch !== this.epoch) return;
+    const present = new Set(ordered.map((c) => c.name));
+    if (!present.has(node)) return this.onNodeGone('node-deleted');
+    for (const extra of [...this.extras]) if (!present.has(extra)) this.extras.delete(extra);
+    for (const failed of [...this.failedTargets]) if (!present.has(failed)) this.failedTargets.delete(failed);
+    const front = ordered.find((c) => c.name === node || this.extras.has(c.name))!;
+    if (front.name !== node) {
+      // One of our other nodes sorts first (two seats with one value): it is our place.
+      this.extras.add(node);
+      this.setFront(front.name);
+      return;
+    }
+    if (this.grantDue) {
+      this.grantDue = false;
+      if (await this.acceptGrant()) return;
+      if (epoch !== this.epoch) return;
+    }
     const index = ordered.findIndex((c) => c.name === node);
-    if (index < 0) return this.onNodeGone('node-deleted');
-    const self = { id: this.id, node, sequence: ordered[index]!.sequence };
+    const self: CandidateInfo = { id: this.id, node, sequence: ordered[index]!.sequence, priority: this.priority, seat: ordered[index]!.seat, ...this.metaField() };
 
     if (index === 0) {
-      const stat = await this.session.exists(joinPath(this.path, node));
+      // The ownership check and the seat marker (for a new declaration), read together.
+      const [stat, marker] = await Promise.all([this.session.exists(joinPath(this.path, node)), readSeatMarker(this.io)]);
       if (epoch !== this.epoch) return;
       if (stat === null || stat.ephemeralOwner !== this.session.sessionId) return this.onNodeGone('node-deleted');
       // Never declare while contact is in doubt: `restored` will run this check again.
       if (this.session.state !== 'confirmed' || !this.session.isConnected) return;
-      const info: LeaderInfo = { ...self, path: joinPath(this.path, node), token: BigInt(stat.czxid), sessionId: stat.ephemeralOwner };
       const wasLeader = this.roleValue === 'leader';
+      if (!wasLeader) {
+        // A seat we took by a grant was meant for us: no giving way then.
+        if (this.grantCleanup === undefined) {
+          const groups = groupCandidates(ordered);
+          const better = deferTo(groups, groups[0]!, this.failedTargets);
+          if (better) {
+            await this.offerTo(better.front, ordered, 'priority');
+            return;
+          }
+        }
+        if (!mayDeclareWith({ name: node, czxid: stat.czxid }, marker)) return this.takeOwnSeat(ordered, marker);
+      }
+      const info: LeaderInfo = {
+        ...self,
+        path: joinPath(this.path, node),
+        token: BigInt(stat.czxid),
+        sessionId: stat.ephemeralOwner,
+        nodes: ordered.filter((c) => c.name === node || this.extras.has(c.name)).map((c) => c.name),
+      };
       this.roleValue = 'leader';
       this.leaderInfo = info;
       this.lastFollowing = '';
@@ -464,12 +651,15 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
         this.logger.info('elected', { node, token: info.token });
         this.emit('elected', info);
       }
+      await this.afterDeclaring(epoch, ordered);
       return;
     }
 
     const predecessor = ordered[index - 1]!;
     const stat = await this.session.exists(joinPath(this.path, predecessor.name), (event) => {
-      if (epoch === this.epoch && event.type !== 'session') void this.kick();
+      if (epoch !== this.epoch || event.type === 'session') return;
+      this.logger.debug('woken', { by: event.type, path: event.path });
+      void this.kick();
     });
     if (epoch !== this.epoch) return;
     if (stat === null) {
@@ -488,33 +678,290 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       this.suspendedFlag = false;
       this.emit('reinstated', { role: 'follower', leader: undefined });
     }
+    const groups = groupCandidates(ordered);
+    if (this.preempt && !this.ownRequest && groups[0]!.uuid !== undefined && this.priority > groups[0]!.priority) await this.askForLead(epoch);
     const key = `${predecessor.name} ${ordered[0]!.name}`;
     if (key === this.lastFollowing) return;
     this.lastFollowing = key;
     const [predInfo, leaderInfo] = await Promise.all([this.describe(predecessor), this.describe(ordered[0]!)]);
     if (epoch !== this.epoch || predInfo === undefined) return;
-    this.emit('following', { self, predecessor: predInfo, leader: leaderInfo, position: index });
+    const position = groups.findIndex((g) => g.prefix === front.prefix && g.front.name === node);
+    this.emit('following', { self, predecessor: predInfo, leader: leaderInfo, position: position < 0 ? index : position });
   }
 
-  private async describe(child: { name: string; sequence: number }): Promise<CandidateInfo | undefined> {
+  private metaField(): { meta?: CandidateMeta } {
+    return this.meta === undefined ? {} : { meta: this.meta };
+  }
+
+  private async describe(child: OrderedChild): Promise<CandidateInfo | undefined> {
     try {
       const { data } = await this.session.getData(joinPath(this.path, child.name));
-      return { id: data.toString('utf8'), node: child.name, sequence: child.sequence };
+      const { id, meta } = decodeCandidateData(data);
+      return { id, node: child.name, sequence: child.sequence, priority: child.priority, seat: child.seat, ...(meta === undefined ? {} : { meta }) };
     } catch (e) {
       if (e instanceof ZooKeeperError && e.code === ZkCode.NONODE) return undefined;
       throw e;
     }
   }
 
+  /** Makes `name` (one of our nodes) our front: watches move to it. */
+  private setFront(name: string): void {
+    this.extras.delete(name);
+    this.node = name;
+    this.epoch += 1;
+    this.lastFollowing = '';
+    this.watchOwnNode(this.epoch);
+    this.dirty = true;
+  }
+
+  // ---- named handoff (handoff.ts) ------------------------------------------------------
+
+  /** Every candidate watches the grant path of its own uuid: a grant wakes its target only. */
+  private watchGrant(): void {
+    const sessionId = this.session.sessionId;
+    this.grantWatchFor = sessionId;
+    const onEvent = (event: WatchEvent) => {
+      if (this.closed || this.session.sessionId !== sessionId || event.type === 'session') return;
+      this.grantWatchFor = undefined; // fired: set it again on the next step
+      if (event.type === 'deleted') return;
+      this.logger.debug('woken', { by: event.type, path: event.path });
+      this.grantDue = true;
+      void this.kick();
+    };
+    this.session.exists(joinPath(this.path, grantNode(this.uuid)), onEvent).then(
+      (stat) => {
+        if (stat !== null && this.session.sessionId === sessionId) {
+          this.grantDue = true;
+          void this.kick();
+        }
+      },
+      () => {
+        if (this.grantWatchFor === sessionId) this.grantWatchFor = undefined;
+      },
+    );
+  }
+
+  /** Steps 3 to 5 (handoff.ts). True when we now hold a seat (the next check declares on it). */
+  private async acceptGrant(): Promise<boolean> {
+    let result: Awaited<ReturnType<typeof takeSeat>>;
+    try {
+      result = await takeSeat(this.io, joinPath(this.path, grantNode(this.uuid)), this.ownNodes(), this.data, (seat) => this.strays.add(seat));
+    } catch (e) {
+      this.grantDue = true; // look at the grant again on the retry (its watch will not fire again)
+      throw e;
+    }
+    if (result === undefined) return false;
+    if ('refused' in result) {
+      this.logger.info('handoff: grant not taken', { why: result.refused });
+      return false;
+    }
+    this.strays.delete(joinPath(this.path, result.seat));
+    this.grantCleanup = result.grantPath;
+    this.extras.add(this.node!);
+    this.setFront(result.seat);
+    return true;
+  }
+
+  /** A front node older than the newest seat that led takes a seat of its own (fencing; handoff.ts). */
+  private async takeOwnSeat(ordered: readonly OrderedChild[], marker: SeatMarker | undefined): Promise<void> {
+    const seat = seatName(candidatePrefix(this.uuid, this.priority), nextSeatValue(ordered, marker?.seat));
+    const seatPath = joinPath(this.path, seat);
+    this.strays.add(seatPath);
+    if ((await createOwned(this.session, seatPath, this.data)) === 'theirs') {
+      this.strays.delete(seatPath);
+      this.dirty = true; // someone holds that name: look again
+      return;
+    }
+    await markSeat(this.io, seat);
+    this.strays.delete(seatPath);
+    this.logger.info('took a seat: our node is older than the last seat that led', { seat, node: this.node });
+    this.extras.add(this.node!);
+    this.setFront(seat);
+  }
+
+  /**
+   * Steps 1, 2 and 6 (handoff.ts): stop leading, grant `target` a seat, wait for the outcome.
+   * Whatever it is, the next check decides from a fresh listing.
+   */
+  private async offerTo(target: OrderedChild, ordered: readonly OrderedChild[], reason: HandoffInfo['reason']): Promise<OfferOutcome> {
+    if (target.uuid === undefined) throw new HandoffError(`${target.name} is not a zk-elect candidate: it cannot take a seat`);
+    const wasLeader = this.roleValue === 'leader';
+    // Step 1: not a leader any more before anything is written.
+    this.roleValue = 'follower';
+    this.leaderInfo = undefined;
+    this.lastFollowing = '';
+    if (wasLeader) this.emit('resigned', { wasLeader: true, requeued: false, to: target.name });
+    this.logger.info('handing over', { to: target.name, reason });
+    if (wasLeader && this.beforeHandover) {
+      await this.beforeHandover().catch((e: unknown) => this.logger.warn('beforeHandover failed; handing over anyway', { error: (e as Error).message }));
+    }
+    let interrupt!: () => void;
+    const interrupted = new Promise<void>((r) => (interrupt = r));
+    this.closeWaiters.add(interrupt);
+    const offSession = () => interrupt();
+    this.session.once('expired', offSession);
+    try {
+      const outcome = await offerSeat(this.io, {
+        front: this.node!,
+        target: { ...target, uuid: target.uuid },
+        ordered,
+        timeoutMs: this.handoffTimeoutMs ?? this.session.timeoutMs,
+        interrupted,
+        onGrantWritten: (path) => (this.openGrant = path),
+      });
+      this.openGrant = undefined; // taken (the target deleted it) or deleted by offerSeat
+      if (outcome !== 'taken') this.failedTargets.add(target.name);
+      // For the report only, off the handoff's path: the target already leads (or it failed).
+      const id = (await this.describe(target).catch(() => undefined))?.id;
+      this.emit('handoff', { to: target.name, ...(id === undefined ? {} : { id }), outcome, reason });
+      return outcome;
+    } finally {
+      this.closeWaiters.delete(interrupt);
+      this.session.off('expired', offSession);
+      this.dirty = true;
+    }
+  }
+
+  /** resign({ to }), run by the loop. */
+  private async resignTo(to: string): Promise<void> {
+    if (this.roleValue !== 'leader' || this.node === undefined) throw new HandoffError('only the leader can hand over');
+    const list = await readCandidates(this.session, this.path);
+    const mine = this.ownNodes();
+    const matches = list.filter((c) => !mine.has(c.node) && (c.node === to || c.id === to || parseNode(c.node)?.uuid === to));
+    if (matches.length > 1) {
+      throw new HandoffError(`"${to}" names ${matches.length} candidates (${matches.map((c) => c.node).join(', ')}): give a node name`);
+    }
+    const target = matches[0] === undefined ? undefined : parseNode(matches[0].node);
+    let outcome: OfferOutcome | 'no-target' = 'no-target';
+    if (target?.uuid !== undefined) {
+      const ordered = orderCandidates(list.flatMap((c) => c.nodes ?? [c.node]));
+      outcome = await this.offerTo(target, ordered, 'resign');
+    } else {
+      this.roleValue = 'joining';
+      this.leaderInfo = undefined;
+      this.emit('resigned', { wasLeader: true, requeued: true, to });
+      this.emit('handoff', { to, outcome, reason: 'resign' });
+    }
+    if (outcome === 'taken') return;
+    // The queue decides: we re-enter at the back, and whoever is then first leads.
+    this.logger.info('handoff did not happen; re-entering at the back', { to, outcome });
+    this.roleValue = 'joining';
+    this.leaderInfo = undefined;
+    await this.leave();
+  }
+
+  /** The leader watches the request path (only the leader: a request wakes nobody else). */
+  private async afterDeclaring(epoch: number, ordered: readonly OrderedChild[]): Promise<void> {
+    if (this.grantCleanup !== undefined) {
+      const grant = this.grantCleanup;
+      this.grantCleanup = undefined;
+      await removeIfThere(this.session, grant); // step 6: tells the grantor we lead
+    }
+    if (this.ownRequest) {
+      this.ownRequest = false;
+      await removeIfOurs(this.session, joinPath(this.path, REQUEST_NODE));
+    }
+    if (this.requestWatchEpoch !== epoch) {
+      this.requestWatchEpoch = epoch;
+      const stat = await this.session.exists(joinPath(this.path, REQUEST_NODE), (event) => {
+        if (event.type === 'session' || epoch !== this.epoch) return;
+        this.requestWatchEpoch = -1;
+        if (this.roleValue !== 'leader') return;
+        this.logger.debug('woken', { by: event.type, path: event.path });
+        // Created or changed: read it. Deleted: look again only to set the watch for the next one.
+        if (event.type !== 'deleted') this.requestDue = true;
+        void this.kick();
+      });
+      if (stat !== null) this.requestDue = true;
+    }
+    if (this.requestDue && this.roleValue === 'leader' && epoch === this.epoch) {
+      this.requestDue = false;
+      await this.answerRequest(ordered);
+    }
+  }
+
+  /**
+   * A handoff request reached us as leader: hand over if it names a live zk-elect candidate.
+   * Then a preempting candidate's request is deleted (it sees the lead move); a client's gets
+   * the outcome written into it, for the client to read and delete.
+   */
+  private async answerRequest(ordered: readonly OrderedChild[]): Promise<void> {
+    const path = joinPath(this.path, REQUEST_NODE);
+    let read: { data: Buffer; stat: ZkStat };
+    try {
+      read = await this.session.getData(path);
+    } catch (e) {
+      if (e instanceof ZooKeeperError && e.code === ZkCode.NONODE) return;
+      throw e;
+    }
+    const request = decodeRequest(read.data);
+    if (request?.outcome !== undefined) return; // answered already; its requester deletes it
+    const target = request === undefined ? undefined : ordered.find((c) => c.name === request.to);
+    let why: string | undefined;
+    if (request === undefined) why = 'unreadable request';
+    else if (this.ownNodes().has(request.to)) why = 'we are the target';
+    else if (target === undefined || target.uuid === undefined) why = `${request.to} is not a live zk-elect candidate`;
+    else if (request.preempt && target.priority <= this.priority) why = `preempt by priority ${target.priority} does not beat our ${this.priority}`;
+    let outcome = why === 'we are the target' ? 'taken' : 'refused';
+    if (why === undefined) outcome = await this.offerTo(target!, ordered, 'request');
+    else this.logger.info('handoff request not followed', { to: request?.to, by: request?.by, why });
+    try {
+      // Only this request (same version): another may have replaced it meanwhile.
+      if (request === undefined || request.preempt) {
+        const now = await this.session.exists(path);
+        if (now !== null && now.czxid === read.stat.czxid) await this.session.remove(path, now.version);
+      } else {
+        await this.session.setData(path, encodeRequest({ ...request, outcome, why }), read.stat.version);
+      }
+    } catch (e) {
+      if (!(e instanceof ZooKeeperError && (e.code === ZkCode.NONODE || e.code === ZkCode.BADVERSION))) throw e;
+    }
+  }
+
+  /** preempt: we outrank the leader, so we ask it to hand over to us. */
+  private async askForLead(epoch: number): Promise<void> {
+    const path = joinPath(this.path, REQUEST_NODE);
+    try {
+      await this.session.create(path, encodeRequest({ to: this.node!, preempt: true, by: this.id }), 'ephemeral');
+      this.ownRequest = true;
+      this.logger.info('asked the leader to hand over (preempt)', { priority: this.priority });
+      // The leader deletes it once answered; if we still outrank the leader then, we ask again.
+      const stat = await this.session.exists(path, (event) => {
+        if (event.type !== 'deleted' || epoch !== this.epoch) return;
+        this.ownRequest = false;
+        void this.kick();
+      });
+      if (stat === null && epoch === this.epoch) {
+        this.ownRequest = false;
+        this.dirty = true;
+      }
+    } catch (e) {
+      if (!(e instanceof ZooKeeperError && e.code === ZkCode.NODEEXISTS)) throw e;
+      // Someone else's request is pending: ask again once it is answered.
+      const stat = await this.session.exists(path, (event) => {
+        if (event.type === 'deleted' && epoch === this.epoch) void this.kick();
+      });
+      if (stat === null) this.dirty = true;
+    }
+  }
+
   private async leave(): Promise<void> {
-    const node = this.node;
+    const nodes = [...this.ownNodes()];
     this.epoch += 1;
     this.node = undefined;
+    this.extras.clear();
     this.leaderInfo = undefined;
     this.lastFollowing = '';
     this.suspendedFlag = false;
     this.pendingReinstate = false;
-    if (node !== undefined) await this.removeIgnoringMissing(joinPath(this.path, node));
+    this.grantCleanup = undefined;
+    // The front first: its successor may be elected as soon as that delete commits.
+    const removals = nodes.map((n) => this.removeIgnoringMissing(joinPath(this.path, n)));
+    if (this.ownRequest) {
+      this.ownRequest = false;
+      removals.push(removeIfOurs(this.session, joinPath(this.path, REQUEST_NODE)));
+    }
+    await Promise.all(removals);
   }
 
   private async removeIgnoringMissing(path: string): Promise<void> {
@@ -531,6 +978,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     const token = this.leaderInfo?.token;
     this.epoch += 1;
     this.node = undefined;
+    this.extras.clear(); // any that remain are adopted again when we re-enter
+    this.grantCleanup = undefined;
     this.leaderInfo = undefined;
     this.lastFollowing = '';
     this.pendingReinstate = false;
@@ -576,6 +1025,11 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     });
     on('expired', () => {
       this.suspendedFlag = false;
+      // The session's ephemeral nodes (grant, seats, request) went with it.
+      this.openGrant = undefined;
+      this.strays.clear();
+      this.ownRequest = false;
+      this.grantWatchFor = undefined;
       if (this.node !== undefined) this.onNodeGone('session-expired');
     });
     on('renewed', () => {

@@ -72,3 +72,6 @@ export class LeadershipWaitError extends ZkElectError {}
 
 /** Leadership ended while `runAsLeader`'s function was running. */
 export class LeadershipLostError extends ZkElectError {}
+
+/** A named handoff cannot start: we do not lead, or the target names several candidates. */
+export class HandoffError extends ZkElectError {}

@@ -1,10 +1,13 @@
 export * from './errors.js';
-export { LeaderElection, type ElectionEvents, type ElectionOptions, type LossReason, type Role } from './election.js';
+export { LeaderElection, type ElectionEvents, type ElectionOptions, type HandoffInfo, type LossReason, type Role } from './election.js';
 export { LeaderObserver, type ObserverEvents } from './observer.js';
 export { ZkSession, type SessionEvents, type SessionOptions } from './session.js';
 export type { TlsOptions } from './tls-tunnel.js';
 export { digestId, electionAcl, parseAuth, type AclEntry, type DigestAuth } from './auth.js';
 export { readCandidates, type CandidateInfo, type LeaderInfo } from './candidates.js';
+export { requestHandoff, type HandoffRequestOptions, type HandoffRequestResult } from './request.js';
+export type { CandidateMeta } from './candidate-data.js';
+export type { OfferOutcome } from './handoff.js';
 export { parseConnectString } from './connect-string.js';
 export { orderCandidates, parseSequence, validatePath } from './names.js';
 export type { ZkOps, ZkStat, WatchEvent, CreateMode } from './zk-types.js';

@@ -84,10 +84,10 @@ describe('dashboard in chromium', { skip: haveChromium ? false : `no browser at 
     assert.match((await kill.getAttribute('title')) ?? '', /unavailable/);
   });
 
-  test('the election panel shows the leader, then the new leader after it resigns', async () => {
-    const join = async (id: string) => {
+  test('the election panel shows the leader, then the new leader after it resigns, candidate metadata and a named handoff', async () => {
+    const join = async (id: string, meta?: Record<string, unknown>) => {
       const s = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 });
-      const e = new LeaderElection(s, { path: '/election', id });
+      const e = new LeaderElection(s, { path: '/election', id, meta });
       closers.push(async () => {
         await e.close();
         await s.close();
@@ -97,7 +97,7 @@ describe('dashboard in chromium', { skip: haveChromium ? false : `no browser at 
     };
     const alpha = await join('alpha');
     const beta = await join('beta');
-    await join('gamma');
+    const gamma = await join('gamma', { zone: 'eu-1', build: 42 });
     const first = await alpha.waitForLeadership({ timeoutMs: 5000 });
     await eventually(async () => (await text('[data-testid=election-leader]')) === 'alpha', 5000, 'alpha shown as leader');
     assert.equal(await text('[data-testid=fencing-token]'), first.token.toString());
@@ -113,6 +113,16 @@ describe('dashboard in chromium', { skip: haveChromium ? false : `no browser at 
     assert.equal(await text('[data-testid=fencing-token]'), second.token.toString());
     assert.ok(second.token > first.token);
     assert.deepEqual(await page.locator('[data-testid=candidates] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-candidate'))), ['beta', 'gamma']);
+    assert.equal(await text('[data-testid=candidates] li[data-candidate=gamma] [data-testid=candidate-meta]'), 'zone=eu-1  build=42');
+    assert.equal(await page.locator('[data-testid=candidates] li[data-candidate=beta] [data-testid=candidate-meta]').count(), 0, 'no metadata, no line');
+
+    // Named handoff: gamma takes the lead on a seat, beta waits right behind it.
+    await beta.resign({ to: 'gamma' });
+    const third = await gamma.waitForLeadership({ timeoutMs: 5000 });
+    await eventually(async () => (await text('[data-testid=election-leader]')) === 'gamma', 5000, 'gamma shown as the new leader');
+    assert.equal(await text('[data-testid=fencing-token]'), third.token.toString());
+    assert.deepEqual(await page.locator('[data-testid=candidates] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-candidate'))), ['gamma', 'beta']);
+    assert.match(await text('[data-testid=candidates] li[data-candidate=gamma] .cnode'), /seat: named handoff/);
   });
 
   test('the tree browser expands a path and shows a znode with its Stat; the game panel shows the game state', async () => {

@@ -428,9 +428,9 @@ describe('admin server of a zk-elect server process', () => {
 
   test('/api/elections: ordered candidates, the leader and its fencing token; a new leader after a resignation', async () => {
     const elections: LeaderElection[] = [];
-    const join = async (id: string) => {
+    const join = async (id: string, meta?: Record<string, unknown>) => {
       const s = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 });
-      const e = new LeaderElection(s, { path: '/election', id });
+      const e = new LeaderElection(s, { path: '/election', id, meta });
       closers.push(async () => {
         await e.close();
         await s.close();
@@ -441,7 +441,7 @@ describe('admin server of a zk-elect server process', () => {
     };
     const alpha = await join('alpha');
     await join('beta');
-    await join('gamma');
+    await join('gamma', { zone: 'eu-1' });
     const leaderInfo = await alpha.waitForLeadership({ timeoutMs: 5000 });
 
     const el = (await request(base, '/api/elections?path=/election')).json;
@@ -467,6 +467,15 @@ describe('admin server of a zk-elect server process', () => {
     assert.equal(el2.leader.id, 'beta');
     assert.equal(el2.fencingToken, next.token.toString());
     assert.ok(BigInt(el2.fencingToken) > BigInt(el.fencingToken), 'fencing tokens increase');
+    assert.deepEqual(el2.candidates.map((c: { meta?: unknown; priority: number }) => [c.meta, c.priority]), [[undefined, 0], [{ zone: 'eu-1' }, 0]]);
+
+    // A named handoff: gamma leads on a seat and is listed once, holding two nodes; beta is next.
+    await elections[1]!.resign({ to: 'gamma' });
+    const third = await elections[2]!.waitForLeadership({ timeoutMs: 5000 });
+    const el3 = (await request(base, '/api/elections?path=/election')).json;
+    assert.deepEqual(el3.candidates.map((c: { id: string; seat: boolean; places: number }) => [c.id, c.seat, c.places]), [['gamma', true, 2], ['beta', false, 1]]);
+    assert.equal(el3.fencingToken, third.token.toString());
+    assert.equal(el3.otherChildren, 0, "zk-elect's control nodes are not counted as foreign children");
 
     const none = (await request(base, '/api/elections?path=/no-election-here')).json;
     assert.deepEqual([none.exists, none.candidates, none.leader, none.fencingToken], [false, [], null, null]);

@@ -182,6 +182,48 @@ wait
       }
     });
 
+    test('run + handoff: the old leader\'s command has stopped before the target starts its own', async () => {
+      const path = uniquePath('run-handoff');
+      const dir = mkdtempSync(join(tmpdir(), 'zk-elect-run-handoff-'));
+      try {
+        const script = join(dir, 'job.sh');
+        // Takes a while to stop after SIGTERM, as real work does.
+        writeFileSync(
+          script,
+          `#!/bin/sh
+echo "start $ZK_ELECT_ID $(date +%s%N) $ZK_ELECT_TOKEN" >> "${dir}/log"
+trap 'sleep 0.3; echo "stop $ZK_ELECT_ID $(date +%s%N)" >> "${dir}/log"; exit 0' TERM
+while :; do sleep 0.05; done
+`,
+          { mode: 0o755 },
+        );
+        const runArgs = (id: string) => ['run', '--json', '-c', zk.connectString, '-p', path, '--id', id, '--session-timeout', '4000', '--grace', '3000', '--', script];
+        const a = new CliProcess(runArgs('job-a'));
+        procs.push(a);
+        await a.waitForEvent('started', 20_000);
+        const b = new CliProcess(runArgs('job-b'));
+        procs.push(b);
+        await b.waitForEvent('following', 20_000);
+        const h = new CliProcess(['handoff', '--json', '-c', zk.connectString, '-p', path, '--to', 'job-b']);
+        procs.push(h);
+        assert.equal((await h.exited).code, 0, h.stderr);
+        await b.waitForEvent('started', 10_000);
+        const log = () => readFileSync(join(dir, 'log'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+        await eventually(() => log().length === 3, 5000, 'three log lines');
+        const [startA, stopA, startB] = log();
+        assert.deepEqual([startA![0], startA![1], stopA![0], stopA![1], startB![0], startB![1]], ['start', 'job-a', 'stop', 'job-a', 'start', 'job-b']);
+        assert.ok(BigInt(startB![2]!) > BigInt(stopA![2]!), 'job-b started after job-a stopped');
+        assert.ok(BigInt(startB![3]!) > BigInt(startA![3]!), 'the token grew');
+        assert.equal(a.named('exited').at(-1)?.stoppedByUs, true);
+        a.signal('SIGTERM');
+        b.signal('SIGTERM');
+        assert.equal((await a.exited).code, 0);
+        assert.equal((await b.exited).code, 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('run: the command exiting by itself resigns and passes its exit code on', async () => {
       const path = uniquePath('run-exit');
       const p = new CliProcess(['run', '--json', '-c', zk.connectString, '-p', path, '--', 'sh', '-c', 'exit 7']);
@@ -231,6 +273,36 @@ describe('zk-elect CLI: bad input', () => {
     const r = await cli(['run']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /missing required argument 'command'/);
+  });
+
+  test('named handoff, priority and metadata: bad arguments exit 2 with the reason', async () => {
+    const missing = await cli(['handoff']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /required option '--to <id>' not specified/);
+    assert.equal((await cli(['handoff', '--to', ''])).code, 2);
+    assert.equal((await cli(['handoff', '--to', 'x', '--timeout', 'soon'])).code, 2);
+    const prio = await cli(['join', '--priority', '-1']);
+    assert.equal(prio.code, 2);
+    assert.equal((await cli(['join', '--priority', '1000000'])).code, 2);
+    const meta = await cli(['join', '--meta', 'novalue']);
+    assert.equal(meta.code, 2);
+    assert.match(meta.stderr, /--meta takes key=value/);
+    const twice = await cli(['run', '--meta', 'a=1', '--meta', 'a=2', '--', 'true']);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /--meta a is given twice/);
+    assert.equal((await cli(['join', '--meta', `big=${'x'.repeat(5000)}`])).code, 2);
+  });
+
+  test('handoff to a candidate that does not exist: exit 1 naming it', async () => {
+    // Needs a server: the check is against the live candidates.
+    const zk = await TOPOLOGIES[2]!.start({});
+    try {
+      const r = await cli(['handoff', '-c', zk.connectString, '-p', uniquePath('nobody'), '--to', 'ghost']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /no live candidate "ghost"/);
+    } finally {
+      await zk.stop();
+    }
   });
 
   test('unreachable servers: a bounded wait, then exit 1 naming the address', async () => {

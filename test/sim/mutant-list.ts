@@ -285,6 +285,44 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '      L.handlers.delete(h.sid);',
     sim: scenario('snap-stream-images-released'),
   },
+  // Named handoff (src/election/handoff.ts). Two leaders at once: the old leader announces that it
+  // stepped down only once the target has taken over (caught by the simulator's election checker).
+  {
+    name: 'handoff-resigns-after-the-target-leads',
+    file: 'src/election/election.ts',
+    find: "    if (wasLeader) this.emit('resigned', { wasLeader: true, requeued: false, to: target.name });\n    this.logger.info('handing over', { to: target.name, reason });",
+    replace: "    this.once('handoff', () => wasLeader && this.emit('resigned', { wasLeader: true, requeued: false, to: target.name }));\n    this.logger.info('handing over', { to: target.name, reason });",
+    sim: ['--seeds', '100', '--handoffs'],
+  },
+  // Two leaders at once: the target trusts the grant it read instead of checking, after taking
+  // the seat, that it still stands (the leader's session expired meanwhile and the queue's next
+  // candidate leads).
+  {
+    name: 'handoff-target-skips-the-grant-check',
+    file: 'src/election/handoff.ts',
+    find: '  const [grantNow, frontNow] = await Promise.all([session.exists(grantPath), session.exists(joinPath(io.path, grant.front))]);',
+    replace: '  const [grantNow, frontNow] = [read.stat, {}];',
+    test: 'test/integration/handoff-crash.test.ts',
+    testPattern: 'T tries the seat only after',
+  },
+  // A candidate other than the target is woken: the old leader leaves after handing over (its
+  // successor's watch fires), or every candidate watches one shared grant path.
+  {
+    name: 'handoff-old-leader-leaves',
+    file: 'src/election/election.ts',
+    find: "    if (outcome === 'taken') return;",
+    replace: "    if (outcome === 'taken') return this.leave();",
+    test: 'test/integration/election-handoff.test.ts',
+    testPattern: 'the named candidate leads, nobody else wakes',
+  },
+  {
+    name: 'handoff-one-grant-path-for-all',
+    file: 'src/election/names.ts',
+    find: '  return `zk-elect.grant-for.${uuid}.json`;',
+    replace: '  return `zk-elect.grant-for.${uuid.length}.json`;',
+    test: 'test/integration/election-handoff.test.ts',
+    testPattern: 'the named candidate leads, nobody else wakes',
+  },
   // Faults in the consensus core, each caught by the scenario of the ZooKeeper bug it recreates.
   {
     name: 'trunc-too-far',

@@ -1,9 +1,9 @@
 /**
- * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P] [--workers W]`
+ * `npm run sim -- --seeds N [--seed S] [--nodes 3|5] [--from F] [--profile P] [--workers W] [--handoffs]`
  * runs seeded random runs of the real server cluster under faults (test/sim/world), in W
  * processes at once (each seed is deterministic, so splitting the range changes nothing but
  * the wall time); `--scenarios` runs the named scenarios instead (`--scenario NAME` one of
- * them). The last line is `seeds: N, violations: V`; a failing seed prints its shortest
+ * them). `--handoffs` makes the election candidates use priorities and named handoffs. The last line is `seeds: N, violations: V`; a failing seed prints its shortest
  * history and how to replay it.
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { runSeed, SimViolation, type SeedResult } from './world/run-seed.js';
 
 const SCENARIOS = [...DEFECT_SCENARIOS, ...ZK_BUG_SCENARIOS, ...SNAP_SCENARIOS];
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--workers W] [--scenarios | --scenario NAME] [--stop-on-violation]';
+const USAGE = 'usage: npm run sim -- [--seeds N] [--seed S] [--from F] [--nodes 3|5] [--profile P] [--workers W] [--handoffs] [--scenarios | --scenario NAME] [--stop-on-violation]';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +32,7 @@ function usage(why: string): never {
   process.exit(2);
 }
 
-const known = new Set(['--seeds', '--seed', '--from', '--nodes', '--profile', '--workers', '--scenarios', '--scenario', '--stop-on-violation']);
+const known = new Set(['--seeds', '--seed', '--from', '--nodes', '--profile', '--workers', '--scenarios', '--scenario', '--stop-on-violation', '--handoffs']);
 for (const a of process.argv.slice(2)) if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
 const stopEarly = process.argv.includes('--stop-on-violation');
 const only = num('seed', undefined);
@@ -96,11 +96,12 @@ if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
   const nodesArg = num('nodes', undefined);
   if (nodesArg !== undefined && nodesArg !== 3 && nodesArg !== 5) usage('--nodes must be 3 or 5');
   const profile = arg('profile');
+  const handoffs = process.argv.includes('--handoffs');
   const results: SeedResult[] = [];
   for (let seed = from; seed < from + seeds; seed++) {
     count++;
     try {
-      const r = await runSeed(seed, { ...(nodesArg ? { nodes: nodesArg as 3 | 5 } : {}), ...(profile ? { profile } : {}) });
+      const r = await runSeed(seed, { ...(nodesArg ? { nodes: nodesArg as 3 | 5 } : {}), ...(profile ? { profile } : {}), ...(handoffs ? { handoffs } : {}) });
       results.push(r);
       if (only !== undefined) console.log(JSON.stringify(r));
     } catch (e) {
@@ -113,7 +114,7 @@ if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
   }
   const secs = (performance.now() - t0) / 1000;
   const sum = (f: (r: SeedResult) => number) => results.reduce((a, r) => a + f(r), 0);
-  console.log(`${results.length} passed in ${secs.toFixed(1)} s (${(count / secs).toFixed(2)} seeds/s); register ops ${sum((r) => r.ops)}, acked creates ${sum((r) => r.acked)}, elections ${sum((r) => r.elections)}, seeds with tight backpressure limits ${sum((r) => (r.tightLimits ? 1 : 0))} (writes deferred at least ${sum((r) => r.deferredWrites)}), simulated ${(sum((r) => r.simMs) / 1000).toFixed(0)} s`);
+  console.log(`${results.length} passed in ${secs.toFixed(1)} s (${(count / secs).toFixed(2)} seeds/s); register ops ${sum((r) => r.ops)}, acked creates ${sum((r) => r.acked)}, elections ${sum((r) => r.elections)}${handoffs ? ` (named handoffs ${sum((r) => r.handoffs)})` : ''}, seeds with tight backpressure limits ${sum((r) => (r.tightLimits ? 1 : 0))} (writes deferred at least ${sum((r) => r.deferredWrites)}), simulated ${(sum((r) => r.simMs) / 1000).toFixed(0)} s`);
 }
 console.log(`seeds: ${count}, violations: ${violations}`);
 process.exitCode = violations > 0 ? 1 : 0;

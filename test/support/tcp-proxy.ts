@@ -1,15 +1,38 @@
 // A TCP proxy in front of one ZooKeeper server that understands client
 // framing, so tests can inject faults at message granularity: partitions
-// (blackhole), refused connections, cut connections, and "request applied but
-// reply lost" (dropReplyOnce) — the case that makes clients retry a create.
+// (blackhole), refused connections, cut connections, "request applied but
+// reply lost" (dropReplyOnce) — the case that makes clients retry a create —
+// and "hold from this request on" (holdRequest), which stops a client exactly
+// before (or just after) one step of a protocol, to kill it there (its pings
+// still pass, so holding does not by itself expire the session).
 import net from 'node:net';
 import {
   FrameLengthError,
   FrameSplitter,
   looksLikeFourLetterWord,
+  OpCode,
   readReplyHeader,
   readRequestHeader,
+  readRequestPath,
 } from './zk-frames.js';
+
+/** A client's traffic, held from one matching request on (the request included). */
+export interface HeldTraffic {
+  readonly opcode: number;
+  readonly path: string | undefined;
+  /** Sends the first `n` held requests to the server; the rest stay held. */
+  forward(n?: number): void;
+  /** Sends everything held and stops holding. */
+  release(): void;
+  /** Cuts the connection: nothing held reaches the server. */
+  cut(): void;
+}
+
+interface HoldArm {
+  match: (opcode: number, path: string | undefined) => boolean;
+  resolve: (held: HeldTraffic) => void;
+  reject: (e: Error) => void;
+}
 
 interface DropArm {
   opcode: number;
@@ -26,6 +49,8 @@ class Pair {
   private readonly fromServer = new FrameSplitter();
   private clientFrames = 0;
   private serverFrames = 0;
+  /** Client frames not yet sent, while a hold is on. */
+  private held: Buffer[] | undefined;
 
   constructor(
     readonly client: net.Socket,
@@ -79,9 +104,22 @@ class Pair {
       const first = this.clientFrames++ === 0; // ConnectRequest has no header
       if (this.proxy.isBlackholed) continue;
       const header = first ? undefined : readRequestHeader(frame);
+      if (this.held) {
+        // Pings pass: the session stays alive and the client keeps its connection while held.
+        if (header?.opcode === OpCode.ping) this.relay(frame, this.client, this.server);
+        else this.held.push(frame);
+        continue;
+      }
       if (header) {
         const arm = this.proxy.takeArm(header.opcode);
         if (arm) this.drops.set(header.xid, arm);
+        const path = readRequestPath(frame);
+        const hold = this.proxy.takeHold(header.opcode, path);
+        if (hold) {
+          this.held = [frame];
+          hold.resolve(this.heldTraffic(header.opcode, path));
+          continue;
+        }
       }
       this.relay(frame, this.client, this.server);
     }
@@ -111,6 +149,26 @@ class Pair {
     }
   }
 
+  private heldTraffic(opcode: number, path: string | undefined): HeldTraffic {
+    const send = (n: number) => {
+      const out = this.held?.splice(0, n) ?? [];
+      for (const f of out) if (!this.closed) this.relay(f, this.client, this.server);
+    };
+    return {
+      opcode,
+      path,
+      forward: (n = 1) => send(n),
+      release: () => {
+        send(Infinity);
+        this.held = undefined;
+      },
+      cut: () => {
+        this.held = undefined;
+        this.destroy();
+      },
+    };
+  }
+
   /** Server side goes at once (no further replies); the client side is ended
    *  gracefully so replies relayed before the swallowed one still arrive. */
   private swallowAndCut(): void {
@@ -134,6 +192,7 @@ export class ZkTcpProxy {
   private refusing = false;
   private readonly pairs = new Set<Pair>();
   private arms: DropArm[] = [];
+  private holds: HoldArm[] = [];
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -185,6 +244,21 @@ export class ZkTcpProxy {
     return new Promise((resolve, reject) => this.arms.push({ opcode, resolve, reject }));
   }
 
+  /**
+   * Resolves when a client sends a request that `match`es: that request and everything the
+   * client sends after it are held until the caller forwards, releases or cuts them.
+   */
+  holdRequest(match: (opcode: number, path: string | undefined) => boolean): Promise<HeldTraffic> {
+    if (this.closing) return Promise.reject(new Error('ZkTcpProxy is closed'));
+    return new Promise((resolve, reject) => this.holds.push({ match, resolve, reject }));
+  }
+
+  /** @internal Pair asks whether a request starts a hold. */
+  takeHold(opcode: number, path: string | undefined): HoldArm | undefined {
+    const i = this.holds.findIndex((h) => h.match(opcode, path));
+    return i < 0 ? undefined : this.holds.splice(i, 1)[0];
+  }
+
   /** @internal Pair asks whether a request with this opcode is targeted. */
   takeArm(opcode: number): DropArm | undefined {
     const i = this.arms.findIndex((a) => a.opcode === opcode);
@@ -196,6 +270,7 @@ export class ZkTcpProxy {
       this.server.close(() => resolve());
       this.cutAll();
       for (const arm of this.arms.splice(0)) arm.reject(new Error('ZkTcpProxy closed before the reply was dropped'));
+      for (const hold of this.holds.splice(0)) hold.reject(new Error('ZkTcpProxy closed before a request was held'));
     });
     return this.closing;
   }

@@ -107,3 +107,11 @@ export function readReplyHeader(frame: Buffer): { xid: number; zxid: bigint; err
 export function looksLikeFourLetterWord(header: Buffer): boolean {
   return header.length === 4 && /^[a-z]{4}$/.test(header.toString('latin1'));
 }
+
+/** The path a post-handshake request starts with (create, delete, exists, getData, setData, getChildren...). */
+export function readRequestPath(frame: Buffer): string | undefined {
+  if (frame.length < 16) return undefined;
+  const len = frame.readInt32BE(12);
+  if (len < 0 || 16 + len > frame.length) return undefined;
+  return frame.toString('utf8', 16, 16 + len);
+}

@@ -94,6 +94,8 @@ ol.candidates li.leader { border-color: #9fd8b8; background: var(--good-soft); }
 ol.candidates .pos { font-weight: 700; color: var(--muted); text-align: center; }
 ol.candidates .cid { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 ol.candidates .cnode { color: var(--muted); font-family: var(--mono); font-size: 11.5px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+ol.candidates .cmeta { color: var(--ink); font-size: 11.5px; margin-top: 2px; overflow-wrap: anywhere; }
+ol.candidates .prio { color: var(--muted); font-size: 11.5px; }
 ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); }
 .crown { color: var(--good); font-weight: 700; font-size: 11.5px; letter-spacing: .4px; }
 .token { display: flex; gap: 18px; align-items: baseline; margin: 2px 0 12px; padding: 10px 12px; background: #f7f9fc; border: 1px solid var(--line); border-radius: 8px; }
@@ -441,7 +443,10 @@ ol.candidates .right { text-align: right; font-size: 12px; color: var(--muted); 
       el.candidates.forEach(function (c) {
         ol.appendChild(h('li', { class: c.leader ? 'leader' : null, 'data-candidate': c.id },
           h('span', { class: 'pos' }, String(c.position + 1)),
-          h('div', null, h('div', { class: 'cid' }, c.id, c.leader ? h('span', { class: 'crown' }, '  \u2605 LEADER') : null), h('div', { class: 'cnode', title: c.path }, c.node)),
+          h('div', null,
+            h('div', { class: 'cid' }, c.id, c.priority ? h('span', { class: 'prio', title: 'priority' }, ' \u2191' + c.priority) : null, c.leader ? h('span', { class: 'crown' }, '  \u2605 LEADER') : null),
+            h('div', { class: 'cnode', title: c.path }, c.node + (c.seat ? '  (seat: named handoff)' : '')),
+            c.meta ? h('div', { class: 'cmeta mono', 'data-testid': 'candidate-meta' }, Object.keys(c.meta).map(function (k) { return k + '=' + (typeof c.meta[k] === 'string' ? c.meta[k] : JSON.stringify(c.meta[k])); }).join('  ')) : null),
           h('div', { class: 'right' }, h('div', null, 'seq ' + c.sequence), h('div', { class: 'mono', title: 'czxid: the fencing token if this candidate leads' }, c.czxid))
         ));
       });

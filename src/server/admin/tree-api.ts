@@ -8,6 +8,8 @@
  */
 import { ErrorCode } from '../../protocol/constants.js';
 import type { Id } from '../../protocol/records.js';
+import { decodeCandidateData } from '../../election/candidate-data.js';
+import { groupCandidates } from '../../election/handoff-plan.js';
 import { orderCandidates } from '../../election/names.js';
 import { pathError } from '../tree/paths.js';
 import type { ZkState } from '../tree/state.js';
@@ -156,8 +158,16 @@ export interface CandidateJson {
   node: string;
   path: string;
   sequence: number;
-  /** The candidate's id: its node's data (UTF-8, at most 1 KiB shown). */
+  /** The candidate's id: its node's data (UTF-8, at most 1 KiB shown), or the `id` of its JSON. */
   id: string;
+  /** Its priority (from the node's name; 0 by default and for kazoo's nodes). */
+  priority: number;
+  /** The JSON metadata the candidate attached, if any. */
+  meta?: Record<string, unknown>;
+  /** True when its node is a seat: it got the lead through a named handoff. */
+  seat: boolean;
+  /** How many nodes it holds (a named handoff leaves the target its old place as well). */
+  places: number;
   /** Fencing token of this candidate if it leads: the czxid of its node, decimal. */
   token: string;
   czxid: string;
@@ -175,13 +185,13 @@ export interface ElectionJson {
   /** The leader's fencing token (czxid of its node) as a decimal string, and in hex. */
   fencingToken: string | null;
   fencingTokenHex: string | null;
-  /** Children that are not candidates (no 10-digit sequence suffix). */
+  /** Children that are not candidates (no 10-digit sequence suffix), zk-elect's control nodes aside. */
   otherChildren: number;
   truncated: boolean;
   zxid: string;
 }
 
-/** The election recipe's view: children ending in a sequence, lowest first; the first leads. */
+/** The election recipe's view: children ending in a sequence, seats first, then lowest first; the first leads. Each candidate once. */
 export function readElection(state: ZkState, path: string, authIds: readonly Id[]): ElectionJson {
   const base = { path, zxid: hex(state.lastProcessedZxid) };
   const c = state.getChildren2(path, { authIds });
@@ -193,17 +203,22 @@ export function readElection(state: ZkState, path: string, authIds: readonly Id[
   }
   const ordered = orderCandidates(c.children);
   const candidates: CandidateJson[] = [];
-  for (const child of ordered) {
+  for (const group of groupCandidates(ordered)) {
+    const child = group.front;
     if (candidates.length >= MAX_CANDIDATES) break;
     const childPath = path === '/' ? `/${child.name}` : `${path}/${child.name}`;
     const d = state.getData(childPath, { authIds });
     if (!d.ok) continue;
-    const idBytes = d.data ?? Buffer.alloc(0);
+    const { id, meta } = decodeCandidateData(d.data ?? Buffer.alloc(0));
     candidates.push({
       node: child.name,
       path: childPath,
       sequence: child.sequence,
-      id: idBytes.subarray(0, 1024).toString('utf8'),
+      id: id.slice(0, 1024),
+      priority: child.priority,
+      ...(meta === undefined ? {} : { meta }),
+      seat: child.seat,
+      places: group.nodes.length,
       token: d.stat.czxid.toString(),
       czxid: hex(d.stat.czxid),
       sessionId: hex(d.stat.ephemeralOwner),
@@ -220,7 +235,8 @@ export function readElection(state: ZkState, path: string, authIds: readonly Id[
     leader,
     fencingToken: leader ? leader.token : null,
     fencingTokenHex: leader ? leader.czxid : null,
-    otherChildren: c.children.length - ordered.length,
+    // zk-elect's own control nodes (handoff requests, grants, the seat marker) are not foreign.
+    otherChildren: c.children.filter((n) => !n.startsWith('zk-elect.')).length - ordered.length,
     truncated: ordered.length > candidates.length && candidates.length >= MAX_CANDIDATES,
   };
 }

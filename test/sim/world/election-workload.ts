@@ -3,6 +3,10 @@
  * LeaderElection) over simulated sessions, with their events stamped in simulated time. The
  * election checker requires that no candidate is elected while another still leads: an old
  * leader's `lost` (or resignation) comes before any successor's `elected`.
+ *
+ * With `handoffs` (run.ts --handoffs), candidates also have priorities (0 or 1) and leaders
+ * often hand over by name (resign({ to })), so named handoffs, seats and priority deferral
+ * run under the same faults and the same checker. Without it the runs are exactly as before.
  */
 import { LeaderElection } from '../../../src/election/election.js';
 import { ZkSession } from '../../../src/election/session.js';
@@ -20,6 +24,8 @@ export interface LeadershipEvent {
 
 export class ElectionWorkload {
   readonly events: LeadershipEvent[] = [];
+  /** Named handoffs (resign({ to }), priority) whose target took the lead. */
+  handoffsTaken = 0;
   readonly elections: LeaderElection[] = [];
   /** Who leads right now, as the candidates themselves believe (from their events). */
   private readonly leading = new Map<string, number>();
@@ -28,6 +34,7 @@ export class ElectionWorkload {
     private readonly world: SimWorld,
     private readonly recorder: Recorder,
     readonly candidates: number,
+    readonly handoffs = false,
   ) {}
 
   start(running: () => boolean): void {
@@ -64,7 +71,8 @@ export class ElectionWorkload {
       this.recorder.fail(`${name}: could not open a session: ${(e as Error).message}`);
       return;
     }
-    const election = new LeaderElection(session, { path: '/election', id: name, uuid: `u${i}` });
+    const priority = this.handoffs ? rng.int(0, 1) : 0;
+    const election = new LeaderElection(session, { path: '/election', id: name, uuid: `u${i}`, priority });
     this.elections.push(election);
     const note = (event: LeadershipEvent['event']) => this.events.push({ atMs: this.world.sched.now, candidate: name, event });
     election.on('elected', () => {
@@ -84,12 +92,22 @@ export class ElectionWorkload {
       note('resigned');
       this.leading.delete(name);
     });
+    election.on('handoff', (h) => {
+      if (h.outcome === 'taken') this.handoffsTaken++;
+    });
     election.on('error', () => undefined);
     await election.join().catch(() => undefined);
     // Now and then a leader steps aside gracefully (requeue), so handoffs happen too.
     while (running()) {
       await new Promise<void>((r) => host.clock().after(rng.int(200, 2000), r));
-      if (running() && election.isLeader && rng.chance(0.3)) await election.resign({ requeue: true }).catch(() => undefined);
+      if (running() && election.isLeader && rng.chance(0.3)) {
+        if (this.handoffs && rng.chance(0.6)) {
+          const others = [...Array(this.candidates).keys()].filter((j) => j !== i);
+          await election.resign({ to: `cand${rng.pick(others)}` }).catch(() => undefined);
+        } else {
+          await election.resign({ requeue: true }).catch(() => undefined);
+        }
+      }
     }
   }
 

@@ -22,6 +22,8 @@ export interface SeedOptions {
   safetyMs?: number;
   livenessMs?: number;
   profile?: string;
+  /** Election candidates with priorities that also hand over by name (see election-workload.ts). */
+  handoffs?: boolean;
 }
 
 export interface SeedResult {
@@ -31,6 +33,8 @@ export interface SeedResult {
   ops: number;
   acked: number;
   elections: number;
+  /** Named handoffs whose target took the lead (--handoffs). */
+  handoffs: number;
   events: number;
   simMs: number;
   /** The seed ran with tight backpressure limits. */
@@ -44,8 +48,8 @@ export class SimViolation extends Error {
   override readonly name = 'SimViolation';
 }
 
-export function replayCommand(seed: number, nodes: number, profile?: string): string {
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}${profile ? ` --profile ${profile}` : ''}`;
+export function replayCommand(seed: number, nodes: number, profile?: string, handoffs?: boolean): string {
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${profile ? ` --profile ${profile}` : ''}${handoffs ? ' --handoffs' : ''}`;
 }
 
 export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<SeedResult> {
@@ -72,7 +76,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       `seed ${seed} (${nodes} nodes, profile ${profile.name}${limits ? `, tight limits ${JSON.stringify(limits)}` : ''}) failed at t=${Math.round(world.sched.now)} ms: ${err.message}`,
       ...(err instanceof SimViolation ? [] : [String(err.stack ?? '')]),
       `  last faults: ${world.log.slice(-12).join('; ')}`,
-      `  replay: ${replayCommand(seed, nodes, opts.profile)}`,
+      `  replay: ${replayCommand(seed, nodes, opts.profile, opts.handoffs)}`,
     ];
     throw new SimViolation(lines.join('\n'));
   }
@@ -111,7 +115,7 @@ async function drive(world: SimWorld, recorder: Recorder, closes: AppliedTxn[], 
   let running = true;
   const registers = new RegisterWorkload(world, recorder, 3, 3);
   const sequence = new SequenceWorkload(world, recorder, 2);
-  const election = new ElectionWorkload(world, recorder, 3);
+  const election = new ElectionWorkload(world, recorder, 3, opts.handoffs ?? false);
   registers.start(() => running);
   sequence.start(() => running);
   election.start(() => running);
@@ -158,6 +162,7 @@ async function drive(world: SimWorld, recorder: Recorder, closes: AppliedTxn[], 
     ops: registers.history.length,
     acked: sequence.acked.length,
     elections: election.events.filter((e) => e.event === 'elected').length,
+    handoffs: election.handoffsTaken,
     events: sched.eventsRun,
     simMs: Math.round(sched.now),
     deferredWrites: world.running().reduce((n, s) => n + (s.node?.backpressure().deferredWritesTotal ?? 0), 0),
