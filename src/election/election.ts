@@ -30,6 +30,7 @@ import type { Logger } from '../log.js';
 import { decodeCandidateData, encodeCandidateData, validateMeta, type CandidateMeta } from './candidate-data.js';
 import { readCandidates, type CandidateInfo, type LeaderInfo } from './candidates.js';
 import { describeAuth, electionAcl } from './auth.js';
+import { createProtected, protectOwnNode } from './guard.js';
 import {
   ClosedError,
   ConnectionLossError,
@@ -40,6 +41,7 @@ import {
   NotAuthorizedError,
   OperationTimeoutError,
   SessionExpiredError,
+  TamperedNodeError,
   ZkElectError,
   ZooKeeperError,
 } from './errors.js';
@@ -129,8 +131,6 @@ interface PendingHandoff {
 }
 
 
-/** Our fresh node was changed by someone else before its ACL was in place: it was deleted, try again. */
-class TamperedNodeError extends ZkElectError {}
 
 function isTransient(e: unknown): boolean {
   return e instanceof ConnectionLossError || e instanceof OperationTimeoutError || e instanceof TamperedNodeError;
@@ -542,19 +542,12 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
    * and it is deleted and created again.
    */
   private async protectNode(nodePath: string, aversion: number): Promise<void> {
-    let tampered: string | undefined;
     try {
-      await this.session.setAcl(nodePath, electionAcl(this.session.auth!), aversion);
-      const stat = await this.session.exists(nodePath);
-      if (stat !== null && stat.version !== 0) tampered = `its data was changed (version ${stat.version})`;
+      await protectOwnNode(this.session, nodePath, aversion);
     } catch (e) {
-      if (!(e instanceof ZooKeeperError && (e.code === ZkCode.BADVERSION || e.code === ZkCode.NOAUTH))) throw e;
-      tampered = `its ACL was changed (${e.codeName})`;
+      if (e instanceof TamperedNodeError) this.logger.warn('our new candidate node was changed by another session before its ACL was set; replaced', { node: nodePath, error: e.message });
+      throw e;
     }
-    if (tampered === undefined) return;
-    this.logger.warn('our new candidate node was changed by another session before its ACL was set; replacing it', { node: nodePath, tampered });
-    await this.removeIgnoringMissing(nodePath);
-    throw new TamperedNodeError(`candidate node ${nodePath} was tampered with: ${tampered}`);
   }
 
   private async listOrCreateParents(): Promise<string[]> {
@@ -922,7 +915,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private async askForLead(epoch: number): Promise<void> {
     const path = joinPath(this.path, REQUEST_NODE);
     try {
-      await this.session.create(path, encodeRequest({ to: this.node!, preempt: true, by: this.id }), 'ephemeral');
+      await createProtected(this.session, path, encodeRequest({ to: this.node!, preempt: true, by: this.id }), 'ephemeral');
       this.ownRequest = true;
       this.logger.info('asked the leader to hand over (preempt)', { priority: this.priority });
       // The leader deletes it once answered; if we still outrank the leader then, we ask again.

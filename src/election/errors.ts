@@ -75,3 +75,9 @@ export class LeadershipLostError extends ZkElectError {}
 
 /** A named handoff cannot start: we do not lead, or the target names several candidates. */
 export class HandoffError extends ZkElectError {}
+
+/**
+ * A node we had just created was changed by another session before its ACL was in place
+ * (the C binding creates every node world-open; see guard.ts). It was deleted; retrying is safe.
+ */
+export class TamperedNodeError extends ZkElectError {}

@@ -70,6 +70,7 @@
  */
 import type { Logger } from '../log.js';
 import { ZooKeeperError } from './errors.js';
+import { createProtected, protectOwnNode } from './guard.js';
 import { decodeGrant, encodeGrant, nextSeatValue, type SeatMarker } from './handoff-plan.js';
 import { grantNode, isSeat, joinPath, parseNode, SEAT_MARKER_NODE, seatName, type OrderedChild } from './names.js';
 import type { ZkSession } from './session.js';
@@ -115,7 +116,7 @@ export async function markSeat(io: HandoffIo, seat: string): Promise<void> {
       if (!isCode(e, ZkCode.NONODE)) throw e;
     }
     try {
-      await io.session.create(path, Buffer.from(seat, 'utf8'), 'persistent');
+      await createProtected(io.session, path, Buffer.from(seat, 'utf8'), 'persistent');
       return;
     } catch (e) {
       if (!isCode(e, ZkCode.NODEEXISTS)) throw e;
@@ -130,13 +131,16 @@ export async function markSeat(io: HandoffIo, seat: string): Promise<void> {
  */
 export async function createOwned(session: ZkSession, path: string, data: Buffer): Promise<'created' | 'ours' | 'theirs'> {
   try {
-    await session.create(path, data, 'ephemeral');
+    await createProtected(session, path, data, 'ephemeral');
     return 'created';
   } catch (e) {
     if (!isCode(e, ZkCode.NODEEXISTS)) throw e;
   }
   const stat = await session.exists(path);
-  return stat !== null && stat.ephemeralOwner === session.sessionId ? 'ours' : 'theirs';
+  if (stat === null || stat.ephemeralOwner !== session.sessionId) return 'theirs';
+  // Our create committed but its reply (and so perhaps the ACL after it) was lost.
+  await protectOwnNode(session, path, -1);
+  return 'ours';
 }
 
 /** Deletes `path` if it exists and this session owns it (a seat we may have created). */
@@ -172,7 +176,7 @@ export async function offerSeat(io: HandoffIo, offer: Offer): Promise<OfferOutco
   if (marker === undefined) {
     // Make sure the target can simply setData it (step 4); creating it now also costs the target nothing.
     try {
-      await session.create(joinPath(io.path, SEAT_MARKER_NODE), Buffer.alloc(0), 'persistent');
+      await createProtected(session, joinPath(io.path, SEAT_MARKER_NODE), Buffer.alloc(0), 'persistent');
     } catch (e) {
       if (!isCode(e, ZkCode.NODEEXISTS)) throw e;
     }
@@ -186,7 +190,7 @@ export async function offerSeat(io: HandoffIo, offer: Offer): Promise<OfferOutco
   const created = await createOwned(session, grantPath, data);
   if (created === 'theirs') {
     await removeIfThere(session, grantPath);
-    await session.create(grantPath, data, 'ephemeral');
+    await createProtected(session, grantPath, data, 'ephemeral');
   } else if (created === 'ours') {
     // Ours from a lost reply may carry an older seat: write what we decided now.
     await session.setData(grantPath, data);

@@ -6,6 +6,7 @@
  */
 import { readCandidates, type LeaderInfo } from './candidates.js';
 import { HandoffError, ZooKeeperError } from './errors.js';
+import { createProtected } from './guard.js';
 import { decodeRequest, encodeRequest } from './handoff-plan.js';
 import { removeIfOurs } from './handoff.js';
 import { joinPath, parseNode, REQUEST_NODE, validatePath } from './names.js';
@@ -53,7 +54,7 @@ export async function requestHandoff(session: ZkSession, options: HandoffRequest
   if (sameCandidate(list[0]!, target)) return { handedOver: false, leader: list[0]! };
   const requestPath = joinPath(path, REQUEST_NODE);
   try {
-    await session.create(requestPath, encodeRequest({ to: target.node, by: options.by }), 'ephemeral');
+    await createProtected(session, requestPath, encodeRequest({ to: target.node, by: options.by }), 'ephemeral');
   } catch (e) {
     if (e instanceof ZooKeeperError && e.code === ZkCode.NODEEXISTS) throw new HandoffError(`another handoff request is pending at ${requestPath}`);
     throw e;

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { digestId } from '../../src/election/auth.js';
 import { LeaderElection } from '../../src/election/election.js';
 import { NotAuthorizedError } from '../../src/election/errors.js';
-import { joinPath } from '../../src/election/names.js';
+import { joinPath, SEAT_MARKER_NODE } from '../../src/election/names.js';
 import { LeaderObserver } from '../../src/election/observer.js';
 import { ZkSession } from '../../src/election/session.js';
 import { eventually } from '../../src/launcher/cli-process.js';
@@ -122,6 +122,36 @@ for (const server of SERVERS) {
       const next = await second.waitForLeadership({ timeoutMs: 10_000 });
       assert.equal(next.id, 'alice-2');
       assert.deepEqual((await owner.getACL(next.path)).body?.acl, EXPECTED_ACL);
+    });
+
+    test('a named handoff under auth: the seat and the seat marker carry the election ACL too', { timeout: 60_000 }, async () => {
+      const path = uniquePath('acl-handoff');
+      const a = new LeaderElection(await session(ALICE), { path, id: 'alice-a' });
+      closers.push(() => a.close());
+      await a.join();
+      await a.waitForLeadership({ timeoutMs: 10_000 });
+      const b = new LeaderElection(await session(ALICE), { path, id: 'alice-b' });
+      closers.push(() => b.close());
+      await b.join();
+      const c = new LeaderElection(await session(ALICE), { path, id: 'alice-c' });
+      closers.push(() => c.close());
+      await c.join();
+      await a.resign({ to: 'alice-c' });
+      await c.waitForLeadership({ timeoutMs: 10_000 });
+
+      // Every node the handoff left behind (c's seat, the seat marker) and every candidate node:
+      // only alice may change them. World-open, a stranger could rewrite the marker that fences tokens.
+      const owner = await raw();
+      await owner.auth('digest', 'alice:alice-pw');
+      const stranger = await raw();
+      const children = (await owner.getChildren(path)).body?.children ?? [];
+      assert.ok(children.includes(SEAT_MARKER_NODE), `the seat marker exists: ${children.join(', ')}`);
+      assert.ok(children.length >= 4, `three candidates, a seat and the marker: ${children.join(', ')}`);
+      for (const child of children) {
+        assert.deepEqual((await owner.getACL(joinPath(path, child))).body?.acl, EXPECTED_ACL, `ACL of ${child}`);
+        assert.equal((await stranger.setData(joinPath(path, child), 'mallory')).errName, 'NOAUTH', `a stranger cannot write ${child}`);
+      }
+      assert.equal(c.isLeader, true);
     });
 
     test('a candidate without credentials, or with another identity, cannot join: NotAuthorizedError, no node left', { timeout: 60_000 }, async () => {

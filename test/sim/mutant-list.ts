@@ -476,6 +476,13 @@ export const MUTANTS: readonly Mutant[] = [
     test: 'test/integration/election-acl.test.ts',
   },
   {
+    name: 'handoff-nodes-left-world-writable',
+    file: 'src/election/guard.ts',
+    find: '  await protectOwnNode(session, created, 0);',
+    replace: '',
+    test: 'test/integration/election-acl.test.ts',
+  },
+  {
     name: 'sasl-accepts-a-wrong-password',
     file: 'src/server/auth/digest-md5.ts',
     find: "return this.fail('wrong password');",
