@@ -15,11 +15,12 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { SuiteResults, ThroughputData } from '../../bench/report/types.js';
 import { num } from '../../bench/report/markdown.js';
+import { requirePart } from '../support/require-part.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+requirePart(haveChromium, CHROMIUM, "apt-get install -y chromium");
 
 /** Cells of a GFM table row; `\|` is a pipe inside a cell. */
 const cells = (line: string) => line.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/);
@@ -46,7 +47,7 @@ function markdownProblems(md: string, dir: string): string[] {
   return problems;
 }
 
-test('npm run bench: a small real run writes a valid report of its own figures', { timeout: 300_000, skip: haveChromium ? false : `no browser at ${CHROMIUM}` }, async () => {
+test('npm run bench: a small real run writes a valid report of its own figures', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
   try {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/suite.ts', '--quick', '--parts', 'throughput', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 280_000 });

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ZkEnsemble } from '../../src/launcher/types.js';
 import { startZkElectServer } from '../support/zk-elect-server.js';
 import { RawClient } from '../support/raw-client.js';
+import { requirePart } from '../support/require-part.js';
 
 const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
 
@@ -59,7 +60,9 @@ function statLines(text: string): Map<string, string> {
   return out;
 }
 
-describe('zkCli.sh (Apache ZooKeeper 3.8 Java client)', { skip: existsSync(ZKCLI) ? false : `${ZKCLI} not installed (apt-get install zookeeper)` }, () => {
+requirePart(existsSync(ZKCLI), ZKCLI, 'apt-get install -y zookeeper');
+
+describe('zkCli.sh (Apache ZooKeeper 3.8 Java client)', () => {
   const base = `/cli-${randomBytes(3).toString('hex')}`;
 
   test('create, create -s, create -e in single-command mode', { timeout: 120_000 }, async () => {

@@ -16,11 +16,12 @@ import { eventually, sleep } from '../../src/launcher/cli-process.js';
 import type { ZkEnsemble } from '../../src/launcher/types.js';
 import { ELECTION_EVENTS, Recorder } from '../support/recorder.js';
 import { TOPOLOGIES, uniquePath, watchesByPath } from '../support/zk.js';
+import { requirePart } from '../support/require-part.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.resolve(import.meta.dirname, '../support/kazoo_candidate.py');
 const haveKazoo = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import kazoo'], { timeout: 10_000 }).status === 0;
-if (!haveKazoo && process.env.CI) throw new Error('python3-kazoo is missing: apt-get install -y python3-kazoo');
+requirePart(haveKazoo, `kazoo for ${PYTHON}`, 'apt-get install -y python3-kazoo');
 
 interface KazooEvent {
   event: string;
@@ -70,7 +71,7 @@ interface Cand {
   readonly rec: Recorder;
 }
 
-describe('zk-elect and kazoo in one election', { skip: haveKazoo ? false : `no kazoo for ${PYTHON} (apt-get install -y python3-kazoo)` }, () => {
+describe('zk-elect and kazoo in one election', () => {
   for (const topology of TOPOLOGIES.filter((t) => t.nodes === 1)) {
     describe(`against ${topology.name}`, () => {
       let zk: ZkEnsemble;

@@ -21,10 +21,12 @@ import { hasKazoo, Kazoo } from '../support/kazoo.js';
 import { RawClient } from '../support/raw-client.js';
 import { hasOpenssl, makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { startZkElectServer } from '../support/zk-elect-server.js';
+import { requirePart } from '../support/require-part.js';
 
-const skip = !hasOpenssl() ? 'openssl is not installed' : !hasKazoo() ? 'kazoo (python3-kazoo) is not installed' : false;
+requirePart(hasOpenssl(), 'openssl', 'apt-get install -y openssl');
+requirePart(hasKazoo(), 'kazoo (python3)', 'apt-get install -y python3-kazoo');
 
-describe('TLS on the client port', { skip }, () => {
+describe('TLS on the client port', () => {
   let pki: TestPki;
   let zk: ZkEnsemble;
   let securePort: number;
@@ -137,7 +139,7 @@ function plaintextOnTlsPort(port: number): Promise<number> {
   });
 }
 
-describe('TLS files at start', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () => {
+describe('TLS files at start', () => {
   let pki: TestPki;
   let dir: string;
   before(() => {

@@ -17,8 +17,11 @@ import type { ZkEnsemble } from '../../src/launcher/types.js';
 import { RawClient } from '../support/raw-client.js';
 import { hasOpenssl, makeTestPki, type TestPki } from '../support/tls-certs.js';
 import { startZkElectServer } from '../support/zk-elect-server.js';
+import { requirePart } from '../support/require-part.js';
 
-describe('TLS from the library and the CLI', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () => {
+requirePart(hasOpenssl(), 'openssl', 'apt-get install -y openssl');
+
+describe('TLS from the library and the CLI', () => {
   let pki: TestPki;
   let zk: ZkEnsemble;
   let tlsAddress: string;

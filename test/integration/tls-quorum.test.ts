@@ -19,6 +19,7 @@ import { fourLetterWord, modeOf } from '../../src/launcher/four-letter-word.js';
 import type { ZkEnsemble, ZkMember } from '../../src/launcher/types.js';
 import { startZkElectCluster } from '../../src/launcher/zk-elect-cluster.js';
 import { hasOpenssl, makeTestPki, type TestPki } from '../support/tls-certs.js';
+import { requirePart } from '../support/require-part.js';
 
 interface ClusterFile {
   servers: Array<{ id: number; host: string; clientPort: number; quorumPort: number; electionPort: number }>;
@@ -73,7 +74,9 @@ async function exists(member: ZkMember, name: string): Promise<boolean> {
   }
 }
 
-describe('TLS between cluster members', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () => {
+requirePart(hasOpenssl(), 'openssl', 'apt-get install -y openssl');
+
+describe('TLS between cluster members', () => {
   let pki: TestPki;
   let zk: ZkEnsemble;
   let clusterFile: string;
