@@ -17,7 +17,7 @@ import { fsyncDir, mkdirDurable, silentLogger, TempFiles, type StorageLogger } f
 import { readEpoch, removeEpochTemps, writeEpoch } from './epochs.js';
 import { newSessionSecret, readSessionSecret, writeSessionSecret } from './session-secret.js';
 import { DirLock } from './lock.js';
-import { loadSnapshots, purgeSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotPayload, type SnapshotReadOptions } from './snapshot.js';
+import { loadSnapshots, purgeSnapshots, VerifiedSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotPayload, type SnapshotReadOptions } from './snapshot.js';
 import { TxnLog, type LogRecord, type TxnLogOptions } from './txn-log.js';
 
 export interface DataDirOptions {
@@ -54,6 +54,8 @@ export class DataDir {
 
   /** Shared by every write and cleanup here, so cleanup never removes a write in progress. */
   private readonly temps: TempFiles;
+  /** Snapshots known whole (written or loaded here): purge checks only the others. */
+  private readonly verified = new VerifiedSnapshots();
 
   private constructor(
     readonly dir: string,
@@ -94,6 +96,7 @@ export class DataDir {
     if (this.closed) throw new Error(`data directory ${this.dir} is closed`);
     if (this.log) throw new Error(`recover() was already called on ${this.dir}`);
     const { latest, skipped } = await loadSnapshots(this.snapDir, { ...this.snapshotOptions(), logger: this.logger });
+    if (latest) await this.verified.add(latest, this.fs);
     const base = latest?.zxid ?? 0n;
     let opened: Awaited<ReturnType<typeof TxnLog.open>>;
     try {
@@ -127,13 +130,16 @@ export class DataDir {
     return { snapshot: latest && { zxid: latest.zxid, payload: latest.payload }, records, log, skippedSnapshots: skipped };
   }
 
-  writeSnapshot(zxid: bigint, payload: SnapshotPayload): Promise<string> {
-    return writeSnapshot(this.snapDir, zxid, payload, { fs: this.fs, temps: this.temps });
+  async writeSnapshot(zxid: bigint, payload: SnapshotPayload): Promise<string> {
+    const file = await writeSnapshot(this.snapDir, zxid, payload, { fs: this.fs, temps: this.temps });
+    // Checksummed as it was written, fsynced and renamed into place: whole.
+    await this.verified.add({ file, zxid }, this.fs);
+    return file;
   }
 
   /** Keeps the `keepSnapshots` newest valid snapshots and the log segments needed after the oldest of them. */
   async purge(keepSnapshots: number): Promise<{ snapshotsRemoved: number; segmentsRemoved: number }> {
-    const { kept, removed } = await purgeSnapshots(this.snapDir, keepSnapshots, { ...this.snapshotOptions(), logger: this.logger });
+    const { kept, removed } = await purgeSnapshots(this.snapDir, keepSnapshots, { ...this.snapshotOptions(), logger: this.logger, verified: this.verified });
     const oldest = kept.length === keepSnapshots ? kept.at(-1) : undefined;
     const segmentsRemoved = oldest && this.log ? await this.log.purgeBefore(oldest.zxid + 1n) : 0;
     return { snapshotsRemoved: removed.length, segmentsRemoved };

@@ -20,7 +20,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { CorruptSnapshotError, describe } from './errors.js';
-import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { nodeFileSystem, type FileHandle, type FileSystem } from './file-system.js';
 import { atomicWriteFile, isErrno, MAX_ZXID, readAt, silentLogger, TempFiles, zxidHex, type StorageLogger } from './fsutil.js';
 
 const MAGIC = 0x5a45534e;
@@ -109,28 +109,73 @@ export async function listSnapshots(dir: string, opts: { fs?: FileSystem } = {})
   return out.sort((a, b) => (a.zxid > b.zxid ? -1 : a.zxid < b.zxid ? 1 : 0));
 }
 
+interface CheckedHeader {
+  readonly header: Buffer;
+  readonly version: number;
+  readonly length: number;
+}
+
+/** Reads and checks the header of an open snapshot file against its name and size. */
+async function checkHeader(fh: FileHandle, info: SnapshotInfo, maxBytes: number): Promise<CheckedHeader> {
+  const { file } = info;
+  const size = (await fh.stat()).size;
+  if (size < HEADER_BYTES) throw new CorruptSnapshotError(file, 0, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  const h = await readAt(fh, 0, HEADER_BYTES);
+  if (h.readUInt32BE(0) !== MAGIC) throw new CorruptSnapshotError(file, 0, `bad magic 0x${h.readUInt32BE(0).toString(16)}`);
+  const version = h.readUInt16BE(4);
+  if (version !== 1 && version !== VERSION) throw new CorruptSnapshotError(file, 4, `unsupported format version ${version}`);
+  if (h.readUInt16BE(6) !== 0 || h.readUInt32BE(28) !== 0) throw new CorruptSnapshotError(file, 6, 'unknown flags set');
+  if (h.readBigUInt64BE(8) !== info.zxid) throw new CorruptSnapshotError(file, 8, `header zxid 0x${h.readBigUInt64BE(8).toString(16)} does not match the file name`);
+  const length = h.readBigUInt64BE(16);
+  if (length > BigInt(maxBytes)) throw new CorruptSnapshotError(file, 16, `payload length ${length} exceeds maxSnapshotBytes ${maxBytes}`);
+  if (BigInt(size) !== BigInt(HEADER_BYTES) + length) throw new CorruptSnapshotError(file, Math.min(size, HEADER_BYTES + Number(length)), `file is ${size} bytes but the header says ${HEADER_BYTES} + ${length}`);
+  return { header: h, version, length: Number(length) };
+}
+
+/** The file's checksum from its header and the CRC-32C of its payload (which version 1 starts from the header). */
+function checksumMatches(c: CheckedHeader, payloadCrc: (seed: number) => number): boolean {
+  const crc = c.version === 1 ? payloadCrc(crc32c(c.header, 0, 0, 24)) : crc32c(c.header, payloadCrc(0), 0, 24);
+  return crc === c.header.readUInt32BE(24);
+}
+
 /** Reads and verifies one snapshot file; throws CorruptSnapshotError naming the offset. */
 export async function readSnapshotFile(info: SnapshotInfo, opts: Pick<SnapshotReadOptions, 'fs' | 'maxSnapshotBytes'> = {}): Promise<Buffer> {
   const { file } = info;
-  const maxBytes = opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES;
   const fh = await (opts.fs ?? nodeFileSystem).open(file, 'r');
   try {
-    const size = (await fh.stat()).size;
-    if (size < HEADER_BYTES) throw new CorruptSnapshotError(file, 0, `file is ${size} bytes, shorter than the ${HEADER_BYTES}-byte header`);
-    const h = await readAt(fh, 0, HEADER_BYTES);
-    if (h.readUInt32BE(0) !== MAGIC) throw new CorruptSnapshotError(file, 0, `bad magic 0x${h.readUInt32BE(0).toString(16)}`);
-    const version = h.readUInt16BE(4);
-    if (version !== 1 && version !== VERSION) throw new CorruptSnapshotError(file, 4, `unsupported format version ${version}`);
-    if (h.readUInt16BE(6) !== 0 || h.readUInt32BE(28) !== 0) throw new CorruptSnapshotError(file, 6, 'unknown flags set');
-    if (h.readBigUInt64BE(8) !== info.zxid) throw new CorruptSnapshotError(file, 8, `header zxid 0x${h.readBigUInt64BE(8).toString(16)} does not match the file name`);
-    const length = h.readBigUInt64BE(16);
-    if (length > BigInt(maxBytes)) throw new CorruptSnapshotError(file, 16, `payload length ${length} exceeds maxSnapshotBytes ${maxBytes}`);
-    if (BigInt(size) !== BigInt(HEADER_BYTES) + length) throw new CorruptSnapshotError(file, Math.min(size, HEADER_BYTES + Number(length)), `file is ${size} bytes but the header says ${HEADER_BYTES} + ${length}`);
-    const payload = await readAt(fh, HEADER_BYTES, Number(length));
-    if (payload.length !== Number(length)) throw new CorruptSnapshotError(file, HEADER_BYTES + payload.length, 'file shrank while being read');
-    const crc = version === 1 ? crc32c(payload, crc32c(h, 0, 0, 24)) : crc32c(h, crc32c(payload), 0, 24);
-    if (crc !== h.readUInt32BE(24)) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
+    const c = await checkHeader(fh, info, opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES);
+    const payload = await readAt(fh, HEADER_BYTES, c.length);
+    if (payload.length !== c.length) throw new CorruptSnapshotError(file, HEADER_BYTES + payload.length, 'file shrank while being read');
+    if (!checksumMatches(c, (seed) => crc32c(payload, seed))) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
     return payload;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Bytes read per step when verifying a snapshot in place. */
+const VERIFY_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Verifies one snapshot file as readSnapshotFile does, without holding it in memory: the
+ * payload is read and checksummed 1 MiB at a time, each read a turn of the event loop. At a
+ * million znodes a whole-file read and checksum blocked the server for ~400 ms per file.
+ */
+export async function verifySnapshotFile(info: SnapshotInfo, opts: Pick<SnapshotReadOptions, 'fs' | 'maxSnapshotBytes'> = {}): Promise<void> {
+  const { file } = info;
+  const fh = await (opts.fs ?? nodeFileSystem).open(file, 'r');
+  try {
+    const c = await checkHeader(fh, info, opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES);
+    let crc = c.version === 1 ? crc32c(c.header, 0, 0, 24) : 0;
+    for (let at = 0; at < c.length; ) {
+      const chunk = await readAt(fh, HEADER_BYTES + at, Math.min(VERIFY_CHUNK_BYTES, c.length - at));
+      if (chunk.length === 0) throw new CorruptSnapshotError(file, HEADER_BYTES + at, 'file shrank while being read');
+      crc = crc32c(chunk, crc);
+      at += chunk.length;
+    }
+    const expected = c.header.readUInt32BE(24);
+    const actual = c.version === 1 ? crc : crc32c(c.header, crc, 0, 24);
+    if (actual !== expected) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
   } finally {
     await fh.close();
   }
@@ -189,7 +234,11 @@ export async function readLatestSnapshot(dir: string, opts: SnapshotReadOptions 
  * of them. Invalid snapshots newer than that are left for inspection. Removes nothing when
  * fewer than `keep` valid snapshots exist.
  */
-export async function purgeSnapshots(dir: string, keep: number, opts: SnapshotReadOptions = {}): Promise<{ kept: SnapshotInfo[]; removed: string[] }> {
+export async function purgeSnapshots(
+  dir: string,
+  keep: number,
+  opts: SnapshotReadOptions & { verified?: VerifiedSnapshots } = {},
+): Promise<{ kept: SnapshotInfo[]; removed: string[] }> {
   if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${keep}`);
   const fs = opts.fs ?? nodeFileSystem;
   await removeTemps(dir, { fs, temps: opts.temps, logger: opts.logger ?? silentLogger });
@@ -197,11 +246,18 @@ export async function purgeSnapshots(dir: string, keep: number, opts: SnapshotRe
   const kept: SnapshotInfo[] = [];
   let i = 0;
   for (; i < all.length && kept.length < keep; i++) {
-    const ok = await readSnapshotFile(all[i]!, { fs, maxSnapshotBytes: opts.maxSnapshotBytes }).then(
-      () => true,
-      () => false,
-    );
-    if (ok) kept.push(all[i]!);
+    const info = all[i]!;
+    // An older snapshot may only go once `keep` newer ones are known whole: recovery may need it.
+    const ok =
+      (await opts.verified?.has(info, fs)) ||
+      (await verifySnapshotFile(info, { fs, maxSnapshotBytes: opts.maxSnapshotBytes }).then(
+        async () => {
+          await opts.verified?.add(info, fs);
+          return true;
+        },
+        () => false,
+      ));
+    if (ok) kept.push(info);
   }
   if (kept.length < keep) return { kept, removed: [] };
   const removed: string[] = [];
@@ -210,4 +266,30 @@ export async function purgeSnapshots(dir: string, keep: number, opts: SnapshotRe
     removed.push(old.file);
   }
   return { kept, removed };
+}
+
+/**
+ * Snapshot files this process wrote or verified whole, by name and size: purging after every
+ * snapshot need not read the kept ones again (three whole files at every snapshot, before).
+ * A file whose size changed is verified again.
+ */
+export class VerifiedSnapshots {
+  private readonly sizes = new Map<string, number>();
+
+  async add(info: SnapshotInfo, fs: FileSystem = nodeFileSystem): Promise<void> {
+    this.sizes.set(info.file, await sizeOf(info.file, fs));
+  }
+
+  async has(info: SnapshotInfo, fs: FileSystem = nodeFileSystem): Promise<boolean> {
+    const known = this.sizes.get(info.file);
+    if (known === undefined) return false;
+    const now = await sizeOf(info.file, fs).catch(() => -1);
+    if (now === known) return true;
+    this.sizes.delete(info.file);
+    return false;
+  }
+}
+
+async function sizeOf(file: string, fs: FileSystem): Promise<number> {
+  return (await fs.stat(file)).size;
 }
