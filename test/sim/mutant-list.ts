@@ -482,6 +482,22 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '',
     test: 'test/integration/election-acl.test.ts',
   },
+  // Snapshot purging: an older snapshot (and the log after it) may only go once `keep` newer
+  // ones are known whole, or recovery from a damaged newest one would have nothing to fall back on.
+  {
+    name: 'purge-counts-a-damaged-snapshot',
+    file: 'src/server/storage/snapshot.ts',
+    find: '    if (ok) kept.push(info);',
+    replace: '    kept.push(info);',
+    test: 'test/unit/storage-snapshot.test.ts',
+  },
+  {
+    name: 'purge-trusts-a-resized-snapshot',
+    file: 'src/server/storage/snapshot.ts',
+    find: '    if (now === known) return true;',
+    replace: '    return true;',
+    test: 'test/unit/storage-snapshot.test.ts',
+  },
   {
     name: 'sasl-accepts-a-wrong-password',
     file: 'src/server/auth/digest-md5.ts',
