@@ -8,7 +8,7 @@
  *
  * Both systems run at the same tickTime, at ZooKeeper's default (2000 ms) and at 200 ms. Each
  * starts with one untimed failover (warm-up), then the trials alternate which system goes
- * first. For zk-elect the timeline of the last failover is read from the survivors' logs:
+ * first. For zk-elect the timelines of the last and of the slowest failover are read from the survivors' logs:
  * when a survivor noticed the loss, when the vote was decided, when the new leader was
  * established, and when the first write and the probe's session were acknowledged.
  *
@@ -129,7 +129,7 @@ function timeline(t: Trial): string[] {
   return events.sort((a, b) => a[0] - b[0]).map(([ms, what]) => `  +${String(ms).padStart(5)} ms  ${what}`);
 }
 
-const results: Array<{ tickMs: number; apacheMs: number[]; zkElectMs: number[]; zkElectTimeline: string[] }> = [];
+const results: Array<{ tickMs: number; apacheMs: number[]; zkElectMs: number[]; zkElectTimeline: string[]; zkElectSlowest?: { ms: number; timeline: string[] } }> = [];
 for (const tickMs of TICKS) {
   process.stderr.write(`tickTime ${tickMs} ms: starting both clusters\n`);
   const apache = await startZooKeeper({ nodes: 3, controllable: true, tickTimeMs: tickMs, localOnly: true, jvmFlags: APACHE_JVM('3g') });
@@ -137,6 +137,7 @@ for (const tickMs of TICKS) {
   const a: number[] = [];
   const z: number[] = [];
   let last: Trial | undefined;
+  let slowest: Trial | undefined;
   try {
     await failover('Apache ZooKeeper', apache, 'warm');
     await failover('zk-elect', ours, 'warm');
@@ -145,7 +146,10 @@ for (const tickMs of TICKS) {
       for (const who of order) {
         const t = who === 'apache' ? await failover('Apache ZooKeeper', apache, String(i)) : await failover('zk-elect', ours, String(i));
         (who === 'apache' ? a : z).push(t.ms);
-        if (who === 'ours') last = t;
+        if (who === 'ours') {
+          last = t;
+          if (!slowest || t.ms > slowest.ms) slowest = t;
+        }
       }
       process.stderr.write(`tickTime ${tickMs}: ${i + 1}/${TRIALS} trials (last: Apache ${fmt(a.at(-1)!)} ms, zk-elect ${fmt(z.at(-1)!)} ms)\n`);
     }
@@ -161,6 +165,13 @@ for (const tickMs of TICKS) {
   console.log(`zk-elect         ${fmt(sz.p50).padStart(6)}  ${fmt(sz.p99).padStart(6)}  ${fmt(sz.min).padStart(6)}  ${fmt(sz.max).padStart(6)}`);
   console.log(`ratio (zk-elect / Apache): p50 ${(sz.p50 / sa.p50).toFixed(2)}, max ${(sz.max / sa.max).toFixed(2)}`);
   if (last?.story) console.log(`zk-elect, timeline of the last failover (from the kill):\n${last.story.join('\n')}`);
-  results.push({ tickMs, apacheMs: a.map(Math.round), zkElectMs: z.map(Math.round), zkElectTimeline: last?.story ?? [] });
+  if (slowest?.story && slowest !== last) console.log(`zk-elect, timeline of the slowest failover (${fmt(slowest.ms)} ms):\n${slowest.story.join('\n')}`);
+  results.push({
+    tickMs,
+    apacheMs: a.map(Math.round),
+    zkElectMs: z.map(Math.round),
+    zkElectTimeline: last?.story ?? [],
+    ...(slowest?.story ? { zkElectSlowest: { ms: Math.round(slowest.ms), timeline: slowest.story } } : {}),
+  });
 }
 writeJson(values.json, { bench: 'failover', config: { trials: TRIALS, ticks: TICKS }, results });
