@@ -11,6 +11,7 @@ import logging
 import sys
 
 from kazoo.client import KazooClient
+from kazoo.protocol.states import KeeperState
 from kazoo.security import CREATOR_ALL_ACL
 
 logging.basicConfig(level=logging.CRITICAL)
@@ -27,9 +28,13 @@ def connect(hosts, **kw):
     try:
         zk.start(timeout=2 * TIMEOUT)
     except Exception as e:  # noqa: BLE001 - the class name is the result
+        # kazoo signals CONNECTED before its SASL exchange; when the server refuses the login
+        # before start() looks, start() finds the client AUTH_FAILED instead of connected and
+        # raises its timeout error at once. That is a refused login, so say so.
+        refused = zk.client_state == KeeperState.AUTH_FAILED
         zk.stop()
         zk.close()
-        return None, err(e)
+        return None, 'AuthFailedError' if refused else err(e)
     return zk, 'OK'
 
 
