@@ -37,3 +37,4 @@ export function parseConnectString(connect: string): ParsedConnectString {
   });
   return { servers, chroot };
 }
+
