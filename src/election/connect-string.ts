@@ -37,4 +37,3 @@ export function parseConnectString(connect: string): ParsedConnectString {
   });
   return { servers, chroot };
 }
-
