@@ -5,11 +5,14 @@
  * server is warmed up with untimed graceful handoffs first; then the servers take turns,
  * the order reversed each round (blocks of graceful handoffs, one crash or cut-off trial).
  *
- *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3 --servers apache,zk-elect]
+ *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3 --servers apache,zk-elect --libs zk-elect,kazoo]
  *   npm run bench:election -- --servers apache --tick 200 --session-timeout 2000   # the README's earlier table
  *
  * Prints:
- * - graceful handoff: leader resigns -> successor's `elected`, p50/p99 over many handoffs;
+ * - graceful handoff: leader resigns (resign({ requeue: true })) -> successor's `elected`, p50/p99
+ *   over many handoffs; beside it, on the same server in the same blocks (the order of the two
+ *   libraries alternating), kazoo's Lock: release() -> the waiter's acquire() returning
+ *   (bench/kazoo-handoff.py, Debian's python3-kazoo; skipped when it is not installed);
  * - crash handoff: kill -9 of a real `zk-elect` process -> successor's `elected`, against the
  *   session timeout (the server must expire the session first);
  * - cut-off leader: blackhole between leader and server -> leader's `lost`, and the margin
@@ -22,6 +25,8 @@ import { ZkSession } from '../src/election/session.js';
 import type { ZkEnsemble } from '../test/support/apache-zookeeper.js';
 import { ZkTcpProxy } from '../test/support/tcp-proxy.js';
 import { CliProcess } from '../src/launcher/cli-process.js';
+import { sleep } from '../src/launcher/cli-process.js';
+import { kazooAvailable, runKazoo } from './kazoo.js';
 import { parseList, say, writeJson } from './lib/common.js';
 import { NAMES, describeSettings, startServer, type ServerKind } from './lib/servers.js';
 import { fmt, summarize } from './stats.js';
@@ -36,8 +41,12 @@ const { values } = parseArgs({
     tick: { type: 'string', default: '2000' },
     servers: { type: 'string', default: 'apache,zk-elect' },
     json: { type: 'string' },
+    libs: { type: 'string', default: 'zk-elect,kazoo' },
   },
 });
+const LIBS = parseList(values.libs!, ['zk-elect', 'kazoo'] as const, '--libs');
+const KAZOO = LIBS.includes('kazoo') && kazooAvailable();
+if (LIBS.includes('kazoo') && !KAZOO) say('election', 'kazoo is not installed (apt-get install python3-kazoo): no kazoo figures');
 const TICK_MS = Number(values.tick);
 const SERVERS = parseList(values.servers!, ['apache', 'zk-elect'] as const, '--servers');
 const HANDOFFS = Number(values.handoffs);
@@ -49,7 +58,7 @@ const SESSION_TIMEOUT_MS = Number(values['session-timeout']);
 const once = <T>(emitter: LeaderElection, event: 'elected' | 'lost'): Promise<T> =>
   new Promise((resolve) => emitter.once(event, (x: unknown) => resolve(x as T)));
 
-/** `n` graceful handoffs between two candidates on one path. */
+/** `n` graceful handoffs between two candidates on one path; each sample ends at the successor's `elected`. */
 async function graceful(zk: ZkEnsemble, n: number, tag: string): Promise<number[]> {
   const path = `/bench/graceful-${process.pid}-${tag}`;
   const sessions = await Promise.all([0, 1].map(() => ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 })));
@@ -61,15 +70,22 @@ async function graceful(zk: ZkEnsemble, n: number, tag: string): Promise<number[
   for (let i = 0; i < n; i++) {
     const leader = elections.find((e) => e.isLeader)!;
     const next = elections.find((e) => e !== leader)!;
-    const elected = once(next, 'elected');
+    await sleep(2); // as bench/kazoo-handoff.py does: the previous handoff's tail settles first
+    const elected = once(next, 'elected').then(() => performance.now());
     const t0 = performance.now();
-    await leader.resign({ requeue: true });
-    await elected;
-    samples.push(performance.now() - t0);
+    const resigned = leader.resign({ requeue: true });
+    samples.push((await elected) - t0);
+    await resigned; // the old leader is queued again (its watch set) before the next handoff
   }
   for (const e of elections) await e.close();
   for (const s of sessions) await s.close();
   return samples;
+}
+
+/** `n` kazoo Lock handoffs (release -> the waiter's acquire returning) on one path, after `warm` untimed ones. */
+async function kazooGraceful(zk: ZkEnsemble, n: number, tag: string, warm = 2): Promise<number[]> {
+  const path = `/bench/kazoo-${process.pid}-${tag}`;
+  return (await runKazoo<{ samples_ms: number[] }>('kazoo-handoff.py', [zk.connectString, path, String(n), String(warm)], 300_000)).samples_ms;
 }
 
 /**
@@ -127,23 +143,29 @@ async function cutOffOnce(zk: ZkEnsemble, i: number): Promise<{ lostMs: number; 
 
 const WARM = Math.min(20, HANDOFFS);
 const servers = new Map<ServerKind, ZkEnsemble>();
-const results: Array<{ server: ServerKind; gracefulMs: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
+const results: Array<{ server: ServerKind; gracefulMs: number[]; kazooGracefulMs?: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
 try {
   for (const kind of SERVERS) {
     const zk = await startServer(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS });
     servers.set(kind, zk);
     say('election', `${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, ${describeSettings(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS })}) at ${zk.connectString}`);
     await graceful(zk, WARM, 'warm');
-    say('election', `${NAMES[kind]} warmed up (${WARM} untimed handoffs)`);
+    if (KAZOO) await kazooGraceful(zk, 1, 'warm', WARM);
+    say('election', `${NAMES[kind]} warmed up (${WARM} untimed handoffs${KAZOO ? ' of each library' : ''})`);
   }
-  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
+  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: [] as number[], kazooMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
   // The servers take turns, the order reversed each round: graceful handoffs in blocks,
   // then one crash and one cut-off trial at a time.
   let order = [...SERVERS];
   const blocks = Math.min(4, HANDOFFS);
   for (let b = 0; b < blocks; b++) {
     const n = Math.floor(HANDOFFS / blocks) + (b < HANDOFFS % blocks ? 1 : 0);
-    for (const kind of order) by.get(kind)!.gracefulMs.push(...(await graceful(servers.get(kind)!, n, `b${b}`)));
+    for (const kind of order) {
+      const ours = async () => by.get(kind)!.gracefulMs.push(...(await graceful(servers.get(kind)!, n, `b${b}`)));
+      const kazoo = async () => KAZOO && by.get(kind)!.kazooMs.push(...(await kazooGraceful(servers.get(kind)!, n, `b${b}`)));
+      // Both libraries on the same server back to back, which goes first alternating by block.
+      for (const run of b % 2 === 0 ? [ours, kazoo] : [kazoo, ours]) await run();
+    }
     order = order.reverse();
     say('election', `graceful handoffs: block ${b + 1}/${blocks}`);
   }
@@ -165,15 +187,21 @@ try {
     console.log(`\n${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, tickTime ${TICK_MS} ms)`);
     console.log(`Graceful handoff (resign -> successor elected), ${g.n} handoffs:`);
     console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms`);
+    if (KAZOO) {
+      const k = summarize(r.kazooMs);
+      console.log(`kazoo Lock handoff (release -> waiter's acquire returns), same server, same blocks, ${k.n} handoffs:`);
+      console.log(`  p50 ${fmt(k.p50)} ms   p99 ${fmt(k.p99)} ms   min ${fmt(k.min)} ms   max ${fmt(k.max)} ms`);
+      console.log(`  zk-elect / kazoo: p50 ${(g.p50 / k.p50).toFixed(2)}x   p99 ${(g.p99 / k.p99).toFixed(2)}x`);
+    }
     console.log(`Crash handoff (kill -9 of the leader's zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
     console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
     console.log(`Cut-off leader (blackhole), session timeout ${SESSION_TIMEOUT_MS} ms, loss deadline 0.5:`);
     for (const t of r.cutOff) console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
     const unsafe = r.cutOff.filter((t) => t.electedMs <= t.lostMs).length;
     console.log(`  overlapping leaderships: ${unsafe} of ${r.cutOff.length}`);
-    results.push({ server: kind, gracefulMs: r.gracefulMs.map((x) => Math.round(x * 100) / 100), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
+    results.push({ server: kind, gracefulMs: r.gracefulMs.map((x) => Math.round(x * 100) / 100), ...(KAZOO ? { kazooGracefulMs: r.kazooMs.map((x) => Math.round(x * 100) / 100) } : {}), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
   }
 } finally {
   for (const zk of servers.values()) await zk.stop();
 }
-writeJson(values.json, { bench: 'election', config: { nodes: NODES, tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS, warmHandoffs: WARM }, results });
+writeJson(values.json, { bench: 'election', config: { nodes: NODES, libs: KAZOO ? ['zk-elect', 'kazoo'] : ['zk-elect'], tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS, warmHandoffs: WARM }, results });

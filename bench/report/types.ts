@@ -42,8 +42,9 @@ export interface LargeData {
 /** bench/election-handoff.ts --json */
 export interface ElectionData {
   bench: 'election';
-  config: { nodes: number; tickMs: number; sessionTimeoutMs: number; handoffs: number; crashTrials: number; cutTrials: number; warmHandoffs: number };
-  results: Array<{ server: ServerKind; gracefulMs: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }>;
+  config: { nodes: number; tickMs: number; sessionTimeoutMs: number; handoffs: number; crashTrials: number; cutTrials: number; warmHandoffs: number; libs?: string[] };
+  /** kazooGracefulMs: kazoo's Lock handoff on the same server in the same blocks, when kazoo was installed. */
+  results: Array<{ server: ServerKind; gracefulMs: number[]; kazooGracefulMs?: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }>;
 }
 
 export type PartData = ThroughputData | FailoverData | ScaleData | LargeData | ElectionData;

@@ -177,7 +177,11 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private leaderInfo: LeaderInfo | undefined;
   private suspendedFlag = false;
   private pendingReinstate = false;
+  /** session.disconnects when the current suspension began, or -1 when a disconnect began it. */
+  private disconnectsAtSuspend = -1;
   private lastFollowing = '';
+  /** `<epoch> <predecessor>` while our watch on that predecessor stands (registered, not fired). */
+  private watching = '';
   private wanted = false;
   private closed = false;
   private dirty = false;
@@ -288,7 +292,14 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     this.leaderInfo = undefined;
     this.emit('resigned', { wasLeader, requeued: requeue });
     await this.leave();
-    if (requeue) await this.kick();
+    if (requeue) {
+      // Our delete's reply and the successor's notification tend to arrive in the same batch of
+      // I/O when candidates share a process; let that batch run first, so the successor's reads
+      // reach the server before our re-entry's (on ZooKeeper a read queued behind a create
+      // waits for that create's fsync).
+      await new Promise<void>((resolve) => this.session.clock.soon(resolve));
+      await this.kick();
+    }
   }
 
   private handOver(to: string): Promise<void> {
@@ -585,7 +596,19 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
   private async check(): Promise<void> {
     const epoch = this.epoch;
     const node = this.node!;
-    const ordered = orderCandidates(await this.session.getChildren(this.path));
+    // The listing and the ownership check go out as one batch. ZooKeeper answers a session's
+    // requests in the order they were sent, so the server evaluates the exists() after the
+    // getChildren(), exactly as if we had waited for the listing's reply before sending it:
+    // the owner we see is at least as recent as the order we decide on. Waiting in between
+    // only cost a round trip on every handoff.
+    // The seat marker (read when we are first, for the fencing rule) travels with them too.
+    const listing = this.session.getChildren(this.path);
+    const ownership = this.session.exists(joinPath(this.path, node));
+    const seatMarker = readSeatMarker(this.io);
+    // If the listing fails first, these rejections are not ours to report.
+    ownership.catch(() => undefined);
+    seatMarker.catch(() => undefined);
+    const ordered = orderCandidates(await listing);
     if (epoch !== this.epoch) return;
     const present = new Set(ordered.map((c) => c.name));
     if (!present.has(node)) return this.onNodeGone('node-deleted');
@@ -598,8 +621,11 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
       this.setFront(front.name);
       return;
     }
+    // Accepting a grant writes (a seat, the marker): what was read with the listing is then stale.
+    let grantTried = false;
     if (this.grantDue) {
       this.grantDue = false;
+      grantTried = true;
       if (await this.acceptGrant()) return;
       if (epoch !== this.epoch) return;
     }
@@ -607,8 +633,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     const self: CandidateInfo = { id: this.id, node, sequence: ordered[index]!.sequence, priority: this.priority, seat: ordered[index]!.seat, ...this.metaField() };
 
     if (index === 0) {
-      // The ownership check and the seat marker (for a new declaration), read together.
-      const [stat, marker] = await Promise.all([this.session.exists(joinPath(this.path, node)), readSeatMarker(this.io)]);
+      // The ownership check and the seat marker (for a new declaration) went out with the listing.
+      const [stat, marker] = await Promise.all([grantTried ? this.session.exists(joinPath(this.path, node)) : ownership, grantTried ? readSeatMarker(this.io) : seatMarker]);
       if (epoch !== this.epoch) return;
       if (stat === null || stat.ephemeralOwner !== this.session.sessionId) return this.onNodeGone('node-deleted');
       // Never declare while contact is in doubt: `restored` will run this check again.
@@ -649,16 +675,27 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     }
 
     const predecessor = ordered[index - 1]!;
-    const stat = await this.session.exists(joinPath(this.path, predecessor.name), (event) => {
-      if (epoch !== this.epoch || event.type === 'session') return;
-      this.logger.debug('woken', { by: event.type, path: event.path });
-      void this.kick();
-    });
+    // One watch per predecessor. A re-check (after a restore, say) that registered another
+    // would have the client call every registration when the predecessor goes, each a kick.
+    const watched = `${epoch} ${predecessor.name}`;
+    let fired = false;
+    const watcher =
+      this.watching === watched
+        ? undefined
+        : (event: WatchEvent) => {
+            if (event.type === 'session') return; // state news only: the watch still stands
+            fired = true;
+            if (this.watching === watched) this.watching = '';
+            this.logger.debug('woken', { by: event.type, path: event.path });
+            if (epoch === this.epoch) void this.kick();
+          };
+    const stat = await this.session.exists(joinPath(this.path, predecessor.name), watcher);
     if (epoch !== this.epoch) return;
     if (stat === null) {
       this.dirty = true; // it left between the listing and the watch: look again
       return;
     }
+    if (watcher && !fired) this.watching = watched;
     const wasLeader = this.roleValue === 'leader';
     this.roleValue = 'follower';
     this.leaderInfo = undefined;
@@ -998,6 +1035,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     on('suspended', (info) => {
       if (this.roleValue === 'idle' || this.suspendedFlag) return;
       this.suspendedFlag = true;
+      this.disconnectsAtSuspend = info.reason === 'disconnected' ? -1 : s.disconnects;
       this.emit('suspended', { role: this.roleValue, sinceContactMs: info.sinceContactMs, reason: info.reason });
     });
     on('deadline', () => {
@@ -1013,6 +1051,17 @@ export class LeaderElection extends EventEmitter<ElectionEvents> implements Asyn
     });
     on('restored', () => {
       if (this.roleValue === 'idle') return;
+      if (this.roleValue === 'follower' && this.suspendedFlag && s.disconnects === this.disconnectsAtSuspend && s.isConnected) {
+        // Replies were only slow: the connection never dropped, so the server went on
+        // delivering our notifications in order, and our predecessor watch and own-node watch
+        // stand. A follower has nothing to re-read. (Under load every follower used to re-list
+        // the whole election here: at 1,000 candidates in one process, thousands of listings
+        // that kept the process too busy to confirm contact, i.e. more suspensions.)
+        this.suspendedFlag = false;
+        this.pendingReinstate = false;
+        this.emit('reinstated', { role: 'follower', leader: undefined });
+        return;
+      }
       if (this.suspendedFlag) this.pendingReinstate = true;
       void this.kick();
     });

@@ -85,16 +85,17 @@ export function isOwnedByUuid(child: string, uuid: string): boolean {
  * For a seat (`__lock__-NNNNNNNNNN`) it is the seat's value; `orderCandidates` puts seats first.
  */
 export function parseSequence(name: string): number | undefined {
-  const positive = /(\d{10})$/.exec(name);
-  if (positive) {
-    const value = Number(positive[1]);
-    if (value <= INT32_MAX) return value;
+  // Read by hand rather than by regex: a check orders every candidate's name, and at a
+  // thousand candidates the regex scan was most of a successor's CPU time after a handoff.
+  const positive = trailingDigits(name, 10);
+  if (positive !== undefined) {
+    if (positive <= INT32_MAX) return positive;
     // "-2147483648": ten digits above INT32_MAX can only be a negative number's digits.
-    if (value === 2 ** 31 && name.at(-11) === '-') return 2 ** 31;
+    if (positive === 2 ** 31 && name.at(-11) === '-') return 2 ** 31;
     return undefined;
   }
-  const negative = /-(\d{9})$/.exec(name);
-  if (negative) return 2 ** 32 - Number(negative[1]);
+  const negative = name.at(-10) === '-' ? trailingDigits(name, 9) : undefined;
+  if (negative !== undefined) return 2 ** 32 - negative;
   return undefined;
 }
 

@@ -83,6 +83,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   private probeTimer: Timer | undefined;
   private livenessTimer: Timer | undefined;
   private generationCounter = 0;
+  private connectionLosses = 0;
   readonly logger: Logger;
   readonly connectString: string;
   readonly clock: Clock;
@@ -145,6 +146,15 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   /** Increments each time a new session replaces an expired one. */
   get generation(): number {
     return this.generationCounter;
+  }
+
+  /**
+   * How many times the connection has dropped (each `connecting` while connected). An election
+   * compares it across a suspension: unchanged means the server kept delivering our
+   * notifications in order the whole time, so nothing was missed.
+   */
+  get disconnects(): number {
+    return this.connectionLosses;
   }
 
   /** The session timeout the server granted. */
@@ -260,6 +270,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       handle.on('connecting', () => {
         if (!this.connected) return;
         this.connected = false;
+        this.connectionLosses += 1;
         this.logger.warn('connection lost; reconnecting', { connect: this.options.connect, session: handle.sessionId });
         this.transition('suspended', 'disconnected');
       });

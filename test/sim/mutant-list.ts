@@ -323,6 +323,15 @@ export const MUTANTS: readonly Mutant[] = [
     test: 'test/integration/election-handoff.test.ts',
     testPattern: 'the named candidate leads, nobody else wakes',
   },
+  {
+    // Issue 11: the ownership read now travels in one batch with the children read; declaring on
+    // the listing alone brings back CURATOR-696's two leaders.
+    name: 'declare-without-ownership-check',
+    file: 'src/election/election.ts',
+    find: "      if (stat === null || stat.ephemeralOwner !== this.session.sessionId) return this.onNodeGone('node-deleted');",
+    replace: "      if (stat === null) return this.onNodeGone('node-deleted');",
+    test: 'test/integration/election-reconnect.test.ts',
+  },
   // Faults in the consensus core, each caught by the scenario of the ZooKeeper bug it recreates.
   {
     name: 'trunc-too-far',
