@@ -54,8 +54,13 @@ async function probe(t: Ctx, label: string, type: number, fill: Fill, setup?: (c
  * it must do, and the transcript records the agreed outcome (or, if a side strays, what it did).
  */
 async function clusterMultiProbe(t: Ctx, label: string, type: number, fill: Fill): Promise<void> {
+  await clusterNullProbe(t, label, type, fill);
+}
+
+/** One crafted request on a cluster: MARSHALLINGERROR from zk-elect; from Apache the same on its leader, or no reply on a follower. */
+async function clusterNullProbe(t: Ctx, label: string, type: number, fill: Fill, xid?: number): Promise<void> {
   const c = await t.raw({ requestTimeoutMs: 3000 });
-  const got = await sendBody(c, type, fill).then((r) => r.errName, () => 'no reply');
+  const got = await sendBody(c, type, fill, xid).then((r) => r.errName, () => 'no reply');
   const expected = t.target === 'apache' ? ['MARSHALLINGERROR', 'no reply'] : ['MARSHALLINGERROR'];
   t.note(label, expected.includes(got) ? 'cluster: zk-elect MARSHALLINGERROR; Apache the same on its leader, no reply on a follower' : got);
   c.destroy();
@@ -187,6 +192,13 @@ scenario('null strings in setWatches lists, addAuth and the handshake', async (t
     ['setWatches: null in dataWatches', 3, 0], ['setWatches: null in existWatches', 3, 1], ['setWatches: null in childWatches', 3, 2],
     ['setWatches2: null in dataWatches', 5, 0], ['setWatches2: null in persistentWatches', 5, 3], ['setWatches2: null in persistentRecursiveWatches', 5, 4],
   ] as const) {
+    if (SERVER_OPTIONS.nodes === 3) {
+      // A known cluster difference: an Apache follower never answers a setWatches holding a
+      // null path (the CI run on 3 nodes waited 10 s for it), where its leader and zk-elect's
+      // members answer as a standalone server does. Checked per system, as for the multi.
+      await clusterNullProbe(t, name, n === 3 ? OpCode.setWatches : OpCode.setWatches2, lists(n, at), -8);
+      continue;
+    }
     const c = await probe(t, name, n === 3 ? OpCode.setWatches : OpCode.setWatches2, lists(n, at), undefined, -8);
     await t.sleep(100);
     t.events(`${name}: notifications`, c);
