@@ -54,17 +54,19 @@ async function probe(t: Ctx, label: string, type: number, fill: Fill, setup?: (c
  * it must do, and the transcript records the agreed outcome (or, if a side strays, what it did).
  */
 async function clusterMultiProbe(t: Ctx, label: string, type: number, fill: Fill): Promise<void> {
-  await clusterNullProbe(t, label, type, fill);
-}
-
-/** One crafted request on a cluster: MARSHALLINGERROR from zk-elect; from Apache the same on its leader, or no reply on a follower. */
-async function clusterNullProbe(t: Ctx, label: string, type: number, fill: Fill, xid?: number): Promise<void> {
   const c = await t.raw({ requestTimeoutMs: 3000 });
-  const got = await sendBody(c, type, fill, xid).then((r) => r.errName, () => 'no reply');
+  const got = await sendBody(c, type, fill).then((r) => r.errName, () => 'no reply');
   const expected = t.target === 'apache' ? ['MARSHALLINGERROR', 'no reply'] : ['MARSHALLINGERROR'];
   t.note(label, expected.includes(got) ? 'cluster: zk-elect MARSHALLINGERROR; Apache the same on its leader, no reply on a follower' : got);
   c.destroy();
 }
+
+/** A multi (or multiRead) body holding one sub-op of `type`. */
+const multi = (type: number, sub: Fill): Fill => (w) => {
+  w.int(type).bool(false).int(-1);
+  sub(w);
+  w.int(-1).bool(true).int(-1);
+};
 
 scenario('a null id in an ACL: kazoo\'s CREATOR_ALL_ACL (auth scheme), and in every other scheme', async (t) => {
   const r = t.root;
@@ -153,20 +155,12 @@ scenario('a null path in every path-taking request', async (t) => {
   await probe(t, 'addWatch', OpCode.addWatch, (w) => void w.ustring(null).int(0));
   await probe(t, 'checkWatches', OpCode.checkWatches, (w) => void w.ustring(null).int(1));
   await probe(t, 'removeWatches', OpCode.removeWatches, (w) => void w.ustring(null).int(1));
-  const multi = (type: number, sub: Fill): Fill => (w) => {
-    w.int(type).bool(false).int(-1);
-    sub(w);
-    w.int(-1).bool(true).int(-1);
-  };
   await probe(t, 'multiRead getData', OpCode.multiRead, multi(OpCode.getData, pathWatch));
   await probe(t, 'multiRead getChildren', OpCode.multiRead, multi(OpCode.getChildren, pathWatch));
   t.rec('the node is untouched', await setup.getData(`${r}/n`));
+  // On a cluster the null multis run in the file's last scenario: one wedges Apache (clusterMultiProbe).
+  if (SERVER_OPTIONS.nodes === 3) return;
   const createSub = multi(OpCode.create, createBody(null, null, [[Perm.ALL, 'world', 'anyone']]));
-  if (SERVER_OPTIONS.nodes === 3) {
-    // Last: on an Apache follower this stalls the member's write pipeline (see clusterMultiProbe).
-    await clusterMultiProbe(t, 'multi create', OpCode.multi, createSub);
-    return;
-  }
   await probe(t, 'multi create', OpCode.multi, createSub);
   await probe(t, 'multi delete', OpCode.multi, multi(OpCode.delete, (w) => void w.ustring(null).int(-1)));
   await probe(t, 'multi setData', OpCode.multi, multi(OpCode.setData, (w) => void w.ustring(null).buffer(null).int(-1)));
@@ -192,13 +186,6 @@ scenario('null strings in setWatches lists, addAuth and the handshake', async (t
     ['setWatches: null in dataWatches', 3, 0], ['setWatches: null in existWatches', 3, 1], ['setWatches: null in childWatches', 3, 2],
     ['setWatches2: null in dataWatches', 5, 0], ['setWatches2: null in persistentWatches', 5, 3], ['setWatches2: null in persistentRecursiveWatches', 5, 4],
   ] as const) {
-    if (SERVER_OPTIONS.nodes === 3) {
-      // A known cluster difference: an Apache follower never answers a setWatches holding a
-      // null path (the CI run on 3 nodes waited 10 s for it), where its leader and zk-elect's
-      // members answer as a standalone server does. Checked per system, as for the multi.
-      await clusterNullProbe(t, name, n === 3 ? OpCode.setWatches : OpCode.setWatches2, lists(n, at), -8);
-      continue;
-    }
     const c = await probe(t, name, n === 3 ? OpCode.setWatches : OpCode.setWatches2, lists(n, at), undefined, -8);
     await t.sleep(100);
     t.events(`${name}: notifications`, c);
@@ -223,3 +210,12 @@ scenario('null strings in setWatches lists, addAuth and the handshake', async (t
   t.note('reattaching with a null password', { expired: back.expired, timeOut: back.negotiatedTimeoutMs });
   await probe(t, 'reconfig: all null', OpCode.reconfig, (w) => void w.ustring(null).ustring(null).ustring(null).long(-1n));
 });
+
+// Registered last on purpose: on a 3-node Apache ensemble a multi with a null path wedged the
+// cluster (requests through its members, other sessions' included, went unanswered after it),
+// which made the scenarios after it fail in ways that had nothing to do with them.
+if (SERVER_OPTIONS.nodes === 3) {
+  scenario('a null path in a multi, on a cluster (last: it wedges Apache)', async (t) => {
+    await clusterMultiProbe(t, 'multi create', OpCode.multi, multi(OpCode.create, createBody(null, null, [[Perm.ALL, 'world', 'anyone']])));
+  });
+}
