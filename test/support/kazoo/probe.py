@@ -25,13 +25,21 @@ def err(e):
 
 def connect(hosts, **kw):
     zk = KazooClient(hosts=hosts, timeout=TIMEOUT, connection_retry={'max_tries': 1}, **kw)
+    # kazoo signals CONNECTED before its SASL exchange; when the server refuses the login before
+    # start() looks, start() finds the client no longer connected, closes it and raises its
+    # timeout error at once. The states the connection went through tell a refused login apart.
+    states = []
+    session_callback = zk._session_callback
+
+    def record(state):
+        states.append(state)
+        return session_callback(state)
+
+    zk._session_callback = record
     try:
         zk.start(timeout=2 * TIMEOUT)
     except Exception as e:  # noqa: BLE001 - the class name is the result
-        # kazoo signals CONNECTED before its SASL exchange; when the server refuses the login
-        # before start() looks, start() finds the client AUTH_FAILED instead of connected and
-        # raises its timeout error at once. That is a refused login, so say so.
-        refused = zk.client_state == KeeperState.AUTH_FAILED
+        refused = KeeperState.AUTH_FAILED in states
         zk.stop()
         zk.close()
         return None, 'AuthFailedError' if refused else err(e)
@@ -40,6 +48,21 @@ def connect(hosts, **kw):
 
 def acl_list(acls):
     return [{'perms': a.perms, 'scheme': a.id.scheme, 'id': a.id.id} for a in acls]
+
+
+def stranger_get(hosts, path, out):
+    """Reads `path` from a session without any login; records the outcome as out['stranger_get']."""
+    stranger, _ = connect(hosts)
+    if stranger is None:
+        return
+    try:
+        stranger.get(path)
+        out['stranger_get'] = 'OK'
+    except Exception as e:  # noqa: BLE001
+        out['stranger_get'] = err(e)
+    finally:
+        stranger.stop()
+        stranger.close()
 
 
 def creator_acl(hosts, path, user_pass):
@@ -59,16 +82,7 @@ def creator_acl(hosts, path, user_pass):
     finally:
         zk.stop()
         zk.close()
-    stranger, _ = connect(hosts)
-    if stranger is not None:
-        try:
-            stranger.get(path)
-            out['stranger_get'] = 'OK'
-        except Exception as e:  # noqa: BLE001
-            out['stranger_get'] = err(e)
-        finally:
-            stranger.stop()
-            stranger.close()
+    stranger_get(hosts, path, out)
     return out
 
 
@@ -90,16 +104,7 @@ def sasl(hosts, path, user, password):
         zk.close()
     if 'create' in out:
         # A session without the SASL login may not read what CREATOR_ALL_ACL protects.
-        stranger, _ = connect(hosts)
-        if stranger is not None:
-            try:
-                stranger.get(path)
-                out['stranger_get'] = 'OK'
-            except Exception as e:  # noqa: BLE001
-                out['stranger_get'] = err(e)
-            finally:
-                stranger.stop()
-                stranger.close()
+        stranger_get(hosts, path, out)
     return out
 
 
