@@ -4,14 +4,17 @@ import { mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import {
   CorruptEpochError,
   CorruptSnapshotError,
   listSnapshots,
+  loadSnapshots,
   purgeSnapshots,
   readEpoch,
   readLatestSnapshot,
   readSnapshotFile,
+  streamSnapshotFile,
   VerifiedSnapshots,
   verifySnapshotFile,
   writeEpoch,
@@ -42,6 +45,21 @@ async function flipByte(file: string, offset: number): Promise<void> {
   b[0] = b[0]! ^ 0x01;
   await fh.write(b, 0, 1, offset);
   await fh.close();
+}
+
+/** A sink that keeps the chunks it is given, and whether finish() was called. */
+function collector(): { push(c: Buffer): void; finish(): Buffer[]; finished: boolean } {
+  const chunks: Buffer[] = [];
+  return {
+    finished: false,
+    push(c) {
+      chunks.push(Buffer.from(c));
+    },
+    finish() {
+      this.finished = true;
+      return chunks;
+    },
+  };
 }
 
 describe('snapshots', () => {
@@ -122,6 +140,64 @@ describe('snapshots', () => {
     raw.writeUInt16BE(2, 4); // a version-1 checksum under a version-2 header is refused
     await writeFile(file, raw);
     await assert.rejects(readSnapshotFile({ file, zxid: 7n }), CorruptSnapshotError);
+  });
+
+  test('version 2 files (CRC-32C) still read; version 3 is zlib CRC-32 over the payload, then the header', async () => {
+    const dir = await tempDir();
+    const payload = Buffer.from('fedcba9876543210'.repeat(500));
+    const file = await writeSnapshot(dir, 8n, payload);
+    const raw = await readFile(file);
+    assert.equal(raw.readUInt16BE(4), 3);
+    assert.equal(raw.readUInt32BE(24), zlibCrc32(raw.subarray(0, 24), zlibCrc32(raw.subarray(32))));
+    const { crc32c } = await import('../../src/server/storage/crc32c.js');
+    raw.writeUInt16BE(2, 4);
+    raw.writeUInt32BE(crc32c(raw, crc32c(raw.subarray(32)), 0, 24), 24);
+    await writeFile(file, raw);
+    assert.deepEqual(await readSnapshotFile({ file, zxid: 8n }), payload);
+    await verifySnapshotFile({ file, zxid: 8n });
+    assert.deepEqual(Buffer.concat(await streamSnapshotFile({ file, zxid: 8n }, collector())), payload);
+    raw.writeUInt16BE(3, 4); // a CRC-32C under a version-3 header is refused
+    await writeFile(file, raw);
+    await assert.rejects(readSnapshotFile({ file, zxid: 8n }), /checksum mismatch/);
+  });
+
+  test('streaming into a sink: the same chunks as the file, finish() only when the checksum matched', async () => {
+    const dir = await tempDir();
+    const payload = Buffer.alloc(9 * (1 << 20) + 4_321); // several 4 MiB reads and a partial one
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) & 0xff;
+    const file = await writeSnapshot(dir, 11n, payload);
+    const sink = collector();
+    const got = await streamSnapshotFile({ file, zxid: 11n }, sink);
+    assert.deepEqual(Buffer.concat(got), payload);
+    assert.ok(got.length >= 3, `read in chunks, not whole (${got.length})`);
+    for (const offset of [32, 32 + (4 << 20) + 5, 32 + payload.length - 1, 12]) {
+      await flipByte(file, offset);
+      const s = collector();
+      await assert.rejects(streamSnapshotFile({ file, zxid: 11n }, s), CorruptSnapshotError, `flip at ${offset}`);
+      assert.equal(s.finished, false, `finish() after a flip at ${offset}`);
+      await flipByte(file, offset);
+    }
+    await truncate(file, 32 + payload.length - 1);
+    await assert.rejects(streamSnapshotFile({ file, zxid: 11n }, collector()), CorruptSnapshotError);
+  });
+
+  test('loading through a sink: a snapshot the sink cannot load is skipped like a damaged one', async () => {
+    const dir = await tempDir();
+    for (const z of [10n, 20n, 30n]) await writeSnapshot(dir, z, state(z));
+    const logger = capture();
+    const refuseNewest = (info: { zxid: bigint }) => {
+      const c = collector();
+      if (info.zxid === 30n) c.push = () => {
+        throw new RangeError('not a tree');
+      };
+      return c;
+    };
+    const { latest, skipped } = await loadSnapshots(dir, { logger, sink: refuseNewest });
+    assert.equal(latest?.zxid, 20n);
+    assert.deepEqual(Buffer.concat(latest!.payload), state(20n));
+    assert.deepEqual(skipped.map((s) => s.zxid), [30n]);
+    assert.match(skipped[0]!.reason, /could not be loaded: .*not a tree/);
+    assert.equal(logger.warns.length, 1);
   });
 
   test('purge keeps the newest valid snapshots', async () => {

@@ -59,7 +59,7 @@ export interface ReplicatedOptions {
   cluster: { id: number; config: ClusterConfig };
   io: NodeIo;
   dataDir: DataDir;
-  recovered: Recovered;
+  recovered: Recovered<unknown>;
   node: NodeServices;
   snapshots: SnapshotPolicy;
 }

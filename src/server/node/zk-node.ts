@@ -27,7 +27,7 @@ import { LocalWritePath } from '../standalone/local-write-path.js';
 import { DataDir } from '../storage/data-dir.js';
 import type { TxnLog, TxnLogStats } from '../storage/txn-log.js';
 import { mayDeliver } from '../tree/acl.js';
-import { deserializeState } from '../tree/snapshot-stream.js';
+import { SnapshotLoader } from '../tree/snapshot-stream.js';
 import { ZkState } from '../tree/state.js';
 import { decodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, WatchTrigger, WriteRequest } from '../tree/types.js';
@@ -125,14 +125,17 @@ export class ZkNode implements ServerView {
     });
     try {
       this.secret = await this.dataDir.sessionSecret();
-      const recovered = await this.dataDir.recover();
-      this.txnLog = recovered.log;
       const options = {
         extendedTypesEnabled: this.config.extendedTypesEnabled,
         maxDataBytes: this.config.maxFrameBytes,
         aclProviders: { sasl: this.config.saslUsers !== undefined },
       };
-      this.state = recovered.snapshot ? deserializeState(recovered.snapshot.payload, options) : new ZkState(options);
+      const loadStartMs = clock.monoMs();
+      // The snapshot streams into the tree as it is read: never held whole, read behind the parse.
+      const recovered = await this.dataDir.recover(() => new SnapshotLoader(options));
+      this.txnLog = recovered.log;
+      this.state = recovered.snapshot?.payload ?? new ZkState(options);
+      this.logger.info('recovered', { snapshotZxid: `0x${(recovered.snapshot?.zxid ?? 0n).toString(16)}`, logRecords: recovered.records.length, ms: Math.round(clock.monoMs() - loadStartMs) });
       const services = this.services();
       this.snapshots = new SnapshotPolicy({
         snapCount: this.config.snapCount,

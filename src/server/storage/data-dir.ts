@@ -17,7 +17,7 @@ import { fsyncDir, mkdirDurable, silentLogger, TempFiles, type StorageLogger } f
 import { readEpoch, removeEpochTemps, writeEpoch } from './epochs.js';
 import { newSessionSecret, readSessionSecret, writeSessionSecret } from './session-secret.js';
 import { DirLock } from './lock.js';
-import { loadSnapshots, purgeSnapshots, VerifiedSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotPayload, type SnapshotReadOptions } from './snapshot.js';
+import { loadSnapshots, purgeSnapshots, VerifiedSnapshots, writeSnapshot, type SkippedSnapshot, type SnapshotInfo, type SnapshotPayload, type SnapshotReadOptions, type SnapshotSink } from './snapshot.js';
 import { TxnLog, type LogRecord, type TxnLogOptions } from './txn-log.js';
 
 export interface DataDirOptions {
@@ -35,8 +35,9 @@ export interface DataDirOptions {
   lock?: (dir: string) => Promise<{ release(): Promise<void> }>;
 }
 
-export interface Recovered {
-  snapshot?: { zxid: bigint; payload: Buffer };
+export interface Recovered<T = Buffer> {
+  /** The newest valid snapshot: its bytes, or what the sink given to recover() made of them. */
+  snapshot?: { zxid: bigint; payload: T };
   /** Log records after the snapshot (all of them without one), in zxid order. */
   records: LogRecord[];
   log: TxnLog;
@@ -91,11 +92,17 @@ export class DataDir {
     }
   }
 
-  /** Loads the newest valid snapshot and the log after it; opens the log for appending. Once. */
-  async recover(): Promise<Recovered> {
+  /**
+   * Loads the newest valid snapshot and the log after it; opens the log for appending. Once.
+   * With `sink`, the snapshot is streamed into it (see loadSnapshots) rather than read whole.
+   */
+  async recover(): Promise<Recovered>;
+  async recover<T>(sink: (info: SnapshotInfo) => SnapshotSink<T>): Promise<Recovered<T>>;
+  async recover<T>(sink?: (info: SnapshotInfo) => SnapshotSink<T>): Promise<Recovered<T | Buffer>> {
     if (this.closed) throw new Error(`data directory ${this.dir} is closed`);
     if (this.log) throw new Error(`recover() was already called on ${this.dir}`);
-    const { latest, skipped } = await loadSnapshots(this.snapDir, { ...this.snapshotOptions(), logger: this.logger });
+    const options = { ...this.snapshotOptions(), logger: this.logger };
+    const { latest, skipped } = sink ? await loadSnapshots(this.snapDir, { ...options, sink }) : await loadSnapshots(this.snapDir, options);
     if (latest) await this.verified.add(latest, this.fs);
     const base = latest?.zxid ?? 0n;
     let opened: Awaited<ReturnType<typeof TxnLog.open>>;

@@ -2,11 +2,12 @@
  * Snapshots: one file per snapshot, `snapshot.<zxid as 16 hex digits>`, big-endian:
  *
  *    0  u32  magic 0x5A45534E ("ZESN": zk-elect snapshot)
- *    4  u16  format version (2; 1 is still read)
+ *    4  u16  format version (3; 1 and 2 are still read)
  *    6  u16  flags, must be 0
  *    8  u64  zxid (equals the file name)
  *   16  u64  payload length
- *   24  u32  CRC-32C of the payload and then of bytes 0..24 (version 1: the other order)
+ *   24  u32  CRC of the payload and then of bytes 0..24: zlib's CRC-32 in version 3, CRC-32C
+ *            in version 2, and in version 1 CRC-32C of bytes 0..24 first
  *   28  u32  reserved, must be 0
  *   32  ...  payload; the file is exactly 32 + length bytes
  *
@@ -18,14 +19,27 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import path from 'node:path';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { crc32c } from './crc32c.js';
 import { CorruptSnapshotError, describe } from './errors.js';
 import { nodeFileSystem, type FileHandle, type FileSystem } from './file-system.js';
 import { atomicWriteFile, isErrno, MAX_ZXID, readAt, silentLogger, TempFiles, zxidHex, type StorageLogger } from './fsutil.js';
 
 const MAGIC = 0x5a45534e;
-/** Version 2 checksums the payload first (it is streamed), version 1 the header first. */
-const VERSION = 2;
+/**
+ * Version 3 checksums with zlib's CRC-32, which Node computes natively (36 ms for a 188 MB
+ * snapshot here, against 400-800 ms for the CRC-32C written in TypeScript, all of it on the
+ * event loop at every snapshot and every restart). CRC-32C's better Hamming distance is a
+ * property of short messages (the log's records keep it); over megabytes both are 32-bit
+ * checks. Version 2 checksums the payload first with CRC-32C, version 1 the header first.
+ */
+const VERSION = 3;
+/** The checksum of each version, chainable: crc(b, crc(a, 0)) = crc(a ++ b, 0). */
+const CRC_OF_VERSION: Readonly<Record<number, (buf: Uint8Array, seed: number) => number>> = {
+  1: (buf, seed) => crc32c(buf, seed),
+  2: (buf, seed) => crc32c(buf, seed),
+  3: (buf, seed) => zlibCrc32(buf, seed),
+};
 const HEADER_BYTES = 32;
 const NAME = /^snapshot\.([0-9a-f]{16})$/;
 const TEMP_NAME = /^snapshot\.[0-9a-f]{16}\.tmp\./;
@@ -74,7 +88,7 @@ export async function writeSnapshot(dir: string, zxid: bigint, payload: Snapshot
   async function* body(): AsyncGenerator<Buffer> {
     for await (const c of Buffer.isBuffer(payload) ? [payload] : payload) {
       length += c.length;
-      crc = crc32c(c, crc);
+      crc = zlibCrc32(c, crc);
       yield c;
     }
   }
@@ -84,7 +98,7 @@ export async function writeSnapshot(dir: string, zxid: bigint, payload: Snapshot
     h.writeUInt16BE(VERSION, 4);
     h.writeBigUInt64BE(zxid, 8);
     h.writeBigUInt64BE(BigInt(length), 16);
-    h.writeUInt32BE(crc32c(h, crc, 0, 24), 24);
+    h.writeUInt32BE(zlibCrc32(h.subarray(0, 24), crc), 24);
     return h;
   };
   const file = path.join(dir, `snapshot.${zxidHex(zxid)}`);
@@ -123,7 +137,7 @@ async function checkHeader(fh: FileHandle, info: SnapshotInfo, maxBytes: number)
   const h = await readAt(fh, 0, HEADER_BYTES);
   if (h.readUInt32BE(0) !== MAGIC) throw new CorruptSnapshotError(file, 0, `bad magic 0x${h.readUInt32BE(0).toString(16)}`);
   const version = h.readUInt16BE(4);
-  if (version !== 1 && version !== VERSION) throw new CorruptSnapshotError(file, 4, `unsupported format version ${version}`);
+  if (CRC_OF_VERSION[version] === undefined) throw new CorruptSnapshotError(file, 4, `unsupported format version ${version}`);
   if (h.readUInt16BE(6) !== 0 || h.readUInt32BE(28) !== 0) throw new CorruptSnapshotError(file, 6, 'unknown flags set');
   if (h.readBigUInt64BE(8) !== info.zxid) throw new CorruptSnapshotError(file, 8, `header zxid 0x${h.readBigUInt64BE(8).toString(16)} does not match the file name`);
   const length = h.readBigUInt64BE(16);
@@ -132,10 +146,24 @@ async function checkHeader(fh: FileHandle, info: SnapshotInfo, maxBytes: number)
   return { header: h, version, length: Number(length) };
 }
 
-/** The file's checksum from its header and the CRC-32C of its payload (which version 1 starts from the header). */
-function checksumMatches(c: CheckedHeader, payloadCrc: (seed: number) => number): boolean {
-  const crc = c.version === 1 ? payloadCrc(crc32c(c.header, 0, 0, 24)) : crc32c(c.header, payloadCrc(0), 0, 24);
-  return crc === c.header.readUInt32BE(24);
+/**
+ * Checks a payload against its header, chunk by chunk: `update` each chunk in order, then
+ * `matches()`. Version 1 starts from the header, the others end with it.
+ */
+class PayloadCheck {
+  private readonly crcOf: (buf: Uint8Array, seed: number) => number;
+  private crc: number;
+  constructor(private readonly c: CheckedHeader) {
+    this.crcOf = CRC_OF_VERSION[c.version]!;
+    this.crc = c.version === 1 ? this.crcOf(c.header.subarray(0, 24), 0) : 0;
+  }
+  update(chunk: Uint8Array): void {
+    this.crc = this.crcOf(chunk, this.crc);
+  }
+  matches(): boolean {
+    const crc = this.c.version === 1 ? this.crc : this.crcOf(this.c.header.subarray(0, 24), this.crc);
+    return crc === this.c.header.readUInt32BE(24);
+  }
 }
 
 /** Reads and verifies one snapshot file; throws CorruptSnapshotError naming the offset. */
@@ -146,7 +174,9 @@ export async function readSnapshotFile(info: SnapshotInfo, opts: Pick<SnapshotRe
     const c = await checkHeader(fh, info, opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES);
     const payload = await readAt(fh, HEADER_BYTES, c.length);
     if (payload.length !== c.length) throw new CorruptSnapshotError(file, HEADER_BYTES + payload.length, 'file shrank while being read');
-    if (!checksumMatches(c, (seed) => crc32c(payload, seed))) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
+    const check = new PayloadCheck(c);
+    check.update(payload);
+    if (!check.matches()) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
     return payload;
   } finally {
     await fh.close();
@@ -166,16 +196,14 @@ export async function verifySnapshotFile(info: SnapshotInfo, opts: Pick<Snapshot
   const fh = await (opts.fs ?? nodeFileSystem).open(file, 'r');
   try {
     const c = await checkHeader(fh, info, opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES);
-    let crc = c.version === 1 ? crc32c(c.header, 0, 0, 24) : 0;
+    const check = new PayloadCheck(c);
     for (let at = 0; at < c.length; ) {
       const chunk = await readAt(fh, HEADER_BYTES + at, Math.min(VERIFY_CHUNK_BYTES, c.length - at));
       if (chunk.length === 0) throw new CorruptSnapshotError(file, HEADER_BYTES + at, 'file shrank while being read');
-      crc = crc32c(chunk, crc);
+      check.update(chunk);
       at += chunk.length;
     }
-    const expected = c.header.readUInt32BE(24);
-    const actual = c.version === 1 ? crc : crc32c(c.header, crc, 0, 24);
-    if (actual !== expected) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
+    if (!check.matches()) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
   } finally {
     await fh.close();
   }
@@ -198,18 +226,94 @@ async function removeTemps(dir: string, o: { fs: FileSystem; temps: TempFiles | 
   }
 }
 
+/** Takes a snapshot's payload chunk by chunk, in order, and makes something of it (a tree). */
+export interface SnapshotSink<T> {
+  /** The next bytes of the payload, not yet known to be intact: keep them, act on them at finish(). */
+  push(chunk: Buffer): void;
+  /** The whole payload was pushed and its checksum matched. */
+  finish(): T;
+}
+
+/** Bytes per read when streaming a snapshot into a sink. */
+const STREAM_CHUNK_BYTES = 4 << 20;
+
+/**
+ * Reads one snapshot file into `sink` a chunk at a time, checksumming as it goes, with the
+ * next read in flight while the sink takes the current chunk: the read runs on libuv's thread
+ * pool while the sink (a tree being rebuilt) runs on the event loop, and the file is never
+ * held whole. At a million znodes that is 188 MB not allocated, and the read hidden behind
+ * the parse. finish() is called only if the checksum matched; a mismatch, or a sink that
+ * throws, fails the file with CorruptSnapshotError.
+ */
+export async function streamSnapshotFile<T>(info: SnapshotInfo, sink: SnapshotSink<T>, opts: Pick<SnapshotReadOptions, 'fs' | 'maxSnapshotBytes'> = {}): Promise<T> {
+  const { file } = info;
+  const fh = await (opts.fs ?? nodeFileSystem).open(file, 'r');
+  let inFlight: Promise<Buffer> | undefined;
+  try {
+    const c = await checkHeader(fh, info, opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES);
+    const check = new PayloadCheck(c);
+    let readTo = 0;
+    const readNext = (): Promise<Buffer> | undefined => {
+      const from = readTo;
+      const n = Math.min(STREAM_CHUNK_BYTES, c.length - from);
+      if (n <= 0) return undefined;
+      readTo += n;
+      return readAt(fh, HEADER_BYTES + from, n).then((b) => {
+        if (b.length !== n) throw new CorruptSnapshotError(file, HEADER_BYTES + from + b.length, 'file shrank while being read');
+        return b;
+      });
+    };
+    inFlight = readNext();
+    let pushed = 0;
+    while (inFlight !== undefined) {
+      const chunk = await inFlight;
+      inFlight = readNext();
+      check.update(chunk);
+      try {
+        sink.push(chunk);
+      } catch (err) {
+        throw new CorruptSnapshotError(file, HEADER_BYTES + pushed, `its payload could not be loaded: ${describe(err)}`);
+      }
+      pushed += chunk.length;
+    }
+    if (!check.matches()) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
+    try {
+      return sink.finish();
+    } catch (err) {
+      throw new CorruptSnapshotError(file, HEADER_BYTES + pushed, `its payload could not be loaded: ${describe(err)}`);
+    }
+  } finally {
+    // Never close the file under a read still running.
+    await inFlight?.catch(() => undefined);
+    await fh.close();
+  }
+}
+
 /**
  * The newest valid snapshot, plus every newer one that was skipped as invalid (with why).
- * Call only while holding the data directory (DataDir's lock): it removes crash debris.
+ * With a `sink`, each file is streamed into a fresh sink (streamSnapshotFile) and `payload`
+ * is what the sink made; a file the sink cannot load counts as invalid like a damaged one.
+ * Without, `payload` is the file's bytes. Call only while holding the data directory
+ * (DataDir's lock): it removes crash debris.
  */
-export async function loadSnapshots(dir: string, opts: SnapshotReadOptions = {}): Promise<{ latest?: Snapshot; skipped: SkippedSnapshot[] }> {
+export async function loadSnapshots(dir: string, opts?: SnapshotReadOptions): Promise<{ latest?: Snapshot; skipped: SkippedSnapshot[] }>;
+export async function loadSnapshots<T>(
+  dir: string,
+  opts: SnapshotReadOptions & { sink: (info: SnapshotInfo) => SnapshotSink<T> },
+): Promise<{ latest?: SnapshotInfo & { payload: T }; skipped: SkippedSnapshot[] }>;
+export async function loadSnapshots<T>(
+  dir: string,
+  opts: SnapshotReadOptions & { sink?: (info: SnapshotInfo) => SnapshotSink<T> } = {},
+): Promise<{ latest?: SnapshotInfo & { payload: T | Buffer }; skipped: SkippedSnapshot[] }> {
   const logger = opts.logger ?? silentLogger;
   const fs = opts.fs ?? nodeFileSystem;
   await removeTemps(dir, { fs, temps: opts.temps, logger });
   const skipped: SkippedSnapshot[] = [];
+  const read = { fs, maxSnapshotBytes: opts.maxSnapshotBytes };
   for (const info of await listSnapshots(dir, { fs })) {
     try {
-      return { latest: { ...info, payload: await readSnapshotFile(info, { fs, maxSnapshotBytes: opts.maxSnapshotBytes }) }, skipped };
+      const payload = opts.sink ? await streamSnapshotFile(info, opts.sink(info), read) : await readSnapshotFile(info, read);
+      return { latest: { ...info, payload }, skipped };
     } catch (err) {
       const reason = describe(err);
       logger.warn('snapshot: skipping an invalid snapshot, falling back to the previous one', { file: info.file, reason });
