@@ -135,7 +135,7 @@ export class ZkNode implements ServerView {
       const recovered = await this.dataDir.recover(() => new SnapshotLoader(options));
       this.txnLog = recovered.log;
       this.state = recovered.snapshot?.payload ?? new ZkState(options);
-      this.logger.info('recovered', { snapshotZxid: `0x${(recovered.snapshot?.zxid ?? 0n).toString(16)}`, logRecords: recovered.records.length, ms: Math.round(clock.monoMs() - loadStartMs) });
+      this.logger.info('snapshot loaded', { snapshotZxid: `0x${(recovered.snapshot?.zxid ?? 0n).toString(16)}`, logRecords: recovered.records.length, ms: Math.round(clock.monoMs() - loadStartMs) });
       const services = this.services();
       this.snapshots = new SnapshotPolicy({
         snapCount: this.config.snapCount,

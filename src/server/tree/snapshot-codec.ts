@@ -91,13 +91,36 @@ export class SnapshotLoader {
       return;
     }
     if (this.phase === 'done') throw new RangeError('snapshot has bytes after its end');
-    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
-    const used = this.parse(buf);
-    this.pending = used < buf.length ? buf.subarray(used) : null;
-    if ((this.phase as string) === 'v1' && this.pending !== null) {
-      this.v1.push(this.pending);
+    let rest = chunk;
+    if (this.pending !== null) {
+      // A record straddles the chunks: join its start with only as much of the chunk as it
+      // needs (from 4 KiB or its own length, doubling), not with the whole chunk, which would
+      // copy every byte twice.
+      let pending = this.pending;
       this.pending = null;
+      for (let take = Math.min(chunk.length, Math.max(4096, pending.length)); ; take = Math.min(chunk.length, take * 2)) {
+        const joined = Buffer.concat([pending, chunk.subarray(0, take)]);
+        const used = this.parse(joined);
+        if (used >= pending.length) {
+          rest = chunk.subarray(used - pending.length); // parsed into the chunk: go on from there
+          break;
+        }
+        if (take === chunk.length || (this.phase as string) === 'v1') {
+          this.keep(joined.subarray(used));
+          if (take < chunk.length) this.keep(chunk.subarray(take));
+          return;
+        }
+        pending = pending.subarray(used);
+      }
     }
+    this.keep(rest.subarray(this.parse(rest)));
+  }
+
+  /** Bytes not parsed yet: the start of a record (at most one piece), or (format 1) everything. */
+  private keep(left: Buffer): void {
+    if (left.length === 0) return;
+    if (this.phase === 'v1') this.v1.push(left);
+    else this.pending = this.pending === null ? left : Buffer.concat([this.pending, left]);
   }
 
   /** The state; throws RangeError if the bytes are incomplete or not a snapshot. */
