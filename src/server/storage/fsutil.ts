@@ -67,14 +67,18 @@ export async function writeFully(fh: FileHandle, buf: Buffer, position: number):
 
 /** Reads exactly `length` bytes at `position`, or fewer only if the file ends first. */
 export async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+  return readInto(fh, Buffer.allocUnsafe(length), position, length);
+}
+
+/** readAt into the start of `buf` (reused by the caller); returns the part that was filled. */
+export async function readInto(fh: FileHandle, buf: Buffer, position: number, length: number): Promise<Buffer> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }
-  return done === length ? buf : buf.subarray(0, done);
+  return done === buf.length ? buf : buf.subarray(0, done);
 }
 
 /** Gives up creating a temp file after this many names were taken (only a broken fs gets here). */

@@ -84,10 +84,11 @@ export class SnapshotLoader {
     this.tree = new DataTree(options.extendedTypesEnabled ?? false, true);
   }
 
+  /** The next bytes of the snapshot. Nothing refers to `chunk` after this returns. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     if (this.phase === 'v1') {
-      this.v1.push(chunk);
+      this.v1.push(Buffer.from(chunk));
       return;
     }
     if (this.phase === 'done') throw new RangeError('snapshot has bytes after its end');
@@ -116,11 +117,14 @@ export class SnapshotLoader {
     this.keep(rest.subarray(this.parse(rest)));
   }
 
-  /** Bytes not parsed yet: the start of a record (at most one piece), or (format 1) everything. */
+  /**
+   * Bytes not parsed yet: the start of a record (at most one piece), or (format 1) everything.
+   * Copied: a chunk's memory may be reused by the caller once push() returns.
+   */
   private keep(left: Buffer): void {
     if (left.length === 0) return;
-    if (this.phase === 'v1') this.v1.push(left);
-    else this.pending = this.pending === null ? left : Buffer.concat([this.pending, left]);
+    if (this.phase === 'v1') this.v1.push(Buffer.from(left));
+    else this.pending = this.pending === null ? Buffer.from(left) : Buffer.concat([this.pending, left]);
   }
 
   /** The state; throws RangeError if the bytes are incomplete or not a snapshot. */
