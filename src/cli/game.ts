@@ -8,11 +8,9 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseConnectString } from '../election/connect-string.js';
 import { validatePath } from '../election/names.js';
-import { ZkSession } from '../election/session.js';
-import { GameConsole, type Connector, type Result } from '../game/console.js';
+import type { GameConsole, Connector, Result } from '../game/console.js';
 import { formatResult } from '../game/format.js';
 import { COMMAND_HELP, validatePlayer, type Command as GameCommand } from '../game/rules.js';
-import { GameStore } from '../game/store.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { DigestAuth } from '../election/auth.js';
 import { authOption, parseMs } from './options.js';
@@ -76,6 +74,8 @@ Examples:
 }
 
 async function gameCommand(opts: GameOptions): Promise<void> {
+  // Imported here, not at the top: every command's start (a server's too) would load them.
+  const [{ ZkSession }, { GameStore }, { GameConsole }] = await Promise.all([import('../election/session.js'), import('../game/store.js'), import('../game/console.js')]);
   const logger = createLogger(opts.logLevel);
   const connector: Connector = async (connect) => {
     const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: opts.auth } : {}) });

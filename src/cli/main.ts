@@ -6,16 +6,13 @@
 import { Command, CommanderError, InvalidArgumentError as UsageError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { ZkElectError } from '../election/errors.js';
-import { demoCommand, type DemoOptions } from './demo.js';
+import type { DemoOptions } from './demo.js';
 import { addGameCommand } from './game.js';
-import { handoffCommand, type HandoffOptions } from './handoff.js';
-import { joinCommand } from './join.js';
+import type { HandoffOptions } from './handoff.js';
 import { addCommonOptions, parseMs, type CommonOptions } from './options.js';
-import { runCommand, type RunOptions } from './run.js';
+import type { RunOptions } from './run.js';
 import { addServerCommand } from './server.js';
 import { addClusterCommand } from './cluster.js';
-import { statusCommand } from './status.js';
-import { watchCommand } from './watch.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -23,6 +20,10 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/**
+ * Each command's code is imported when that command runs: a server restart should not first
+ * load the election client and its native addon (together ~100 ms of every start).
+ */
 function buildProgram(): Command {
   const program = new Command('zk-elect')
     .description('Leader election on ZooKeeper: stand as a candidate, watch an election, or run a command only while leader.')
@@ -46,7 +47,7 @@ Examples:
   ZK_ELECT_AUTH=digest:billing:s3cret zk-elect -p /services/billing   # only this identity may join or delete`,
       ),
     { candidate: true },
-  ).action((opts: CommonOptions) => joinCommand(opts));
+  ).action(async (opts: CommonOptions) => (await import('./join.js')).joinCommand(opts));
 
   addCommonOptions(
     program
@@ -54,7 +55,7 @@ Examples:
       .description('follow an election without standing in it')
       .addHelpText('after', '\nExamples:\n  zk-elect watch -p /election\n  zk-elect watch --json'),
     { candidate: false },
-  ).action((opts: CommonOptions) => watchCommand(opts));
+  ).action(async (opts: CommonOptions) => (await import('./watch.js')).watchCommand(opts));
 
   addCommonOptions(
     program
@@ -62,7 +63,7 @@ Examples:
       .description('print the candidates, leader first, and exit')
       .addHelpText('after', '\nExamples:\n  zk-elect status -p /election\n  zk-elect status --json | jq .leader'),
     { candidate: false },
-  ).action((opts: CommonOptions) => statusCommand(opts));
+  ).action(async (opts: CommonOptions) => (await import('./status.js')).statusCommand(opts));
 
   addCommonOptions(
     program
@@ -85,7 +86,7 @@ Examples:
   zk-elect handoff --to billing-2 --json | jq .handedOver`,
       ),
     { candidate: false },
-  ).action((opts: HandoffOptions) => handoffCommand(opts));
+  ).action(async (opts: HandoffOptions) => (await import('./handoff.js')).handoffCommand(opts));
 
   addCommonOptions(
     program
@@ -105,7 +106,7 @@ Examples:
   zk-elect run --restart --grace 10000 -- node worker.js`,
       ),
     { candidate: true },
-  ).action((command: string[], opts: RunOptions) => runCommand(command, opts));
+  ).action(async (command: string[], opts: RunOptions) => (await import('./run.js')).runCommand(command, opts));
 
   addServerCommand(program);
   addClusterCommand(program);
@@ -122,7 +123,7 @@ Examples:
     .addOption(new Option('--session-timeout <ms>', 'candidates\' session timeout').default(2000).argParser(parseMs('--session-timeout', 1000, 60_000)))
     .addOption(new Option('--keep', 'keep everything running after the demo until Ctrl-C').default(false))
     .addHelpText('after', '\nNeeds nothing but this package: the cluster is zk-elect\'s own ZooKeeper-compatible server.\n\nExamples:\n  zk-elect demo\n  zk-elect demo --candidates 5 --keep')
-    .action((opts: DemoOptions) => demoCommand(opts));
+    .action(async (opts: DemoOptions) => (await import('./demo.js')).demoCommand(opts));
 
   return program;
 }
