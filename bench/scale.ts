@@ -108,7 +108,7 @@ export interface ScaleRun {
   /** Cluster: every member after the run, by id. */
   rssMembersMb?: Record<string, number>;
   windows: Window[];
-  restarts: Array<{ snapCount: number; firstReadMs: number; rssAfterMb: number; error?: string }>;
+  restarts: Array<{ snapCount: number; firstReadMs: number; rssAfterMb: number; snapshotLoadMs?: number; replayMs?: number; replayedTxns?: number; error?: string }>;
   catchUpUnderLoadMs?: number;
   catchUpIdleMs?: number;
   /** Log events from the idle catch-up's restart (s since the spawn). */
@@ -229,8 +229,36 @@ async function restartAndRead(label: string, m: ZkMember, lastPath: string, snap
   const r = await firstRead(m.address, lastPath, t0, LIMIT_MS);
   await started;
   const rssAfterMb = rssMb(m.pid);
-  say(label, `kill -9 and restart -> first read of the last znode: ${r.ms.toFixed(0)} ms (${r.attempts} attempts), RSS ${rssAfterMb.toFixed(0)} MB`);
-  return { snapCount, firstReadMs: Math.round(r.ms), rssAfterMb, ...(Number.isNaN(r.ms) ? { error: r.lastError } : {}) };
+  const parts = restartParts(m);
+  const partsText = [parts.snapshotLoadMs !== undefined ? `snapshot loaded in ${parts.snapshotLoadMs} ms` : '', parts.replayMs !== undefined ? `log replay ${parts.replayMs} ms (${parts.replayedTxns} txns)` : ''].filter(Boolean).join(', ');
+  say(label, `kill -9 and restart -> first read of the last znode: ${r.ms.toFixed(0)} ms (${r.attempts} attempts), RSS ${rssAfterMb.toFixed(0)} MB${partsText ? `; the server logged: ${partsText}` : ''}`);
+  return { snapCount, firstReadMs: Math.round(r.ms), rssAfterMb, ...parts, ...(Number.isNaN(r.ms) ? { error: r.lastError } : {}) };
+}
+
+/**
+ * What the restarted server itself logged about its recovery (the last such lines of its log):
+ * ours "snapshot loaded {..."ms":N}" and "recovered {..."txns":T,..."replayMs":N}", Apache's
+ * "Snapshot loaded in N ms". Absent when the log has no such line.
+ */
+function restartParts(m: ZkMember): { snapshotLoadMs?: number; replayMs?: number; replayedTxns?: number } {
+  if (!m.dir) return {};
+  let text = '';
+  for (const name of ['console.log', 'zookeeper.log']) {
+    try {
+      text += fs.readFileSync(path.join(m.dir, name), 'utf8').slice(-200_000);
+    } catch {
+      // not this server's log
+    }
+  }
+  const last = (re: RegExp): RegExpExecArray | undefined => [...text.matchAll(new RegExp(re, 'g'))].at(-1) as RegExpExecArray | undefined;
+  const load = last(/snapshot loaded \{.*?"ms":(\d+)/) ?? last(/Snapshot loaded in (\d+) ms/);
+  // Ours logs "recovered" only when it replayed something: look after this start's load line.
+  if (load) text = text.slice(load.index);
+  const replay = last(/ info: recovered \{.*?"txns":(\d+).*?"replayMs":(\d+)/);
+  return {
+    ...(load ? { snapshotLoadMs: Number(load[1]) } : {}),
+    ...(replay ? { replayedTxns: Number(replay[1]), replayMs: Number(replay[2]) } : {}),
+  };
 }
 
 async function standalone(kind: ServerKind): Promise<ScaleRun> {

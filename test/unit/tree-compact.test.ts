@@ -10,7 +10,8 @@ import { ByteHeap, BIG_BYTES, sizeClass } from '../../src/server/tree/byte-heap.
 import { DataTree } from '../../src/server/tree/data-tree.js';
 import { JavaHashSet } from '../../src/server/tree/java-hash-set.js';
 import { PathIndex } from '../../src/server/tree/path-index.js';
-import { SnapshotLoader } from '../../src/server/tree/snapshot-codec.js';
+import { PREFAULT_MIN_NODES, SnapshotLoader } from '../../src/server/tree/snapshot-codec.js';
+import { PAGE_SIZE } from '../../src/server/tree/node-columns.js';
 import { openSnapshot, serializeState } from '../../src/server/tree/snapshot-stream.js';
 import { ZkState } from '../../src/server/tree/state.js';
 import { TreeDriver } from '../../src/server/tree/testing.js';
@@ -181,6 +182,31 @@ describe('copy-on-write snapshot image', () => {
       assert.equal(ZkState.deserialize(serializeState(d.state)).digest(), d.state.digest());
     });
   }
+  it('a large snapshot loads the same with its memory faulted in by a worker thread (prefault)', async () => {
+    const d = new TreeDriver();
+    d.openSession(1n);
+    const n = PREFAULT_MIN_NODES + 20_000;
+    for (let p = 0; p * 200 < n; p++) {
+      d.create(`/p${p}`, { data: Buffer.from(`parent ${p}`) });
+      for (let c = 0; c < 200 && p * 200 + c < n; c++) d.create(`/p${p}/c${c}`, { data: Buffer.alloc(40 + (c % 90), c), flags: c % 17 === 0 ? 1 : 0, session: 1n });
+    }
+    const bytes = serializeState(d.state);
+    const loader = new SnapshotLoader({}, { prefault: true });
+    loader.expect(bytes.length);
+    // Pushed a turn of the event loop apart, as from disk, so the worker really runs alongside.
+    for (let at = 0; at < bytes.length; at += 1 << 20) {
+      loader.push(Buffer.from(bytes.subarray(at, at + (1 << 20))));
+      await new Promise((r) => setImmediate(r));
+    }
+    const loaded = loader.finish();
+    assert.equal(loaded.digest(), d.state.digest());
+    assert.ok(loaded.tree.pages[0]!.longs.buffer instanceof SharedArrayBuffer, 'the column pages came from the prefaulted blocks');
+    assert.ok(loaded.tree.datas.bufOf(loaded.tree.page(5).dataH[5] as number).buffer instanceof SharedArrayBuffer, 'the slabs came from the prefaulted blocks');
+    // After the load the tree allocates as before.
+    const more = new TreeDriver({}, loaded);
+    for (let i = 0; i < PAGE_SIZE; i++) more.create(`/after${i}`);
+    assert.ok(!(loaded.tree.pages.at(-1)!.longs.buffer instanceof SharedArrayBuffer));
+  });
   it('ids and bytes freed while an image is open are reused only after it closes', () => {
     const d = new TreeDriver();
     d.openSession(1n);

@@ -132,7 +132,7 @@ export class ZkNode implements ServerView {
       };
       const loadStartMs = clock.monoMs();
       // The snapshot streams into the tree as it is read: never held whole, read behind the parse.
-      const recovered = await this.dataDir.recover(() => new SnapshotLoader(options));
+      const recovered = await this.dataDir.recover(() => new SnapshotLoader(options, { prefault: true }));
       this.txnLog = recovered.log;
       this.state = recovered.snapshot?.payload ?? new ZkState(options);
       this.logger.info('snapshot loaded', { snapshotZxid: `0x${(recovered.snapshot?.zxid ?? 0n).toString(16)}`, logRecords: recovered.records.length, ms: Math.round(clock.monoMs() - loadStartMs) });
@@ -208,13 +208,14 @@ export class ZkNode implements ServerView {
 
   /** Standalone recovery: apply the log after the snapshot, saying how far along a large one is. */
   private replay(records: ReadonlyArray<{ payload: Buffer }>): void {
+    const startMs = this.io.clock.monoMs();
     const total = records.length;
     const every = Math.max(50_000, Math.ceil(total / 10));
     records.forEach((record, i) => {
       this.state.apply(decodeTxn(record.payload));
       if ((i + 1) % every === 0 && i + 1 < total) this.logger.info('replaying the transaction log', { done: i + 1, total, percent: Math.round(((i + 1) * 100) / total) });
     });
-    if (total > 0) this.logger.info('recovered', { dataDir: this.config.dataDir, txns: total, lastZxid: this.state.lastProcessedZxid });
+    if (total > 0) this.logger.info('recovered', { dataDir: this.config.dataDir, txns: total, lastZxid: this.state.lastProcessedZxid, replayMs: Math.round(this.io.clock.monoMs() - startMs) });
   }
 
   async stop(): Promise<void> {

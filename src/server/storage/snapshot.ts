@@ -235,6 +235,10 @@ export interface SnapshotSink<T> {
   push(chunk: Buffer): void;
   /** The whole payload was pushed and its checksum matched. */
   finish(): T;
+  /** The payload's length, told before the first push. */
+  expect?(payloadBytes: number): void;
+  /** The load failed (damage, or push threw): finish() will not be called. */
+  abort?(): void;
 }
 
 /** Bytes per read when streaming a snapshot into a sink. */
@@ -253,8 +257,10 @@ export async function streamSnapshotFile<T>(info: SnapshotInfo, sink: SnapshotSi
   const { file } = info;
   const fh = await (opts.fs ?? nodeFileSystem).open(file, 'r');
   let inFlight: Promise<Buffer> | undefined;
+  let finished = false;
   try {
     const c = await checkHeader(fh, info, opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES);
+    sink.expect?.(c.length);
     const check = new PayloadCheck(c);
     let readTo = 0;
     const buffers = [Buffer.allocUnsafeSlow(Math.min(STREAM_CHUNK_BYTES, c.length)), Buffer.allocUnsafeSlow(Math.min(STREAM_CHUNK_BYTES, Math.max(0, c.length - STREAM_CHUNK_BYTES)))];
@@ -285,11 +291,13 @@ export async function streamSnapshotFile<T>(info: SnapshotInfo, sink: SnapshotSi
     }
     if (!check.matches()) throw new CorruptSnapshotError(file, 24, 'checksum mismatch');
     try {
+      finished = true;
       return sink.finish();
     } catch (err) {
       throw new CorruptSnapshotError(file, HEADER_BYTES + pushed, `its payload could not be loaded: ${describe(err)}`);
     }
   } finally {
+    if (!finished) sink.abort?.();
     // Never close the file under a read still running.
     await inFlight?.catch(() => undefined);
     await fh.close();

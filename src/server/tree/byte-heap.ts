@@ -13,8 +13,10 @@
  * wastes at most a quarter (about an eighth on average).
  */
 
+import type { BlockSource } from './prefault.js';
+
 const SLAB_BITS = 20;
-const SLAB_BYTES = 1 << SLAB_BITS;
+export const SLAB_BYTES = 1 << SLAB_BITS;
 /** Strings longer than this get a Buffer of their own. */
 export const BIG_BYTES = 16 * 1024;
 
@@ -50,6 +52,8 @@ export class ByteHeap {
   private nextBig = -1;
   /** Bytes reserved for live strings (slab classes rounded up, big strings exact). */
   reservedBytes = 0;
+  /** Where new slabs come from while set (a snapshot load: memory already faulted in). */
+  blocks: BlockSource | undefined;
 
   /** Slab bytes allocated, used or free, plus big strings: what this heap holds in memory. */
   get footprintBytes(): number {
@@ -76,7 +80,8 @@ export class ByteHeap {
     if (list !== undefined && list.length > 0) h = list.pop() as number;
     else {
       if (this.top + bytes > SLAB_BYTES) {
-        this.slabs.push(Buffer.allocUnsafeSlow(SLAB_BYTES));
+        const block = this.blocks?.take(SLAB_BYTES);
+        this.slabs.push(block ? Buffer.from(block) : Buffer.allocUnsafeSlow(SLAB_BYTES));
         this.top = 0;
       }
       h = (this.slabs.length - 1) * SLAB_BYTES + this.top;

@@ -18,6 +18,7 @@ import { EventType } from '../../protocol/constants.js';
 import { AclTable } from './acl-table.js';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
 import { ByteHeap } from './byte-heap.js';
+import type { BlockSource } from './prefault.js';
 import { ephemeralType } from './ephemeral-type.js';
 import { grownCapLog2, JavaHashSet, javaStringHash, spread } from './java-hash-set.js';
 import { LONG_COLUMN, Page, PAGE_BITS, PAGE_MASK, PAGE_SIZE } from './node-columns.js';
@@ -147,6 +148,15 @@ export class DataTree {
   /** Prepares for `n` nodes in all (a snapshot loader knows the count up front). */
   reserve(n: number): void {
     this.index.reserve(n);
+  }
+
+  private blocks: BlockSource | undefined;
+
+  /** Takes new column pages and slabs from `source` while set (a snapshot load); unset with undefined. */
+  useBlocks(source: BlockSource | undefined): void {
+    this.blocks = source;
+    this.paths.blocks = source;
+    this.datas.blocks = source;
   }
 
   get nodeCount(): number {
@@ -571,7 +581,7 @@ export class DataTree {
 
   private newId(): number {
     const id = this.freeIds.pop() ?? this.nextId++;
-    if (id >>> PAGE_BITS >= this.pages.length) this.pages.push(new Page());
+    if (id >>> PAGE_BITS >= this.pages.length) this.pages.push(Page.of(this.blocks?.take(Page.bytes)));
     return id;
   }
 

@@ -20,9 +20,24 @@ export const LONG_COLUMN = { czxid: 0, mzxid: 1, ctime: 2, mtime: 3, pzxid: 4, o
 const NODE_BYTES = 6 * 8 + 2 * 8 + 15 * 4 + 2;
 
 export class Page {
+  /** The buffer the next Page is carved from (see Page.of): fields initialise before a constructor's parameters could be used. */
+  private static supplied: ArrayBufferLike | undefined;
+
+  /** A page over `buf` (Page.bytes long), e.g. memory already faulted in; a fresh buffer without. */
+  static of(buf: ArrayBufferLike | undefined): Page {
+    if (buf === undefined) return new Page();
+    if (buf.byteLength !== Page.bytes) throw new RangeError(`a page needs ${Page.bytes} bytes, got ${buf.byteLength}`);
+    Page.supplied = buf;
+    try {
+      return new Page();
+    } finally {
+      Page.supplied = undefined;
+    }
+  }
+
   /** All columns live in one buffer: one allocation per page, not one per column. */
-  private static carve(): { buf: ArrayBuffer; take<T>(ctor: new (b: ArrayBuffer, o: number, n: number) => T, width: number): T } {
-    const buf = new ArrayBuffer(PAGE_SIZE * NODE_BYTES);
+  private static carve(): { buf: ArrayBufferLike; take<T>(ctor: new (b: ArrayBufferLike, o: number, n: number) => T, width: number): T } {
+    const buf = Page.supplied ?? new ArrayBuffer(PAGE_SIZE * NODE_BYTES);
     let at = 0;
     return {
       buf,

@@ -20,7 +20,10 @@
  */
 import { createHash } from 'node:crypto';
 import { JuteReader, JuteWriter } from '../../protocol/jute.js';
+import { SLAB_BYTES } from './byte-heap.js';
 import { DataTree, type LoadedRecord } from './data-tree.js';
+import { Page, PAGE_SIZE } from './node-columns.js';
+import { PrefaultedBlocks } from './prefault.js';
 import { ZkState } from './state.js';
 import { readAcl, writeAcl } from './txn-codec.js';
 import type { ACL, StatPersisted, ZkStateOptions } from './types.js';
@@ -29,6 +32,8 @@ const MAGIC = 0x5a4b5354; // "ZKST"
 /** A record's bytes besides its path and data. */
 export const RECORD_FIXED_BYTES = 4 + 4 + 4 + 4 * 8 + 3 * 4 + 2 * 8;
 export const TRAILER_BYTES = 4 + 8;
+/** Smaller trees load in well under a second: not worth a thread. */
+export const PREFAULT_MIN_NODES = 100_000;
 const PREFIX_BYTES = 12;
 
 export function encodeHeader(
@@ -80,8 +85,47 @@ export class SnapshotLoader {
   private count = 0;
   private readonly record: LoadedRecord = { pathStart: 0, pathLen: 0, dataStart: 0, dataLen: 0, acl: 0, statAt: 0 };
 
-  constructor(private readonly options: ZkStateOptions = {}) {
+  private payloadBytes = -1;
+  private prefaulted: PrefaultedBlocks | undefined;
+
+  /**
+   * `prefault`: for a snapshot of at least PREFAULT_MIN_NODES whose size was given to
+   * expect(), fault the tree's memory in on another thread while parsing (prefault.ts). For
+   * a restart, where nothing else runs; not for a follower's SNAP, which arrives while the
+   * server serves.
+   */
+  constructor(
+    private readonly options: ZkStateOptions = {},
+    private readonly loading: { prefault?: boolean } = {},
+  ) {
     this.tree = new DataTree(options.extendedTypesEnabled ?? false, true);
+  }
+
+  /** The payload's size, when known before its bytes (a file): lets the loader plan memory. */
+  expect(payloadBytes: number): void {
+    this.payloadBytes = payloadBytes;
+  }
+
+  /** Gives up a load that will not be finished (its bytes were damaged): stops the helper thread. */
+  abort(): void {
+    this.stopPrefault();
+  }
+
+  private startPrefault(nodes: number): void {
+    if (!this.loading.prefault || nodes < PREFAULT_MIN_NODES || this.payloadBytes < 0) return;
+    // Slab bytes: the payload less each record's fixed part (paths and data are what is left).
+    const slabs = Math.floor(Math.max(0, this.payloadBytes - nodes * RECORD_FIXED_BYTES) / SLAB_BYTES);
+    this.prefaulted = new PrefaultedBlocks([
+      { bytes: Page.bytes, count: Math.ceil(nodes / PAGE_SIZE) },
+      { bytes: SLAB_BYTES, count: slabs },
+    ]);
+    this.tree.useBlocks(this.prefaulted);
+  }
+
+  private stopPrefault(): void {
+    this.tree.useBlocks(undefined);
+    this.prefaulted?.stop();
+    this.prefaulted = undefined;
   }
 
   /** The next bytes of the snapshot. Nothing refers to `chunk` after this returns. */
@@ -129,6 +173,7 @@ export class SnapshotLoader {
 
   /** The state; throws RangeError if the bytes are incomplete or not a snapshot. */
   finish(): ZkState {
+    this.stopPrefault();
     if (this.phase === 'v1') return deserializeV1(Buffer.concat(this.v1), this.options);
     if (this.phase !== 'done') throw new RangeError(`snapshot is incomplete (${this.count} nodes read, no trailer)`);
     if (this.pending !== null) throw new RangeError('snapshot has bytes after its end');
@@ -166,7 +211,10 @@ export class SnapshotLoader {
         const hint = r.long();
         // Only a hint: the trailer's count is what is checked. A wild value must not make
         // the loader reserve gigabytes, so it is capped.
-        if (hint > 0n && hint < 1n << 31n) this.tree.reserve(Number(hint));
+        if (hint > 0n && hint < 1n << 31n) {
+          this.tree.reserve(Number(hint));
+          this.startPrefault(Number(hint));
+        }
       }
       r.end('snapshot header');
       pos += this.headerLength;
