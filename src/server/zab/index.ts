@@ -34,9 +34,12 @@
  *   `forwarded {from: myId}`. Rejected with reason 'no-leader' until the follower is synced.
  * - `sendOpaque {to, payload}` — leader only: an opaque reply/notification to a synced follower,
  *   whose driver receives `opaque {from, payload}`.
- * - `peerConnected {peer}` / `peerDisconnected {peer}` — transport hints. A follower that loses its
- *   leader's connection goes LOOKING; a leader forgets the follower's session; a LOOKING server
- *   (re)sends its vote to a newly connected peer.
+ * - `peerConnected {peer}` / `peerDisconnected {peer}` — transport hints for the quorum link. A
+ *   follower that loses its leader's connection goes LOOKING; a leader forgets the follower's
+ *   session; a LOOKING server (re)sends its vote to a newly connected peer; a follower in
+ *   discovery repeats FOLLOWERINFO to its leader, a leader LEADERINFO to a follower waiting for it.
+ * - `electionLinkUp {peer}` — the link notifications travel on is up: the server sends its
+ *   notification to that peer, in any role (a restarted peer learns the leader at once).
  *
  * ## Actions (`ZabAction`), executed IN ORDER
  * Within a batch the core places durable writes first, then sends, then everything else.

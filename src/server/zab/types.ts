@@ -63,6 +63,7 @@ export type ZabInput =
   | { readonly type: 'forward'; readonly payload: Buffer }
   | { readonly type: 'sendOpaque'; readonly to: number; readonly payload: Buffer }
   | { readonly type: 'peerConnected'; readonly peer: number }
+  | { readonly type: 'electionLinkUp'; readonly peer: number }
   | { readonly type: 'peerDisconnected'; readonly peer: number };
 
 export type EpochName = 'acceptedEpoch' | 'currentEpoch';
