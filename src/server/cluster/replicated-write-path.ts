@@ -774,8 +774,9 @@ export class ReplicatedWritePath implements WritePath {
       next = receiver.finishParse(chunks);
       const parsedMs = this.node.clock.monoMs();
       this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), parseMs: Math.round(receiver.parseMs), eager: true });
+      const unwritten = receiver.unwrittenBytes;
       await receiver.commitFile();
-      this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs) });
+      this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs), unwrittenAtParse: unwritten });
     } else {
       // Not the stream the receiver followed (cannot happen while the core keeps its contract):
       // everything from the chunks here.

@@ -23,12 +23,15 @@ import type { ZkStateOptions } from '../tree/types.js';
 /** Chunks handed to the snapshot writer as they come; it ends (or fails) when told. */
 class ChunkFeed implements AsyncIterable<Buffer> {
   private readonly queued: Buffer[] = [];
+  /** Bytes pushed and not yet taken by the writer. */
+  queuedBytes = 0;
   private ended = false;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
 
   push(chunk: Buffer): void {
     this.queued.push(chunk);
+    this.queuedBytes += chunk.length;
     this.poke();
   }
 
@@ -53,6 +56,7 @@ class ChunkFeed implements AsyncIterable<Buffer> {
       if (this.error) throw this.error;
       const next = this.queued.shift();
       if (next !== undefined) {
+        this.queuedBytes -= next.length;
         yield next;
         continue;
       }
@@ -141,6 +145,11 @@ export class SnapReceiver {
     } finally {
       this.loader = undefined;
     }
+  }
+
+  /** Bytes the file writer has yet to take (it falls behind when the disk is slower than the link). */
+  get unwrittenBytes(): number {
+    return this.feed.queuedBytes;
   }
 
   /** After finishParse: the file completed, fsynced and renamed into place (DataDir.writeSnapshot). */

@@ -193,6 +193,19 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     });
   }
 
+  /**
+   * `id` just dialled us, so it is up: if our own link to it is waiting out a back-off, dial now.
+   * A restarted peer otherwise hears nothing from us for up to MAX_BACKOFF_MS, and the answers
+   * to its first election and discovery messages were lost meanwhile.
+   */
+  private redialNow(id: number): void {
+    const link = this.out.get(id);
+    if (this.stopped || link === undefined || link.socket !== undefined || link.timer === undefined) return;
+    link.timer.cancel();
+    link.timer = undefined;
+    this.dial(id);
+  }
+
   private accept(socket: NetSocket): void {
     const info: { from: number | undefined } = { from: undefined };
     this.inbound.set(socket, info);
@@ -217,6 +230,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           if (wrong !== undefined) return cut(`peer claiming id ${id} has a certificate not valid for ${host}: ${wrong}`);
         }
         info.from = id;
+        this.redialNow(id);
       }
       while (inbox.bytes >= 4) {
         const word = inbox.peekUInt32BE();
