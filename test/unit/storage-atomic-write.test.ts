@@ -24,12 +24,15 @@ async function tempDir(): Promise<string> {
 
 /** The real disk, each write held for a few ms, counting writes in flight; `failAt` fails that write (0-based) with EIO. */
 function slowDisk(failAt = -1) {
-  const seen = { running: 0, maxRunning: 0, writes: 0, datasyncs: 0, runningAtDatasync: [] as number[] };
+  const seen = { running: 0, maxRunning: 0, writes: 0, datasyncs: 0, runningAtDatasync: [] as number[], runningAtSync: [] as number[] };
   const wrap = (fh: FileHandle): FileHandle => ({
     ...fh,
     read: (...a) => fh.read(...a),
     truncate: (n) => fh.truncate(n),
-    sync: () => fh.sync(),
+    sync: () => {
+      seen.runningAtSync.push(seen.running);
+      return fh.sync();
+    },
     stat: () => fh.stat(),
     close: () => fh.close(),
     datasync: () => {
@@ -80,13 +83,15 @@ describe('atomicWriteFile', () => {
     assert.deepEqual(await readdir(dir), ['f']);
   });
 
-  test('a large file is synced as it is written, with no write running during a sync', async () => {
+  test('a large file is synced as it is written, with no write running during any sync', async () => {
     const dir = await tempDir();
     const { fs, seen } = slowDisk();
     const body = chunks(80, 1 << 20); // 80 MiB: two syncs on the way, one at the end
     await atomicWriteFile(path.join(dir, 'big'), body, { fs, temps: TempFiles.for(fs) });
     assert.equal(seen.datasyncs, 2);
     assert.deepEqual(seen.runningAtDatasync, [0, 0]);
+    // The file's sync before the rename, then the directory's after it.
+    assert.deepEqual(seen.runningAtSync, [0, 0], 'the final sync waits for every write');
     const back = await readFile(path.join(dir, 'big'));
     assert.equal(back.length, 80 << 20);
     for (let i = 0; i < 80; i++) assert.equal(back[(i << 20) + 12345], i & 0xff, `chunk ${i}`);

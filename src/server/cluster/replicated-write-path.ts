@@ -20,8 +20,9 @@
  * SNAP (see zab/leader.ts and zab/follower.ts): as leader, this holds one image of the applied
  * state per follower being sent a SNAP (SnapshotSource) and reads the next chunk of it whenever
  * the core asks (`readSnapshot`, issued only while that follower's window has room), after a turn
- * of the event loop; as follower, it installs the chunks the core collected, in one durable step
- * (`installSnapshot`), without ever joining them into one Buffer.
+ * of the event loop; as follower, it parses each chunk the core takes and streams it to a temp
+ * file as it arrives (`snapshotChunkTaken`, SnapReceiver), and installs the image in one durable
+ * step (`installSnapshot`), the tree never joined into one Buffer nor held twice.
  *
  * Leases (see zab/leader.ts): this server answers clients only while the core's lease holds,
  * measured on the monotonic clock (LeaseClock); frames wait otherwise. Sessions have owners
@@ -45,7 +46,7 @@ import type { NodeMode, NodeServices, ProposalFigures, WriteOrigin, WritePath } 
 import { PeerTransport } from '../net/peer-transport.js';
 import type { DataDir, Recovered } from '../storage/data-dir.js';
 import type { TxnLog } from '../storage/txn-log.js';
-import { openSnapshot, SnapshotLoader } from '../tree/snapshot-stream.js';
+import { openSnapshot } from '../tree/snapshot-stream.js';
 import { decodeTxn, encodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, Txn, WriteRequest } from '../tree/types.js';
 import type { ClusterConfig } from './cluster-config.js';
@@ -127,7 +128,7 @@ export class ReplicatedWritePath implements WritePath {
   private readonly snapSources = new Map<number, { stream: number; source: SnapshotSource; openedMs: number; readMs: number }>();
   /** Follower: when the first chunk of the SNAP being received arrived (for the 'snap received' line). */
   private snapArrival: { epoch: number; session: number; ms: number; bytes: number } | undefined;
-  /** Follower: the core's pending SNAP, parsed and written as its chunks arrive (snap-receiver.ts). */
+  /** Follower: the SNAP image being received, parsed and written as its chunks arrive (snap-receiver.ts). */
   private snapReceiver: SnapReceiver | undefined;
   /** Each peer's announced session secret (quorum links; see the header). */
   private readonly peerSecrets = new Map<number, Buffer>();
@@ -302,8 +303,7 @@ export class ReplicatedWritePath implements WritePath {
     this.relay.stop();
     this.closeSnapSources();
     const receiver = this.snapReceiver;
-    this.snapReceiver = undefined;
-    receiver?.abort();
+    this.dropSnapReceiver();
     await Promise.all([this.quorumLinks.stop(), this.electionLinks.stop(), receiver?.settled()]);
   }
 
@@ -611,7 +611,13 @@ export class ReplicatedWritePath implements WritePath {
           await this.log.truncateAfter(BigInt(a.afterZxid));
           break;
         case 'installSnapshot':
-          await this.installSnapshot(a.zxid, a.chunks, a.entries);
+          await this.installSnapshot(a.zxid, a.chunks, a.bytes, a.entries);
+          break;
+        case 'snapshotChunkTaken':
+          this.takeSnapChunk(a.zxid, a.seq, a.bytes);
+          break;
+        case 'snapshotDropped':
+          this.dropSnapReceiver();
           break;
         case 'appendLog':
           this.append(a.entries);
@@ -659,23 +665,6 @@ export class ReplicatedWritePath implements WritePath {
           break;
       }
     }
-    this.trackSnapStream();
-  }
-
-  /**
-   * Follower: keeps the SnapReceiver in step with the core's pending SNAP after every step (its
-   * sends are out by now, so the SNAPACK leaves before the parse): chunks the core accepted are
-   * parsed and written; a stream the core dropped is discarded, a new one begun.
-   */
-  private trackSnapStream(): void {
-    const pending = this.core.follower?.pendingSnap ?? null;
-    if (this.snapReceiver !== undefined && this.snapReceiver.pending !== pending) {
-      this.snapReceiver.abort();
-      this.snapReceiver = undefined;
-    }
-    if (pending === null || this.stopped) return;
-    this.snapReceiver ??= new SnapReceiver(pending, this.node.state().options, this.o.dataDir, () => this.node.clock.monoMs());
-    this.snapReceiver.catchUp();
   }
 
   private append(entries: readonly LogEntry[]): void {
@@ -750,45 +739,46 @@ export class ReplicatedWritePath implements WritePath {
 
   // ---- SNAP, follower side ------------------------------------------------------------------
 
+  /** A chunk the core took: parsed and queued for the temp file now (its SNAPACK is already out: sends precede this action). */
+  private takeSnapChunk(zxid: number, seq: number, bytes: Buffer): void {
+    if (seq === 0) {
+      this.dropSnapReceiver();
+      this.snapReceiver = new SnapReceiver(zxid, this.node.state().options, this.o.dataDir, () => this.node.clock.monoMs());
+    }
+    const r = this.snapReceiver;
+    if (r === undefined || r.zxid !== BigInt(zxid)) throw new Error(`SNAP chunk ${seq} of 0x${zxid.toString(16)} without its image`);
+    r.take(seq, bytes);
+  }
+
+  private dropSnapReceiver(): void {
+    const r = this.snapReceiver;
+    this.snapReceiver = undefined;
+    r?.abort();
+  }
+
   /**
-   * The SNAP's chunks and the proposals after it, in one durable step. The state is rebuilt from
-   * the chunks (SnapshotLoader) and the snapshot file written from the same chunks; then the log
-   * restarts after it with the entries. Usually the SnapReceiver has done most of both while the
-   * chunks arrived (parsed, and written to a temp file): here the rest is parsed, and only once
-   * the whole image parsed is the temp file fsynced and renamed into place. A crash at any point
-   * leaves the old state (no snapshot file yet, at most a temp file that recovery removes) or the
-   * new complete snapshot, whose zxid the log then restarts from (DataDir.recover).
+   * The SNAP and the proposals after it, in one durable step. The SnapReceiver has parsed the
+   * image and written it to a temp file while it arrived: here the state is built (the image is
+   * checked whole before anything is written), then the temp file is fsynced and renamed into
+   * place, then the log restarts after it with the entries. A crash at any point leaves the old
+   * state (no snapshot file yet, at most a temp file that recovery removes) or the new complete
+   * snapshot, whose zxid the log then restarts from (DataDir.recover).
    */
-  private async installSnapshot(zxid: number, chunks: readonly Buffer[], entries: readonly LogEntry[]): Promise<void> {
+  private async installSnapshot(zxid: number, chunks: number, bytes: number, entries: readonly LogEntry[]): Promise<void> {
     const startedMs = this.node.clock.monoMs();
     const hex = `0x${zxid.toString(16)}`;
-    this.node.logger.info('snap installing', { zxid: hex, chunks: chunks.length, entries: entries.length });
+    this.node.logger.info('snap installing', { zxid: hex, chunks, entries: entries.length });
     this.flushGeneration++;
     const receiver = this.snapReceiver;
     this.snapReceiver = undefined;
     const z = BigInt(zxid);
-    let bytes = 0;
-    for (const c of chunks) bytes += c.length;
-    let next;
-    if (receiver !== undefined && receiver.pending.chunks === chunks) {
-      next = receiver.finishParse(chunks);
-      const parsedMs = this.node.clock.monoMs();
-      this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), parseMs: Math.round(receiver.parseMs), eager: true });
-      const unwritten = receiver.unwrittenBytes;
-      await receiver.commitFile();
-      this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs), unwrittenAtParse: unwritten });
-    } else {
-      // Not the stream the receiver followed (cannot happen while the core keeps its contract):
-      // everything from the chunks here.
-      receiver?.abort();
-      const loader = new SnapshotLoader(this.node.state().options);
-      for (const c of chunks) loader.push(c);
-      next = loader.finish();
-      const parsedMs = this.node.clock.monoMs();
-      this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), eager: false });
-      await this.o.dataDir.writeSnapshot(z, chunks);
-      this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs) });
-    }
+    if (receiver === undefined || receiver.zxid !== z) throw new Error(`installing the SNAP at ${hex}, but ${receiver ? `0x${receiver.zxid.toString(16)}` : 'none'} was received`);
+    const next = receiver.finishParse(chunks, bytes);
+    const parsedMs = this.node.clock.monoMs();
+    this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), parseMs: Math.round(receiver.parseMs) });
+    const unwritten = receiver.unwrittenBytes;
+    await receiver.commitFile();
+    this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs), unwrittenAtParse: unwritten });
     if (this.log.lastZxid > z) await this.log.truncateAfter(z);
     if (this.log.lastZxid < z) {
       await this.log.flush();
@@ -803,7 +793,7 @@ export class ReplicatedWritePath implements WritePath {
     const fromMs = arrival !== undefined && f !== null && arrival.epoch === f.epoch && arrival.session === f.session ? arrival.ms : startedMs;
     this.snapArrival = undefined;
     // Parsed by the bench harness: keep the name and the fields.
-    this.node.logger.info('snap received', { zxid: hex, bytes, chunks: chunks.length, entries: entries.length, ms: Math.round(nowMs - fromMs), installMs: Math.round(nowMs - startedMs) });
+    this.node.logger.info('snap received', { zxid: hex, bytes, chunks, entries: entries.length, ms: Math.round(nowMs - fromMs), installMs: Math.round(nowMs - startedMs) });
   }
 
   private applyEntries(entries: readonly LogEntry[]): void {

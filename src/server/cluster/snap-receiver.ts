@@ -1,20 +1,19 @@
 /**
- * Follower: the SNAP the core is receiving (its PendingSnap), parsed and written to disk while
- * its chunks arrive, so that at NEWLEADER only what came last is left to do (issue 9: parsing
- * and writing 188 MB after the whole transfer took longer than the transfer).
+ * Follower: the SNAP image being received, parsed and written to disk while its chunks arrive,
+ * so that at NEWLEADER only what came last is left to do (issue 9: parsing and writing 188 MB
+ * after the whole transfer took longer than the transfer).
  *
- * The core keeps the chunks it accepted in `pending.chunks`, the same array (and the same
- * Buffers) that its `installSnapshot` action carries later; the write path calls `catchUp()`
- * after every step, and each chunk accepted since is fed to a SnapshotLoader and queued for the
- * snapshot's temp file. A stream the core abandons (a chunk missing, another image, becoming
- * LOOKING) is no longer its pendingSnap: the write path then calls `abort()`, which drops the
- * parse and removes the temp file.
+ * The core hands each chunk it takes to the driver (`snapshotChunkTaken`, seq 0 beginning an
+ * image) and keeps none of them: here each is fed to a SnapshotLoader and queued for the
+ * snapshot's temp file, and is garbage once written. At a million znodes that spares holding the
+ * tree's 188 MB a second time, which on the machine measured cost ~1 s of first-touch page
+ * faults alone. An image the core drops (`snapshotDropped`, or a new seq 0) is aborted: the
+ * parse is dropped and the temp file removed.
  *
  * Durability is unchanged: the file is written under a temp name (DataDir.writeSnapshot) and is
- * fsynced and renamed into place only by `finish()`, at install, after the whole image parsed.
- * A crash before that leaves a temp file, which recovery removes, beside the old state.
+ * fsynced and renamed into place only by `commitFile()`, at install, after the whole image
+ * parsed. A crash before that leaves a temp file, which recovery removes, beside the old state.
  */
-import type { PendingSnap } from '../zab/follower.js';
 import type { DataDir } from '../storage/data-dir.js';
 import { SnapshotLoader } from '../tree/snapshot-stream.js';
 import type { ZkState } from '../tree/state.js';
@@ -74,65 +73,67 @@ export class SnapAborted extends Error {
 
 export class SnapReceiver {
   readonly zxid: bigint;
-  /** Chunks of `pending` fed to the loader and the file so far. */
-  private fed = 0;
+  /** Chunks taken (fed to the loader and the file) so far, and their bytes. */
+  chunks = 0;
+  bytes = 0;
   private loader: SnapshotLoader | undefined;
-  /** Why the eager parse stopped (the image is bad): finish() throws it. */
+  /** Why the eager parse stopped (the image is bad): finishParse() throws it. */
   private parseError: Error | undefined;
   private readonly feed = new ChunkFeed();
-  /** The snapshot file, once renamed into place; settles only after finish() or abort(). */
+  /** The snapshot file, once renamed into place; settles only after commitFile() or abort(). */
   private readonly written: Promise<string>;
   private writeError: Error | undefined;
-  /** finishParse or abort was called: nothing more is fed. */
+  /** finishParse or abort was called: nothing more is taken. */
   private done = false;
   private parsed = false;
   /** Wall time spent parsing so far (ms), for the log. */
   parseMs = 0;
 
   constructor(
-    readonly pending: PendingSnap,
+    zxid: number,
     options: ZkStateOptions,
     dataDir: DataDir,
     private readonly monoMs: () => number,
   ) {
-    this.zxid = BigInt(pending.zxid);
+    this.zxid = BigInt(zxid);
     this.loader = new SnapshotLoader(options);
     this.written = dataDir.writeSnapshot(this.zxid, this.feed);
-    // Held until finish() awaits it; an abort's rejection is expected and dropped.
+    // Held until commitFile() awaits it; an abort's rejection is expected and dropped.
     this.written.catch((e: unknown) => {
       if (!(e instanceof SnapAborted)) this.writeError = e as Error;
     });
   }
 
-  /** Feeds what the core accepted since the last call (parsed here, on the caller's turn). */
-  catchUp(): void {
-    if (this.done) return;
-    const chunks = this.pending.chunks;
+  /** Chunk `seq` of the image (the next one, in order): parsed here, on the caller's turn, and queued for the file. */
+  take(seq: number, chunk: Buffer): void {
+    if (this.done) throw new Error('SnapReceiver: a chunk after the image was finished or dropped');
+    if (seq !== this.chunks) throw new Error(`SnapReceiver: chunk ${seq} taken, ${this.chunks} expected`);
+    this.chunks++;
+    this.bytes += chunk.length;
+    if (this.loader === undefined) return; // a bad image: finishParse() reports it
     const started = this.monoMs();
-    while (this.fed < chunks.length && this.loader !== undefined) {
-      const c = chunks[this.fed++]!;
-      this.feed.push(c);
-      try {
-        this.loader.push(c);
-      } catch (e) {
-        // A bad image: nothing more is parsed or written; finish() reports it.
-        this.parseError = e as Error;
-        this.loader = undefined;
-        this.feed.fail(new SnapAborted());
-      }
+    this.feed.push(chunk);
+    try {
+      this.loader.push(chunk);
+    } catch (e) {
+      // Nothing more is parsed or written.
+      this.parseError = e as Error;
+      this.loader = undefined;
+      this.feed.fail(new SnapAborted());
     }
     this.parseMs += this.monoMs() - started;
   }
 
   /**
-   * At install (`chunks` must be this stream's, all of them): the rest parsed and the state
-   * built. Throws if the image does not parse; the temp file is then removed, never renamed.
+   * At install, once all `chunks` (`bytes` in all) of the image were taken: the state built.
+   * Throws if the image does not parse, or is not the one taken; the temp file is then removed,
+   * never renamed.
    */
-  finishParse(chunks: readonly Buffer[]): ZkState {
-    if (chunks !== this.pending.chunks) throw new Error('SnapReceiver: chunks of another stream');
-    this.catchUp();
+  finishParse(chunks: number, bytes: number): ZkState {
+    if (this.done) throw new Error('SnapReceiver: the image was finished or dropped');
     this.done = true;
     try {
+      if (chunks !== this.chunks || bytes !== this.bytes) throw new Error(`SnapReceiver: installing ${chunks} chunks (${bytes} bytes), ${this.chunks} (${this.bytes} bytes) were taken`);
       if (this.parseError) throw this.parseError;
       const started = this.monoMs();
       const state = this.loader!.finish();

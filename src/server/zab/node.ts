@@ -270,11 +270,11 @@ export class ZabNode {
     this.durableZxid = this.log.lastZxid;
   }
 
-  /** Replace state machine and log by a snapshot (its chunks, in order) plus the entries that follow it, atomically. */
-  installSnapshotLocal(zxid: number, chunks: readonly Buffer[], entries: readonly LogEntry[]): void {
+  /** Replace state machine and log by a snapshot (the `chunks` the driver took) plus the entries that follow it, atomically. */
+  installSnapshotLocal(zxid: number, chunks: number, bytes: number, entries: readonly LogEntry[]): void {
     this.log.reset(zxid);
     for (const e of entries) this.log.append(e);
-    this.emit({ type: 'installSnapshot', zxid, chunks, entries });
+    this.emit({ type: 'installSnapshot', zxid, chunks, bytes, entries });
     this.durableZxid = this.log.lastZxid;
     this.commitZxid = zxid;
   }
@@ -295,6 +295,7 @@ export class ZabNode {
     // not only after its own timeout: a leader that keeps counting a follower which already
     // left would serve on a quorum it no longer has.
     if (this.follower !== null) this.emit({ type: 'disconnect', peer: this.follower.leaderId });
+    if (this.follower?.pendingSnap) this.emit({ type: 'snapshotDropped', zxid: this.follower.pendingSnap.zxid });
     if (this.leader !== null) {
       for (const h of this.leader.handlers.values()) {
         endSnapStream(this, h);
