@@ -283,8 +283,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'snap-unparsable-image-renamed-into-place',
     file: 'src/server/cluster/snap-receiver.ts',
-    find: '    } catch (e) {\n      this.feed.fail(new SnapAborted());\n      throw e;',
-    replace: '    } catch (e) {\n      this.feed.end();\n      throw e;',
+    find: '      this.feed.fail(new SnapAborted());\n      throw e;',
+    replace: '      this.feed.end();\n      throw e;',
     test: 'test/unit/snap-receiver.test.ts',
   },
   // atomicWriteFile keeps several writes in flight: the sync that makes the file durable before

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SnapReceiver } from '../../src/server/cluster/snap-receiver.js';
 import { DataDir } from '../../src/server/storage/index.js';
+import { PAGE_MASK } from '../../src/server/tree/node-columns.js';
+import { PREFAULT_MIN_NODES } from '../../src/server/tree/snapshot-codec.js';
 import { deserializeState } from '../../src/server/tree/snapshot-stream.js';
 import { TreeDriver } from '../../src/server/tree/testing.js';
 
@@ -89,6 +91,32 @@ describe('SnapReceiver', () => {
       assert.deepEqual(await readdir(path.join(dir, 'snap')), [], spoil);
       await dd.close();
     }
+  });
+
+  test('a large image has its memory faulted in by a worker thread, planned from the first chunk', async () => {
+    const { dd } = await dataDir();
+    const d = new TreeDriver();
+    d.openSession(1n);
+    const n = PREFAULT_MIN_NODES + 20_000;
+    for (let p = 0; p * 200 < n; p++) {
+      d.create(`/p${p}`, { data: Buffer.from(`parent ${p}`) });
+      for (let c = 0; c < 200 && p * 200 + c < n; c++) d.create(`/p${p}/c${c}`, { data: Buffer.alloc(60 + (c % 80), c) });
+    }
+    const bytes = d.state.serialize();
+    const r = new SnapReceiver(Number(d.state.lastProcessedZxid), {}, dd, mono);
+    let seq = 0;
+    // 256 KiB chunks a turn of the event loop apart, as from the leader.
+    for (let at = 0; at < bytes.length; at += 256 * 1024) {
+      r.take(seq++, Buffer.from(bytes.subarray(at, at + 256 * 1024)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const loaded = r.finishParse(seq, bytes.length);
+    await r.commitFile();
+    assert.equal(loaded.digest(), d.state.digest());
+    const late = loaded.tree.idOf(`/p${Math.floor(n / 200) - 1}/c0`);
+    assert.ok(loaded.tree.pages.at(-1)!.longs.buffer instanceof SharedArrayBuffer, 'the column pages came from the prefaulted blocks');
+    assert.ok(loaded.tree.datas.bufOf(loaded.tree.page(late).dataH[late & PAGE_MASK] as number).buffer instanceof SharedArrayBuffer, 'the slabs came from the prefaulted blocks');
+    await dd.close();
   });
 
   test('chunks must come in order', async () => {
