@@ -33,6 +33,7 @@
  * parts. Figures are printed, never asserted.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -118,7 +119,9 @@ export interface ScaleRun {
   /** Log events from the idle catch-up's restart (s since the spawn). */
   catchUpIdleEvents?: Array<{ t: number; member: number; what: string }>;
   /** With --idle-catch-ups N > 1: the 2nd to Nth idle catch-up of the same follower. */
-  catchUpIdleRepeats?: Array<{ ms: number; events: Array<{ t: number; member: number; what: string }> }>;
+  /** The 1-minute load average when the idle catch-up ended (the machine is shared). */
+  catchUpIdleLoad1?: number;
+  catchUpIdleRepeats?: Array<{ ms: number; events: Array<{ t: number; member: number; what: string }>; load1: number }>;
   catchUpErrors?: string[];
 }
 
@@ -360,7 +363,7 @@ async function cluster(kind: ServerKind): Promise<ScaleRun> {
     await writer.close();
     // Idle catch-up: F's disk replaced (emptied), so it has missed every znode.
     const lastPath = fillPath(PREFIX, N - 1, PER_PARENT);
-    const idleRuns: Array<{ ms: number; lastError: string; events: Array<{ t: number; member: number; what: string }> }> = [];
+    const idleRuns: Array<{ ms: number; lastError: string; events: Array<{ t: number; member: number; what: string }>; load1: number }> = [];
     for (let i = 0; i < IDLE_CATCH_UPS; i++) {
       await f.kill('SIGKILL');
       wipeDataDir(kind, f);
@@ -373,9 +376,10 @@ async function cluster(kind: ServerKind): Promise<ScaleRun> {
         .flatMap((m) => logEvents(kind, memberDir(m), m.id, idleWall, Date.now()))
         .sort((a, b) => a.at - b.at)
         .map((e) => ({ t: (e.at - idleWall) / 1000, member: e.member, what: e.what }));
-      say(label, `follower ${f.id} with an empty data dir restarted on the idle cluster: served the last of ${thousands(N)} znodes after ${idle.ms.toFixed(0)} ms`);
+      const load1 = os.loadavg()[0]!;
+      say(label, `follower ${f.id} with an empty data dir restarted on the idle cluster: served the last of ${thousands(N)} znodes after ${idle.ms.toFixed(0)} ms (load average ${load1.toFixed(2)})`);
       for (const e of events) say(label, `  +${e.t.toFixed(3)} s member ${e.member}: ${e.what}`);
-      idleRuns.push({ ...idle, events });
+      idleRuns.push({ ...idle, events, load1 });
     }
     const idle = idleRuns[0]!;
     const catchUpEvents = idle.events;
@@ -396,7 +400,8 @@ async function cluster(kind: ServerKind): Promise<ScaleRun> {
       catchUpUnderLoadMs: Math.round(underLoad.ms),
       catchUpIdleMs: Math.round(idle.ms),
       catchUpIdleEvents: catchUpEvents,
-      ...(idleRuns.length > 1 ? { catchUpIdleRepeats: idleRuns.slice(1).map((x) => ({ ms: Math.round(x.ms), events: x.events })) } : {}),
+      catchUpIdleLoad1: idle.load1,
+      ...(idleRuns.length > 1 ? { catchUpIdleRepeats: idleRuns.slice(1).map((x) => ({ ms: Math.round(x.ms), events: x.events, load1: x.load1 })) } : {}),
       ...(errors.length ? { catchUpErrors: errors } : {}),
     };
   } finally {

@@ -67,6 +67,9 @@ export function logEvents(kind: ServerKind, memberDir: string, member: number, f
         if (took) label += ` (${took[1]} ms)`;
         const size = kind === 'zk-elect' ? /"bytes":(\d+)/.exec(line) : null;
         if (size && /snap (sent|transferred)/.test(line)) label += ` ${(Number(size[1]) / 2 ** 20).toFixed(0)} MB`;
+        // The leader's time cutting chunks; the rest of its ms it waited for the follower's acks.
+        const readMs = kind === 'zk-elect' ? /snap sent .*"readMs":(\d+)/.exec(line) : null;
+        if (readMs) label += `, ${readMs[1]} ms of it reading the tree`;
         out.push({ at, member, what: label });
         break;
       }
