@@ -24,13 +24,16 @@
  *   catches up (SNAP) while the writes go on (time until F serves the last znode acknowledged
  *   before its restart); after the window F is killed again, its data directory emptied (a
  *   replaced disk: it has missed every znode) and it is restarted on the idle cluster: time
- *   until F serves the last znode (the SNAP catch-up figure).
+ *   until F serves the last znode (the SNAP catch-up figure). `--idle-catch-ups N` repeats that
+ *   last step N times on the same cluster (default 1; the figure is the first, the rest are kept
+ *   in `catchUpIdleRepeats`).
  *
  * Both servers run at ZooKeeper's defaults: tickTime 2000, snapCount 100000, initLimit 10,
  * syncLimit 5, fsync on (bench/lib/servers.ts). The order of the servers alternates between
  * parts. Figures are printed, never asserted.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '10' },
     'read-gap-ms': { type: 'string', default: '1' },
     'bucket-ms': { type: 'string', default: '50' },
+    'idle-catch-ups': { type: 'string', default: '1' },
     heap: { type: 'string', default: '3g' },
     json: { type: 'string' },
   },
@@ -73,6 +77,7 @@ const SNAP2 = values['second-snap-count'] === '0' || values['second-snap-count']
 const SETTLE_S = positiveInt(values.settle, '--settle', 0);
 const READ_GAP = positiveInt(values['read-gap-ms'], '--read-gap-ms', 0);
 const BUCKET_MS = positiveInt(values['bucket-ms'], '--bucket-ms');
+const IDLE_CATCH_UPS = positiveInt(values['idle-catch-ups'], '--idle-catch-ups');
 const PREFIX = '/scale';
 const READ_PATH = fillPath(PREFIX, 1, PER_PARENT); // the first child, created at the very start
 const LIMIT_MS = 600_000;
@@ -113,6 +118,10 @@ export interface ScaleRun {
   catchUpIdleMs?: number;
   /** Log events from the idle catch-up's restart (s since the spawn). */
   catchUpIdleEvents?: Array<{ t: number; member: number; what: string }>;
+  /** With --idle-catch-ups N > 1: the 2nd to Nth idle catch-up of the same follower. */
+  /** The 1-minute load average when the idle catch-up ended (the machine is shared). */
+  catchUpIdleLoad1?: number;
+  catchUpIdleRepeats?: Array<{ ms: number; events: Array<{ t: number; member: number; what: string }>; load1: number }>;
   catchUpErrors?: string[];
 }
 
@@ -353,20 +362,28 @@ async function cluster(kind: ServerKind): Promise<ScaleRun> {
     const peak = peakRssMb(leader.pid);
     await writer.close();
     // Idle catch-up: F's disk replaced (emptied), so it has missed every znode.
-    await f.kill('SIGKILL');
-    wipeDataDir(kind, f);
     const lastPath = fillPath(PREFIX, N - 1, PER_PARENT);
-    const s = performance.now();
-    const idleWall = Date.now();
-    const fStart = f.start();
-    const idle = await firstRead(f.address, lastPath, s, LIMIT_MS);
-    await fStart;
-    const catchUpEvents = zk.members
-      .flatMap((m) => logEvents(kind, memberDir(m), m.id, idleWall, Date.now()))
-      .sort((a, b) => a.at - b.at)
-      .map((e) => ({ t: (e.at - idleWall) / 1000, member: e.member, what: e.what }));
-    say(label, `follower ${f.id} with an empty data dir restarted on the idle cluster: served the last of ${thousands(N)} znodes after ${idle.ms.toFixed(0)} ms`);
-    const errors = [underLoad, idle].filter((x) => Number.isNaN(x.ms)).map((x) => x.lastError);
+    const idleRuns: Array<{ ms: number; lastError: string; events: Array<{ t: number; member: number; what: string }>; load1: number }> = [];
+    for (let i = 0; i < IDLE_CATCH_UPS; i++) {
+      await f.kill('SIGKILL');
+      wipeDataDir(kind, f);
+      const s = performance.now();
+      const idleWall = Date.now();
+      const fStart = f.start();
+      const idle = await firstRead(f.address, lastPath, s, LIMIT_MS);
+      await fStart;
+      const events = zk.members
+        .flatMap((m) => logEvents(kind, memberDir(m), m.id, idleWall, Date.now()))
+        .sort((a, b) => a.at - b.at)
+        .map((e) => ({ t: (e.at - idleWall) / 1000, member: e.member, what: e.what }));
+      const load1 = os.loadavg()[0]!;
+      say(label, `follower ${f.id} with an empty data dir restarted on the idle cluster: served the last of ${thousands(N)} znodes after ${idle.ms.toFixed(0)} ms (load average ${load1.toFixed(2)})`);
+      for (const e of events) say(label, `  +${e.t.toFixed(3)} s member ${e.member}: ${e.what}`);
+      idleRuns.push({ ...idle, events, load1 });
+    }
+    const idle = idleRuns[0]!;
+    const catchUpEvents = idle.events;
+    const errors = [underLoad, ...idleRuns].filter((x) => Number.isNaN(x.ms)).map((x) => x.lastError);
     return {
       server: kind,
       topology: '3-node cluster',
@@ -383,6 +400,8 @@ async function cluster(kind: ServerKind): Promise<ScaleRun> {
       catchUpUnderLoadMs: Math.round(underLoad.ms),
       catchUpIdleMs: Math.round(idle.ms),
       catchUpIdleEvents: catchUpEvents,
+      catchUpIdleLoad1: idle.load1,
+      ...(idleRuns.length > 1 ? { catchUpIdleRepeats: idleRuns.slice(1).map((x) => ({ ms: Math.round(x.ms), events: x.events, load1: x.load1 })) } : {}),
       ...(errors.length ? { catchUpErrors: errors } : {}),
     };
   } finally {
@@ -431,6 +450,6 @@ for (const part of PARTS) {
 print(runs);
 writeJson(values.json, {
   bench: 'scale',
-  config: { znodes: N, window: WINDOW, perParent: PER_PARENT, valueBytes: VALUE_BYTES, inflight: INFLIGHT, snapCount: SNAP, secondSnapCount: SNAP2, settleSeconds: SETTLE_S, readGapMs: READ_GAP, bucketMs: BUCKET_MS, apacheHeap: values.heap },
+  config: { znodes: N, window: WINDOW, perParent: PER_PARENT, valueBytes: VALUE_BYTES, inflight: INFLIGHT, snapCount: SNAP, secondSnapCount: SNAP2, settleSeconds: SETTLE_S, readGapMs: READ_GAP, bucketMs: BUCKET_MS, apacheHeap: values.heap, idleCatchUps: IDLE_CATCH_UPS },
   runs,
 });

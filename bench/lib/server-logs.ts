@@ -18,7 +18,15 @@ export interface LogEvent {
 
 const OURS: Array<[RegExp, string]> = [
   [/ info: snapshot written/, 'snapshot written'],
-  [/ info: installed a snapshot from the leader/, 'follower installed a snapshot (SNAP)'],
+  [/ info: serving /, 'client port open'],
+  [/ info: role \{"role":"following"/, 'election over: following (not synced yet)'],
+  [/ info: snap sent /, 'leader: SNAP sent'],
+  [/ info: snap receiving /, 'follower: first SNAP chunk'],
+  [/ info: snap transferred /, 'follower: last SNAP chunk'],
+  [/ info: snap installing /, 'follower: SNAP install starts'],
+  [/ info: snap parsed /, 'follower: SNAP parsed'],
+  [/ info: snap file written /, 'follower: SNAP file written'],
+  [/ info: snap received /, 'follower installed the SNAP'],
   [/ info: (following|leading)\b/, 'synced with the leader'],
 ];
 
@@ -54,9 +62,14 @@ export function logEvents(kind: ServerKind, memberDir: string, member: number, f
     for (const [re, what] of kind === 'apache' ? APACHE : OURS) {
       if (re.test(line)) {
         let label = what;
-        // Apache: "Snapshot taken in 123 ms"; ours: "snapshot written {..."ms":123...}".
-        const took = /Snapshot taken in (\d+) ms/.exec(line) ?? /snapshot written .*"ms":(\d+)/.exec(line);
+        // Apache: "Snapshot taken in 123 ms"; ours: "snapshot written {..."ms":123...}" (and the SNAP lines' own ms).
+        const took = /Snapshot taken in (\d+) ms/.exec(line) ?? /(?:snapshot written|snap \w+(?: \w+)*) \{.*"ms":(\d+)/.exec(line);
         if (took) label += ` (${took[1]} ms)`;
+        const size = kind === 'zk-elect' ? /"bytes":(\d+)/.exec(line) : null;
+        if (size && /snap (sent|transferred)/.test(line)) label += ` ${(Number(size[1]) / 2 ** 20).toFixed(0)} MB`;
+        // The leader's time cutting chunks; the rest of its ms it waited for the follower's acks.
+        const readMs = kind === 'zk-elect' ? /snap sent .*"readMs":(\d+)/.exec(line) : null;
+        if (readMs) label += `, ${readMs[1]} ms of it reading the tree`;
         out.push({ at, member, what: label });
         break;
       }

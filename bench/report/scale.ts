@@ -84,7 +84,7 @@ export function scaleSection(d: ScaleData, tag: string): Section {
       table(['server', 'creates/s', 'leader RSS', 'members RSS', 'follower reads', 'p99', 'longest read', 'catch-up under load ms', 'idle catch-up ms', 'errors'], rows),
     );
     for (const r of cluster) {
-      const ev = (r.catchUpIdleEvents ?? []).slice(0, 8);
+      const ev = (r.catchUpIdleEvents ?? []).slice(0, 16);
       if (ev.length) md.push('', `${SERVER_NAMES[r.server]}, idle catch-up, from the servers' logs: ${ev.map((e) => `+${e.t.toFixed(2)} s member ${e.member} ${e.what}`).join('; ')}.`);
     }
     const a = find('3-node cluster', 'apache');

@@ -271,6 +271,31 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '    void this.slices.return(undefined);',
     test: 'test/unit/snapshot-source.test.ts',
   },
+  // The follower's end of a SNAP (cluster/snap-receiver.ts) writes the image to a temp file as it
+  // arrives: only a whole image that parsed may ever be renamed into place.
+  {
+    name: 'snap-abandoned-image-renamed-into-place',
+    file: 'src/server/cluster/snap-receiver.ts',
+    find: '    this.loader = undefined;\n    this.feed.fail(new SnapAborted());\n  }',
+    replace: '    this.loader = undefined;\n    this.feed.end();\n  }',
+    test: 'test/unit/snap-receiver.test.ts',
+  },
+  {
+    name: 'snap-unparsable-image-renamed-into-place',
+    file: 'src/server/cluster/snap-receiver.ts',
+    find: '      this.feed.fail(new SnapAborted());\n      throw e;',
+    replace: '      this.feed.end();\n      throw e;',
+    test: 'test/unit/snap-receiver.test.ts',
+  },
+  // atomicWriteFile keeps several writes in flight: the sync that makes the file durable before
+  // its rename must come after all of them.
+  {
+    name: 'atomic-write-syncs-before-its-writes-land',
+    file: 'src/server/storage/fsutil.ts',
+    find: '      await writes.drain();\n      if (o.header)',
+    replace: '      if (o.header)',
+    test: 'test/unit/storage-atomic-write.test.ts',
+  },
   {
     name: 'snap-stream-kept-for-disconnected-follower',
     file: 'src/server/zab/leader.ts',
@@ -364,8 +389,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'snap-zxid-taken-before-install',
     file: 'src/server/zab/follower.ts',
-    find: '    f.pendingSnap = { zxid: msg.zxid, chunks: [], bytes: 0, nextSeq: 0, complete: false, entries: [] };',
-    replace: '    f.pendingSnap = { zxid: msg.zxid, chunks: [], bytes: 0, nextSeq: 0, complete: false, entries: [] };\n    node.log.reset(msg.zxid);\n    node.commitZxid = msg.zxid;',
+    find: '    f.pendingSnap = { zxid: msg.zxid, bytes: 0, nextSeq: 0, complete: false, entries: [] };',
+    replace: '    f.pendingSnap = { zxid: msg.zxid, bytes: 0, nextSeq: 0, complete: false, entries: [] };\n    node.log.reset(msg.zxid);\n    node.commitZxid = msg.zxid;',
     sim: scenario('ZOOKEEPER-3642'),
   },
   {

@@ -48,6 +48,16 @@ test('three peers exchange messages over real loopback sockets, and reconnect af
   nodes[0]!.send(2, Buffer.from('back'));
   await until(() => got.some((g) => g[2] === 'back'));
 
+  // Messages of several reads each (a SNAP chunk is 256 KiB), back to back, arrive whole and in order.
+  const big = [300_000, 5, 1 << 19, 70_000].map((n, i) => Buffer.alloc(n, 0x41 + i));
+  const bigGot: Buffer[] = [];
+  nodes[2]!.on('message', (from, p) => {
+    if (from === 1 && p.length > 1) bigGot.push(Buffer.from(p));
+  });
+  for (const b of big) assert.equal(nodes[0]!.send(3, b), true);
+  await until(() => bigGot.length === big.length, 5000);
+  bigGot.forEach((b, i) => assert.ok(b.equals(big[i]!), `message ${i} of ${big[i]!.length} bytes`));
+
   // A reset by one side is seen by both: each reports the other down, then both redial.
   const events: string[] = [];
   nodes[0]!.on('down', (p) => events.push(`1 lost ${p}`));

@@ -111,16 +111,20 @@ describe('follower steps', () => {
     assert.deepEqual(sends(stale)[0]!.msg, { type: 'stale', epoch: 5 });
   });
 
-  test('SNAP chunks are acked cumulatively and installed as a list, atomically with what follows them, at NEWLEADER', () => {
+  test('SNAP chunks are acked cumulatively, handed to the driver as taken (after the ack), and installed atomically with what follows them at NEWLEADER', () => {
     const n = follower({ ...EMPTY, log: [{ zxid: zx(1, 1), payload: Buffer.from('a') }] });
     msg(n, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
     const s = { epoch: 3, session: 7 } as const;
     const c0 = msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 0, last: false, bytes: Buffer.from('S0') });
     assert.deepEqual(sends(c0).map((a) => a.msg), [{ type: 'snapack', ...s, seq: 0 }]);
+    assert.deepEqual(c0.map((a) => a.type), ['send', 'snapshotChunkTaken'], 'the ack leaves before the driver parses the chunk');
+    const taken = of(c0, 'snapshotChunkTaken')[0]!;
+    assert.deepEqual([taken.zxid, taken.seq, taken.bytes.toString()], [zx(1, 1), 0, 'S0']);
     assert.equal(n.follower?.phase, 'snap');
     assert.deepEqual(msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 0, last: false, bytes: Buffer.from('S0') }), [], 'a duplicate is dropped');
     assert.deepEqual(sends(ticks(n, 1), 'snapack').map((a) => a.msg), [{ type: 'snapack', ...s, seq: 0 }], 'the cumulative ack is repeated each tick');
-    msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('S1') });
+    const c1 = msg(n, 2, { type: 'snapchunk', ...s, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('S1!') });
+    assert.deepEqual(of(c1, 'snapshotChunkTaken').map((a) => [a.seq, a.bytes.toString()]), [[1, 'S1!']]);
     assert.equal(n.follower?.phase, 'syncing');
     msg(n, 2, { type: 'proposal', ...s, prevZxid: zx(1, 1), zxid: zx(2, 1), payload: Buffer.from('b') });
     assert.equal(n.log.lastZxid, zx(1, 1), 'old log stands until NEWLEADER');
@@ -128,7 +132,8 @@ describe('follower steps', () => {
     const out = msg(n, 2, { type: 'newleader', ...s, zxid: zx(2, 1) });
     const inst = of(out, 'installSnapshot')[0]!;
     assert.equal(inst.zxid, zx(1, 1));
-    assert.deepEqual(inst.chunks.map((c) => c.toString()), ['S0', 'S1'], 'the chunks, in order, never joined');
+    assert.deepEqual([inst.chunks, inst.bytes], [2, 5], 'the two chunks taken, 5 bytes');
+    assert.equal(of(out, 'snapshotDropped').length, 0);
     assert.deepEqual(inst.entries.map((e) => e.zxid), [zx(2, 1)]);
     assert.deepEqual(out.map((a) => a.type).slice(0, 3), ['installSnapshot', 'persistEpoch', 'send'], 'durable at once, so the ACK follows');
   });
@@ -148,6 +153,8 @@ describe('follower steps', () => {
     const out = msg(n, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 1), seq: 2, last: true, bytes: Buffer.from('S2') });
     assert.equal(n.role, 'looking');
     assert.equal(of(out, 'installSnapshot').length, 0);
+    assert.deepEqual(of(out, 'snapshotDropped').map((a) => a.zxid), [zx(1, 1)], 'the driver drops what it kept');
+    assert.equal(of(out, 'snapshotChunkTaken').length, 0, 'the chunk out of sequence is not handed out');
     assert.deepEqual(of(out, 'disconnect').map((a) => a.peer), [2]);
     const late = follower();
     msg(late, 2, { type: 'leaderinfo', attempt: 1, epoch: 3, session: 7 });
@@ -165,6 +172,7 @@ describe('follower steps', () => {
       const out = msg(n, 2, m);
       assert.equal(n.role, 'looking', m.type);
       assert.equal(of(out, 'installSnapshot').length, 0, m.type);
+      assert.equal(of(out, 'snapshotDropped').length, 1, m.type);
     }
   });
 
@@ -173,7 +181,7 @@ describe('follower steps', () => {
     assert.deepEqual(msg(n, 2, { type: 'snapchunk', epoch: 3, session: 6, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('old') }), []);
     assert.deepEqual(msg(n, 2, { type: 'snapchunk', epoch: 2, session: 7, zxid: zx(1, 1), seq: 1, last: true, bytes: Buffer.from('old') }), []);
     assert.equal(n.follower?.phase, 'snap');
-    assert.equal(n.follower?.pendingSnap?.chunks.length, 1);
+    assert.equal(n.follower?.pendingSnap?.nextSeq, 1);
     msg(n, 2, { type: 'snapchunk', ...s37, zxid: zx(1, 2), seq: 1, last: true, bytes: Buffer.from('other image') });
     assert.equal(n.role, 'looking');
   });
@@ -426,6 +434,7 @@ describe('leader SNAP streams', () => {
     // Deliver the leader's sends to 3 and 3's sends to the leader until both are quiet.
     let queue: ZabAction[] = n.step({ type: 'snapshotOpened', peer: 3, stream: 2, zxid: zx(1, 6) });
     let installed: Extract<ZabAction, { type: 'installSnapshot' }> | undefined;
+    const taken: Buffer[] = [];
     for (let rounds = 0; queue.length > 0 && rounds < 1000; rounds++) {
       const next: ZabAction[] = [];
       for (const a of queue) {
@@ -435,6 +444,10 @@ describe('leader SNAP streams', () => {
           next.push(...n.step({ type: 'snapshotChunk', peer: 3, stream: 2, bytes, last: at === image.length }));
         } else if (a.type === 'send' && a.to === 3) {
           const out = msg(f, 1, a.msg);
+          for (const t of of(out, 'snapshotChunkTaken')) {
+            assert.equal(t.seq, taken.length, 'chunks handed out in order');
+            taken.push(t.bytes);
+          }
           installed ??= of(out, 'installSnapshot')[0];
           for (const b of out) if (b.type === 'send' && b.to === 1) next.push(...msg(n, 3, b.msg));
           if (of(out, 'appendLog').length > 0 || installed) next.push(...f.step({ type: 'persisted', upToZxid: f.log.lastZxid }).flatMap((b) => (b.type === 'send' ? msg(n, 3, b.msg) : [])));
@@ -443,8 +456,9 @@ describe('leader SNAP streams', () => {
       queue = next;
     }
     assert.ok(installed, 'installed');
-    assert.equal(Buffer.concat(installed.chunks).toString(), image.toString());
-    assert.ok(installed.chunks.length >= 10 && installed.chunks.every((c) => c.length <= 4));
+    assert.equal(Buffer.concat(taken).toString(), image.toString());
+    assert.deepEqual([installed.chunks, installed.bytes], [taken.length, image.length]);
+    assert.ok(taken.length >= 10 && taken.every((c) => c.length <= 4));
     assert.equal(n.leader?.handlers.get(3)?.phase, 'synced');
   });
 });

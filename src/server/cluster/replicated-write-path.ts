@@ -20,8 +20,9 @@
  * SNAP (see zab/leader.ts and zab/follower.ts): as leader, this holds one image of the applied
  * state per follower being sent a SNAP (SnapshotSource) and reads the next chunk of it whenever
  * the core asks (`readSnapshot`, issued only while that follower's window has room), after a turn
- * of the event loop; as follower, it installs the chunks the core collected, in one durable step
- * (`installSnapshot`), without ever joining them into one Buffer.
+ * of the event loop; as follower, it parses each chunk the core takes and streams it to a temp
+ * file as it arrives (`snapshotChunkTaken`, SnapReceiver), and installs the image in one durable
+ * step (`installSnapshot`), the tree never joined into one Buffer nor held twice.
  *
  * Leases (see zab/leader.ts): this server answers clients only while the core's lease holds,
  * measured on the monotonic clock (LeaseClock); frames wait otherwise. Sessions have owners
@@ -45,13 +46,14 @@ import type { NodeMode, NodeServices, ProposalFigures, WriteOrigin, WritePath } 
 import { PeerTransport } from '../net/peer-transport.js';
 import type { DataDir, Recovered } from '../storage/data-dir.js';
 import type { TxnLog } from '../storage/txn-log.js';
-import { openSnapshot, SnapshotLoader } from '../tree/snapshot-stream.js';
+import { openSnapshot } from '../tree/snapshot-stream.js';
 import { decodeTxn, encodeTxn } from '../tree/txn-codec.js';
 import type { ApplyResult, Txn, WriteRequest } from '../tree/types.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { decodeNote, encodeNote, type Forwarded, type LeaderNote, type Sequenced } from './forwarding.js';
 import { LeaseClock } from './lease-clock.js';
 import { SessionRelay } from './session-relay.js';
+import { SnapReceiver } from './snap-receiver.js';
 import { SnapshotSource } from './snapshot-source.js';
 
 export interface ReplicatedOptions {
@@ -123,9 +125,11 @@ export class ReplicatedWritePath implements WritePath {
   private readonly relay: SessionRelay;
   private readonly node: NodeServices;
   /** Leader: the SNAP streams being read, by follower (the core's `stream` is its session). */
-  private readonly snapSources = new Map<number, { stream: number; source: SnapshotSource; openedMs: number }>();
+  private readonly snapSources = new Map<number, { stream: number; source: SnapshotSource; openedMs: number; readMs: number }>();
   /** Follower: when the first chunk of the SNAP being received arrived (for the 'snap received' line). */
-  private snapArrival: { epoch: number; session: number; ms: number } | undefined;
+  private snapArrival: { epoch: number; session: number; ms: number; bytes: number } | undefined;
+  /** Follower: the SNAP image being received, parsed and written as its chunks arrive (snap-receiver.ts). */
+  private snapReceiver: SnapReceiver | undefined;
   /** Each peer's announced session secret (quorum links; see the header). */
   private readonly peerSecrets = new Map<number, Buffer>();
 
@@ -200,6 +204,8 @@ export class ReplicatedWritePath implements WritePath {
     path.quorumLinks.on('announced', (from, bytes) => path.enqueue(() => void path.peerSecrets.set(from, bytes)));
     path.quorumLinks.on('up', (peer) => path.enqueue(() => path.input({ type: 'peerConnected', peer })));
     path.quorumLinks.on('down', (peer) => path.enqueue(() => path.input({ type: 'peerDisconnected', peer })));
+    // Notifications travel on the election links: one sent while ours to that peer was down was lost.
+    path.electionLinks.on('up', (peer) => path.enqueue(() => path.input({ type: 'electionLinkUp', peer })));
     path.leases.fed(path.core.now, o.io.clock.monoMs());
     path.enqueue(() => path.execute(path.core.start()));
     path.ticker = o.io.clock.every(o.cluster.config.tickMs, () => path.enqueue(() => path.tick()));
@@ -296,7 +302,9 @@ export class ReplicatedWritePath implements WritePath {
     this.ticker?.cancel();
     this.relay.stop();
     this.closeSnapSources();
-    await Promise.all([this.quorumLinks.stop(), this.electionLinks.stop()]);
+    const receiver = this.snapReceiver;
+    this.dropSnapReceiver();
+    await Promise.all([this.quorumLinks.stop(), this.electionLinks.stop(), receiver?.settled()]);
   }
 
   // ---- the client-facing side ---------------------------------------------------------------
@@ -446,11 +454,24 @@ export class ReplicatedWritePath implements WritePath {
       this.node.logger.warn('dropping a malformed peer message', { from, error: (e as Error).message });
       return;
     }
-    if (msg.type === 'snapchunk' && msg.seq === 0) this.snapArrival = { epoch: msg.epoch, session: msg.session, ms: this.node.clock.monoMs() };
+    if (msg.type === 'snapchunk') this.noteSnapChunk(from, msg.epoch, msg.session, msg.zxid, msg.seq, msg.last, msg.bytes.length);
     const actions = this.core.step({ type: 'message', from, msg });
     // Following `from` now: its secret is ours before anything it sent is logged or answered.
     if (this.core.follower?.leaderId === from) await this.takeLeaderSecret(from);
     await this.execute(actions);
+  }
+
+  /** Follower: the first and last chunk of a SNAP as they arrive, logged (the bench's catch-up timeline reads them). */
+  private noteSnapChunk(from: number, epoch: number, session: number, zxid: number, seq: number, last: boolean, bytes: number): void {
+    const nowMs = this.node.clock.monoMs();
+    if (seq === 0) {
+      this.snapArrival = { epoch, session, ms: nowMs, bytes: 0 };
+      this.node.logger.info('snap receiving', { from, zxid: `0x${zxid.toString(16)}` });
+    }
+    const a = this.snapArrival;
+    if (a === undefined || a.epoch !== epoch || a.session !== session) return;
+    a.bytes += bytes;
+    if (last) this.node.logger.info('snap transferred', { from, zxid: `0x${zxid.toString(16)}`, chunks: seq + 1, bytes: a.bytes, ms: Math.round(nowMs - a.ms) });
   }
 
   private async takeLeaderSecret(leader: number): Promise<void> {
@@ -590,7 +611,13 @@ export class ReplicatedWritePath implements WritePath {
           await this.log.truncateAfter(BigInt(a.afterZxid));
           break;
         case 'installSnapshot':
-          await this.installSnapshot(a.zxid, a.chunks, a.entries);
+          await this.installSnapshot(a.zxid, a.chunks, a.bytes, a.entries);
+          break;
+        case 'snapshotChunkTaken':
+          this.takeSnapChunk(a.zxid, a.seq, a.bytes);
+          break;
+        case 'snapshotDropped':
+          this.dropSnapReceiver();
           break;
         case 'appendLog':
           this.append(a.entries);
@@ -672,7 +699,7 @@ export class ReplicatedWritePath implements WritePath {
     this.closeSnapSource(peer);
     const reader = openSnapshot(this.node.state());
     const source = new SnapshotSource(reader, this.node.clock, this.core.cfg.snapChunkBytes);
-    this.snapSources.set(peer, { stream, source, openedMs: this.node.clock.monoMs() });
+    this.snapSources.set(peer, { stream, source, openedMs: this.node.clock.monoMs(), readMs: 0 });
     const zxid = Number(reader.zxid);
     this.enqueue(() => this.input({ type: 'snapshotOpened', peer, stream, zxid }));
   }
@@ -682,11 +709,15 @@ export class ReplicatedWritePath implements WritePath {
     const s = this.snapSources.get(peer);
     if (s === undefined || s.stream !== stream) throw new Error(`the core asked for a chunk of SNAP stream ${stream} to ${peer}, which is not open`);
     const { source } = s;
+    const askedMs = this.node.clock.monoMs();
     source.take(maxBytes).then(
       ({ bytes, last }) => {
         if (source.isClosed) return; // the stream ended meanwhile (the core said so)
+        s.readMs += this.node.clock.monoMs() - askedMs;
         if (last) {
-          this.node.logger.info('snap sent', { peer, zxid: `0x${source.zxid.toString(16)}`, bytes: source.bytes, chunks: source.chunks, ms: Math.round(this.node.clock.monoMs() - s.openedMs) });
+          // readMs: time spent cutting chunks (turns of the event loop included); the rest of ms
+          // the stream waited for its window (the follower's acks) or for the job loop.
+          this.node.logger.info('snap sent', { peer, zxid: `0x${source.zxid.toString(16)}`, bytes: source.bytes, chunks: source.chunks, ms: Math.round(this.node.clock.monoMs() - s.openedMs), readMs: Math.round(s.readMs) });
         }
         this.enqueue(() => this.input({ type: 'snapshotChunk', peer, stream, bytes, last }));
       },
@@ -708,25 +739,46 @@ export class ReplicatedWritePath implements WritePath {
 
   // ---- SNAP, follower side ------------------------------------------------------------------
 
-  /**
-   * The SNAP's chunks and the proposals after it, in one durable step: the state is rebuilt from
-   * the chunks (SnapshotLoader) and checked before anything is written, the snapshot file is
-   * streamed from the same chunks, then the log restarts after it with the entries. A crash in
-   * between leaves the old state (no snapshot file yet) or the new snapshot, whose zxid the log
-   * then restarts from (DataDir.recover).
-   */
-  private async installSnapshot(zxid: number, chunks: readonly Buffer[], entries: readonly LogEntry[]): Promise<void> {
-    const startedMs = this.node.clock.monoMs();
-    this.flushGeneration++;
-    const loader = new SnapshotLoader(this.node.state().options);
-    let bytes = 0;
-    for (const c of chunks) {
-      loader.push(c);
-      bytes += c.length;
+  /** A chunk the core took: parsed and queued for the temp file now (its SNAPACK is already out: sends precede this action). */
+  private takeSnapChunk(zxid: number, seq: number, bytes: Buffer): void {
+    if (seq === 0) {
+      this.dropSnapReceiver();
+      this.snapReceiver = new SnapReceiver(zxid, this.node.state().options, this.o.dataDir, () => this.node.clock.monoMs());
     }
-    const next = loader.finish();
+    const r = this.snapReceiver;
+    if (r === undefined || r.zxid !== BigInt(zxid)) throw new Error(`SNAP chunk ${seq} of 0x${zxid.toString(16)} without its image`);
+    r.take(seq, bytes);
+  }
+
+  private dropSnapReceiver(): void {
+    const r = this.snapReceiver;
+    this.snapReceiver = undefined;
+    r?.abort();
+  }
+
+  /**
+   * The SNAP and the proposals after it, in one durable step. The SnapReceiver has parsed the
+   * image and written it to a temp file while it arrived: here the state is built (the image is
+   * checked whole before anything is written), then the temp file is fsynced and renamed into
+   * place, then the log restarts after it with the entries. A crash at any point leaves the old
+   * state (no snapshot file yet, at most a temp file that recovery removes) or the new complete
+   * snapshot, whose zxid the log then restarts from (DataDir.recover).
+   */
+  private async installSnapshot(zxid: number, chunks: number, bytes: number, entries: readonly LogEntry[]): Promise<void> {
+    const startedMs = this.node.clock.monoMs();
+    const hex = `0x${zxid.toString(16)}`;
+    this.node.logger.info('snap installing', { zxid: hex, chunks, entries: entries.length });
+    this.flushGeneration++;
+    const receiver = this.snapReceiver;
+    this.snapReceiver = undefined;
     const z = BigInt(zxid);
-    await this.o.dataDir.writeSnapshot(z, chunks);
+    if (receiver === undefined || receiver.zxid !== z) throw new Error(`installing the SNAP at ${hex}, but ${receiver ? `0x${receiver.zxid.toString(16)}` : 'none'} was received`);
+    const next = receiver.finishParse(chunks, bytes);
+    const parsedMs = this.node.clock.monoMs();
+    this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), parseMs: Math.round(receiver.parseMs) });
+    const unwritten = receiver.unwrittenBytes;
+    await receiver.commitFile();
+    this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs), unwrittenAtParse: unwritten });
     if (this.log.lastZxid > z) await this.log.truncateAfter(z);
     if (this.log.lastZxid < z) {
       await this.log.flush();
@@ -741,7 +793,7 @@ export class ReplicatedWritePath implements WritePath {
     const fromMs = arrival !== undefined && f !== null && arrival.epoch === f.epoch && arrival.session === f.session ? arrival.ms : startedMs;
     this.snapArrival = undefined;
     // Parsed by the bench harness: keep the name and the fields.
-    this.node.logger.info('snap received', { zxid: `0x${zxid.toString(16)}`, bytes, chunks: chunks.length, entries: entries.length, ms: Math.round(nowMs - fromMs), installMs: Math.round(nowMs - startedMs) });
+    this.node.logger.info('snap received', { zxid: hex, bytes, chunks, entries: entries.length, ms: Math.round(nowMs - fromMs), installMs: Math.round(nowMs - startedMs) });
   }
 
   private applyEntries(entries: readonly LogEntry[]): void {

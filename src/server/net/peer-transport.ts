@@ -24,6 +24,7 @@
 import { EventEmitter } from 'node:events';
 import type { TlsMaterial } from '../../tls-files.js';
 import type { Clock, Timer } from '../node/clock.js';
+import { ByteQueue } from './byte-queue.js';
 import type { NetListener, NetSocket, Network } from './network.js';
 
 const MAGIC = 0x5a4b5045; // "ZKPE"
@@ -192,21 +193,35 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     });
   }
 
+  /**
+   * `id` just dialled us, so it is up: if our own link to it is waiting out a back-off, dial now.
+   * A restarted peer otherwise hears nothing from us for up to MAX_BACKOFF_MS, and the answers
+   * to its first election and discovery messages were lost meanwhile.
+   */
+  private redialNow(id: number): void {
+    const link = this.out.get(id);
+    if (this.stopped || link === undefined || link.socket !== undefined || link.timer === undefined) return;
+    link.timer.cancel();
+    link.timer = undefined;
+    this.dial(id);
+  }
+
   private accept(socket: NetSocket): void {
     const info: { from: number | undefined } = { from: undefined };
     this.inbound.set(socket, info);
-    let buf: Buffer = Buffer.alloc(0);
+    const inbox = new ByteQueue();
     const cut = (why: string) => {
       this.o.log.warn('dropping a peer connection', { remote: socket.remoteAddress, why });
       socket.destroy();
     };
     socket.onClose(() => this.inbound.delete(socket));
     socket.onData((chunk) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      inbox.add(chunk);
       if (info.from === undefined) {
-        if (buf.length < HELLO_BYTES) return;
-        if (buf.readUInt32BE(0) !== MAGIC || buf.readUInt16BE(4) !== VERSION) return cut('bad hello');
-        const id = buf.readUInt32BE(6);
+        if (inbox.bytes < HELLO_BYTES) return;
+        const hello = inbox.take(HELLO_BYTES);
+        if (hello.readUInt32BE(0) !== MAGIC || hello.readUInt16BE(4) !== VERSION) return cut('bad hello');
+        const id = hello.readUInt32BE(6);
         if (!this.o.peers.has(id) || id === this.o.myId) return cut(`unknown peer id ${id}`);
         if (this.o.tls) {
           // The CA vouches for the certificate; the cluster file says where member `id` lives.
@@ -215,16 +230,18 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           if (wrong !== undefined) return cut(`peer claiming id ${id} has a certificate not valid for ${host}: ${wrong}`);
         }
         info.from = id;
-        buf = buf.subarray(HELLO_BYTES);
+        this.redialNow(id);
       }
-      while (buf.length >= 4) {
-        const word = buf.readUInt32BE(0);
+      while (inbox.bytes >= 4) {
+        const word = inbox.peekUInt32BE();
         const announcement = (word & ANNOUNCE_FLAG) !== 0;
         const len = announcement ? word & ~ANNOUNCE_FLAG : word;
         if (announcement ? len > MAX_ANNOUNCE_BYTES : len > this.o.maxMessageBytes) return cut(`${announcement ? 'announcement' : 'message'} of ${len} bytes exceeds the limit`);
-        if (buf.length < 4 + len) break;
-        const payload = Buffer.from(buf.subarray(4, 4 + len));
-        buf = buf.subarray(4 + len);
+        if (inbox.bytes < 4 + len) break;
+        inbox.take(4);
+        // A message is decoded (and its fields copied) before anything reuses these bytes; an
+        // announcement is kept, so it gets bytes of its own.
+        const payload = announcement ? Buffer.from(inbox.take(len)) : inbox.take(len);
         this.emit(announcement ? 'announced' : 'message', info.from, payload);
       }
     });

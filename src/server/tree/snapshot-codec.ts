@@ -86,13 +86,15 @@ export class SnapshotLoader {
   private readonly record: LoadedRecord = { pathStart: 0, pathLen: 0, dataStart: 0, dataLen: 0, acl: 0, statAt: 0 };
 
   private payloadBytes = -1;
+  /** The header's node count (-1 until it is read, or when it has none). */
+  private hintNodes = -1;
   private prefaulted: PrefaultedBlocks | undefined;
 
   /**
    * `prefault`: for a snapshot of at least PREFAULT_MIN_NODES whose size was given to
    * expect(), fault the tree's memory in on another thread while parsing (prefault.ts). For
-   * a restart, where nothing else runs; not for a follower's SNAP, which arrives while the
-   * server serves.
+   * a restart, and for a follower's SNAP (which serves no clients until it is installed), whose
+   * size is estimated once its first chunk is in (SnapReceiver).
    */
   constructor(
     private readonly options: ZkStateOptions = {},
@@ -101,9 +103,21 @@ export class SnapshotLoader {
     this.tree = new DataTree(options.extendedTypesEnabled ?? false, true);
   }
 
-  /** The payload's size, when known before its bytes (a file): lets the loader plan memory. */
+  /**
+   * The payload's size, when known before its bytes (a file), or an estimate once the header
+   * was read (a stream): lets the loader plan memory.
+   */
   expect(payloadBytes: number): void {
     this.payloadBytes = payloadBytes;
+    if (this.prefaulted === undefined && this.hintNodes > 0 && this.phase === 'records') this.startPrefault(this.hintNodes);
+  }
+
+  /** Nodes the header announced (-1: not read yet, or not announced), and nodes read so far. */
+  get nodesExpected(): number {
+    return this.hintNodes;
+  }
+  get nodesLoaded(): number {
+    return this.count;
   }
 
   /** Gives up a load that will not be finished (its bytes were damaged): stops the helper thread. */
@@ -212,8 +226,9 @@ export class SnapshotLoader {
         // Only a hint: the trailer's count is what is checked. A wild value must not make
         // the loader reserve gigabytes, so it is capped.
         if (hint > 0n && hint < 1n << 31n) {
-          this.tree.reserve(Number(hint));
-          this.startPrefault(Number(hint));
+          this.hintNodes = Number(hint);
+          this.tree.reserve(this.hintNodes);
+          this.startPrefault(this.hintNodes);
         }
       }
       r.end('snapshot header');

@@ -89,11 +89,13 @@ class Reader {
     if (v > 1) throw new ZabCodecError(`${what}: boolean byte ${v}`);
     return v === 1;
   }
-  bytes(what: string, max: number): Buffer {
+  /** A copy, or with `view` the bytes of the input itself (for a field that is most of its message). */
+  bytes(what: string, max: number, view = false): Buffer {
     const n = this.u32(what);
     if (n > max) throw new ZabCodecError(`${what}: length ${n} exceeds ${max}`);
     this.need(n, what);
-    const b = Buffer.from(this.buf.subarray(this.off, this.off + n));
+    const at = this.buf.subarray(this.off, this.off + n);
+    const b = view ? at : Buffer.from(at);
     this.off += n;
     return b;
   }
@@ -205,6 +207,11 @@ export function encodeMessage(m: ZabMessage): Buffer {
   return w.done();
 }
 
+/**
+ * Decodes one message. Its fields are copies of `buf`, except a SNAPCHUNK's bytes, which are a
+ * view of it (a chunk is nearly all of its message, and copying it copied the whole tree once
+ * more on every SNAP): the caller must not reuse `buf`.
+ */
 export function decodeMessage(buf: Buffer): ZabMessage {
   if (!Buffer.isBuffer(buf)) throw new ZabCodecError('not a Buffer');
   const r = new Reader(buf);
@@ -240,7 +247,7 @@ export function decodeMessage(buf: Buffer): ZabMessage {
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), zxid: r.zxid('zxid') };
       break;
     case 'snapchunk':
-      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), zxid: r.zxid('zxid'), seq: r.u32('seq'), last: r.bool('last'), bytes: r.bytes('chunk', MAX_SNAP_CHUNK_BYTES) };
+      m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), zxid: r.zxid('zxid'), seq: r.u32('seq'), last: r.bool('last'), bytes: r.bytes('chunk', MAX_SNAP_CHUNK_BYTES, true) };
       break;
     case 'snapack':
       m = { type, epoch: r.epoch('epoch'), session: r.u32('session'), seq: r.u32('seq') };

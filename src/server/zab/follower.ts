@@ -17,13 +17,15 @@
  *   broadcast   UPTODATE seen: the normal PROPOSAL/ACK/COMMIT loop.
  *
  * SNAP (issue 9) arrives as SNAPCHUNKs 0, 1, ... `last` of one image, in order on the link; we
- * keep them as they are, in a list (the tree is never one Buffer), acknowledge each (SNAPACK,
- * cumulative, repeated every tick in case one was lost: it is what opens the leader's window),
- * and install the list with the proposals that follow it in one durable step at NEWLEADER, as
- * before. Whatever breaks the stream throws the partial snapshot away and resynchronises from
- * scratch (nothing of it was durable, our old log and state stand): a chunk out of sequence (one
- * was lost or reordered), chunks of another image, more than maxSnapshotBytes, or a proposal,
- * COMMIT or NEWLEADER before the last chunk. Messages of another epoch or session (an old
+ * hand each to the driver as it is taken (`snapshotChunkTaken`: it parses the image and streams
+ * it to a temp file while the rest arrives; the core keeps only the count, so the tree is never
+ * held twice), acknowledge each (SNAPACK, cumulative, repeated every tick in case one was lost:
+ * it is what opens the leader's window), and install the image with the proposals that follow it
+ * in one durable step at NEWLEADER, as before. Whatever breaks the stream throws the partial
+ * snapshot away (`snapshotDropped`) and resynchronises from scratch (nothing of it was durable,
+ * our old log and state stand): a chunk out of sequence (one was lost or reordered), chunks of
+ * another image, more than maxSnapshotBytes, or a proposal, COMMIT or NEWLEADER before the last
+ * chunk. Messages of another epoch or session (an old
  * leader, an old link) never reach the stream. A duplicate of a chunk already taken (seq below
  * the next expected) is dropped: a session carries one stream, so it is the same bytes.
  */
@@ -38,8 +40,7 @@ export type FollowerPhase = 'discovery' | 'epochAcked' | 'snap' | 'syncing' | 'n
 /** A SNAP being received; installed, with the proposals after it, only at NEWLEADER. */
 export interface PendingSnap {
   readonly zxid: number;
-  /** The chunks 0 .. nextSeq - 1, as received. */
-  readonly chunks: Buffer[];
+  /** Bytes of the chunks 0 .. nextSeq - 1, which the driver holds (snapshotChunkTaken). */
   bytes: number;
   nextSeq: number;
   /** The `last` chunk is in. */
@@ -223,7 +224,7 @@ function onSnapChunk(node: ZabNode, msg: SnapChunkMsg): void {
   const f = st(node);
   if (f.phase === 'epochAcked') {
     if (msg.seq !== 0) return node.becomeLooking(`the SNAP stream starts at chunk ${msg.seq}`);
-    f.pendingSnap = { zxid: msg.zxid, chunks: [], bytes: 0, nextSeq: 0, complete: false, entries: [] };
+    f.pendingSnap = { zxid: msg.zxid, bytes: 0, nextSeq: 0, complete: false, entries: [] };
     f.phase = 'snap';
   } else if (f.phase !== 'snap') {
     return; // past the stream (or a DIFF/TRUNC session): a late duplicate of one of its chunks
@@ -234,7 +235,7 @@ function onSnapChunk(node: ZabNode, msg: SnapChunkMsg): void {
   if (msg.seq > p.nextSeq) return node.becomeLooking(`SNAP chunk ${p.nextSeq} is missing (got ${msg.seq})`);
   if (msg.zxid !== p.zxid) return node.becomeLooking('SNAP chunks of two images in one stream');
   if (p.bytes + msg.bytes.length > node.cfg.maxSnapshotBytes) return node.becomeLooking(`the SNAP exceeds ${node.cfg.maxSnapshotBytes} bytes`);
-  p.chunks.push(msg.bytes);
+  node.emit({ type: 'snapshotChunkTaken', zxid: p.zxid, seq: p.nextSeq, bytes: msg.bytes });
   p.bytes += msg.bytes.length;
   p.nextSeq++;
   if (msg.last) {
@@ -286,7 +287,7 @@ function installPendingSnap(node: ZabNode, newLeaderZxid: number): boolean {
   if (!p.complete || last < newLeaderZxid) return false;
   f.pendingSnap = null;
   const oldCommit = node.commitZxid;
-  node.installSnapshotLocal(p.zxid, p.chunks, p.entries);
+  node.installSnapshotLocal(p.zxid, p.nextSeq, p.bytes, p.entries);
   // What we had committed is committed history; the leader's history holds it (same zxids), so
   // re-apply it at once rather than let our state machine lag behind what it showed before.
   node.commitTo(Math.max(oldCommit, f.leaderCommit));

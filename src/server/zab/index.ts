@@ -34,9 +34,12 @@
  *   `forwarded {from: myId}`. Rejected with reason 'no-leader' until the follower is synced.
  * - `sendOpaque {to, payload}` — leader only: an opaque reply/notification to a synced follower,
  *   whose driver receives `opaque {from, payload}`.
- * - `peerConnected {peer}` / `peerDisconnected {peer}` — transport hints. A follower that loses its
- *   leader's connection goes LOOKING; a leader forgets the follower's session; a LOOKING server
- *   (re)sends its vote to a newly connected peer.
+ * - `peerConnected {peer}` / `peerDisconnected {peer}` — transport hints for the quorum link. A
+ *   follower that loses its leader's connection goes LOOKING; a leader forgets the follower's
+ *   session; a LOOKING server (re)sends its vote to a newly connected peer; a follower in
+ *   discovery repeats FOLLOWERINFO to its leader, a leader LEADERINFO to a follower waiting for it.
+ * - `electionLinkUp {peer}` — the link notifications travel on is up: the server sends its
+ *   notification to that peer, in any role (a restarted peer learns the leader at once).
  *
  * ## Actions (`ZabAction`), executed IN ORDER
  * Within a batch the core places durable writes first, then sends, then everything else.
@@ -45,9 +48,10 @@
  * - `truncateLog {afterZxid}` — discard log entries with zxid > afterZxid; synchronous: when it
  *   returns, what remains of the log is durable, and no `persisted` notification for appends
  *   issued before it may be delivered afterwards.
- * - `installSnapshot {zxid, chunks, entries}` — follower SNAP sync: replace the state machine by
- *   the snapshot (the concatenation of `chunks`, in order; it is now at zxid) and the whole log
- *   by `entries` (all > zxid), in ONE durable,
+ * - `installSnapshot {zxid, chunks, bytes, entries}` — follower SNAP sync: replace the state
+ *   machine by the snapshot (the `chunks` chunks handed out by `snapshotChunkTaken` for this zxid,
+ *   `bytes` in all, in order; it is now at zxid) and the whole log by `entries` (all > zxid), in
+ *   ONE durable,
  *   synchronous step (e.g. write snapshot + new log files, fsync, then switch), same rule for
  *   pending `persisted` notifications. The core emits it only at NEWLEADER, with every proposal
  *   that followed the SNAP: a leader's snapshot can predate its own history (it is its applied
@@ -60,6 +64,13 @@
  * - `send {to, msg}`.
  * - `commit {upToZxid, entries}` — apply these entries to the state machine, in zxid order, each
  *   exactly once (they follow the previous commit or installed snapshot directly).
+ * - `snapshotChunkTaken {zxid, seq, bytes}` — follower: chunk `seq` of the SNAP image at zxid,
+ *   taken in order (seq 0 begins a new image and replaces any earlier one not installed). The
+ *   driver keeps what it needs of it for the `installSnapshot` that may complete the image (the
+ *   core does not hold the chunks): it may parse it and write it to a temp file, but nothing of
+ *   it may become durable state before that action.
+ * - `snapshotDropped {zxid}` — follower: the image being received will not be installed; what the
+ *   driver kept of it goes.
  * - `openSnapshot {peer, stream}` — leader: fix an image of the applied state for a SNAP to
  *   `peer` (replacing any other stream to it) and answer `snapshotOpened`.
  * - `readSnapshot {peer, stream, maxBytes}` — leader: produce the next chunk of that image (off the

@@ -156,6 +156,12 @@ function maybeDecideEpoch(node: ZabNode): void {
   maybeEpochQuorum(node);
 }
 
+/** Our link to `peer` is up again: a LEADERINFO it is waiting for may have been dropped, so it goes again. */
+export function leaderPeerConnected(node: ZabNode, peer: number): void {
+  const h = st(node).handlers.get(peer);
+  if (h !== undefined && h.phase === 'epoch') sendLeaderInfo(node, h);
+}
+
 function sendLeaderInfo(node: ZabNode, h: Handler): void {
   node.send(h.sid, { type: 'leaderinfo', attempt: h.attempt, epoch: st(node).epoch, session: h.session });
   h.phase = 'epoch';

@@ -6,7 +6,7 @@
 import { startElection, lookingTick, onNotification, type LookingState } from './election.js';
 import { invariant } from './errors.js';
 import { followerPersisted, followerRetry, followerTick, forwardRequest, onLeaderMessage, startFollowing, type FollowerState } from './follower.js';
-import { leaderNextZxid, leaderOnSnapshotChunk, leaderOnSnapshotOpened, leaderPersisted, leaderSnapPin, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, endSnapStream, type LeaderState } from './leader.js';
+import { leaderNextZxid, leaderPeerConnected, leaderOnSnapshotChunk, leaderOnSnapshotOpened, leaderPersisted, leaderSnapPin, leaderPropose, leaderSendOpaque, leaderTick, onFollowerMessage, onFollowerDisconnected, onStale, startLeading, endSnapStream, type LeaderState } from './leader.js';
 import { MAX_SNAP_CHUNK_BYTES } from './codec.js';
 import { MemLog } from './log.js';
 import { FOLLOWER_MESSAGES, LEADER_MESSAGES, type NotificationMsg, type PeerState, type Vote, type ZabMessage } from './messages.js';
@@ -167,8 +167,19 @@ export class ZabNode {
         if (this.role === 'leading') leaderSendOpaque(this, input.to, input.payload);
         return;
       case 'peerConnected':
-        if (this.voters.has(input.peer) && input.peer !== this.myId) this.reachable.add(input.peer);
-        if (this.role === 'looking' && this.voters.has(input.peer) && input.peer !== this.myId) this.send(input.peer, this.notification());
+        if (!this.voters.has(input.peer) || input.peer === this.myId) return;
+        this.reachable.add(input.peer);
+        if (this.role === 'looking') this.send(input.peer, this.notification());
+        // What went to this peer while our link to it was down was dropped: the discovery step
+        // waiting on it goes again now rather than at the next tick.
+        else if (this.role === 'following' && this.follower?.leaderId === input.peer) followerRetry(this);
+        else if (this.role === 'leading') leaderPeerConnected(this, input.peer);
+        return;
+      case 'electionLinkUp':
+        // Our vote (looking) or the leader we are established with, to a peer we could not send
+        // to until now: a restarted peer asked while our link to it was still down, and would
+        // otherwise wait for its next re-notification, a tick or more away.
+        if (this.voters.has(input.peer) && input.peer !== this.myId) this.send(input.peer, this.notification());
         return;
       case 'peerDisconnected':
         this.reachable.delete(input.peer);
@@ -259,11 +270,11 @@ export class ZabNode {
     this.durableZxid = this.log.lastZxid;
   }
 
-  /** Replace state machine and log by a snapshot (its chunks, in order) plus the entries that follow it, atomically. */
-  installSnapshotLocal(zxid: number, chunks: readonly Buffer[], entries: readonly LogEntry[]): void {
+  /** Replace state machine and log by a snapshot (the `chunks` the driver took) plus the entries that follow it, atomically. */
+  installSnapshotLocal(zxid: number, chunks: number, bytes: number, entries: readonly LogEntry[]): void {
     this.log.reset(zxid);
     for (const e of entries) this.log.append(e);
-    this.emit({ type: 'installSnapshot', zxid, chunks, entries });
+    this.emit({ type: 'installSnapshot', zxid, chunks, bytes, entries });
     this.durableZxid = this.log.lastZxid;
     this.commitZxid = zxid;
   }
@@ -284,6 +295,7 @@ export class ZabNode {
     // not only after its own timeout: a leader that keeps counting a follower which already
     // left would serve on a quorum it no longer has.
     if (this.follower !== null) this.emit({ type: 'disconnect', peer: this.follower.leaderId });
+    if (this.follower?.pendingSnap) this.emit({ type: 'snapshotDropped', zxid: this.follower.pendingSnap.zxid });
     if (this.leader !== null) {
       for (const h of this.leader.handlers.values()) {
         endSnapStream(this, h);

@@ -63,6 +63,7 @@ export type ZabInput =
   | { readonly type: 'forward'; readonly payload: Buffer }
   | { readonly type: 'sendOpaque'; readonly to: number; readonly payload: Buffer }
   | { readonly type: 'peerConnected'; readonly peer: number }
+  | { readonly type: 'electionLinkUp'; readonly peer: number }
   | { readonly type: 'peerDisconnected'; readonly peer: number };
 
 export type EpochName = 'acceptedEpoch' | 'currentEpoch';
@@ -73,12 +74,17 @@ export type ZabAction =
   // --- durable writes: executed before anything after them in the batch ---
   | { readonly type: 'persistEpoch'; readonly name: EpochName; readonly value: number }
   | { readonly type: 'truncateLog'; readonly afterZxid: number }
-  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly chunks: readonly Buffer[]; readonly entries: readonly LogEntry[] }
+  | { readonly type: 'installSnapshot'; readonly zxid: number; readonly chunks: number; readonly bytes: number; readonly entries: readonly LogEntry[] }
   | { readonly type: 'appendLog'; readonly entries: readonly LogEntry[] }
   // --- network ---
   | { readonly type: 'send'; readonly to: number; readonly msg: ZabMessage }
   // --- state machine and notifications ---
   | { readonly type: 'commit'; readonly upToZxid: number; readonly entries: readonly LogEntry[] }
+  // --- SNAP streams (follower): the driver holds the image being received, for installSnapshot ---
+  /** Chunk `seq` of the image at `zxid` being received, taken in order (seq 0 begins a new image). */
+  | { readonly type: 'snapshotChunkTaken'; readonly zxid: number; readonly seq: number; readonly bytes: Buffer }
+  /** The image being received will not be installed: what the driver kept of it goes. */
+  | { readonly type: 'snapshotDropped'; readonly zxid: number }
   // --- SNAP streams (leader): the driver holds the images, the core decides when to read ---
   | { readonly type: 'openSnapshot'; readonly peer: number; readonly stream: number }
   | { readonly type: 'readSnapshot'; readonly peer: number; readonly stream: number; readonly maxBytes: number }
