@@ -541,6 +541,14 @@ export const MUTANTS: readonly Mutant[] = [
     test: 'test/unit/storage-snapshot.test.ts',
   },
   {
+    // The header's node count is read before the checksum: a damaged one must not size memory.
+    name: 'prefault-trusts-the-header-count',
+    file: 'src/server/tree/snapshot-codec.ts',
+    find: '    const nodes = Math.min(announced, Math.floor(this.payloadBytes / RECORD_FIXED_BYTES));',
+    replace: '    const nodes = announced;',
+    test: 'test/unit/tree-compact.test.ts',
+  },
+  {
     name: 'sasl-accepts-a-wrong-password',
     file: 'src/server/auth/digest-md5.ts',
     find: "return this.fail('wrong password');",

@@ -34,6 +34,8 @@ export const RECORD_FIXED_BYTES = 4 + 4 + 4 + 4 * 8 + 3 * 4 + 2 * 8;
 export const TRAILER_BYTES = 4 + 8;
 /** Smaller trees load in well under a second: not worth a thread. */
 export const PREFAULT_MIN_NODES = 100_000;
+/** At most this much memory is faulted in ahead (the rest of a larger tree is allocated as it comes). */
+export const PREFAULT_MAX_BYTES = 1 << 30;
 const PREFIX_BYTES = 12;
 
 export function encodeHeader(
@@ -125,12 +127,20 @@ export class SnapshotLoader {
     this.stopPrefault();
   }
 
-  private startPrefault(nodes: number): void {
-    if (!this.loading.prefault || nodes < PREFAULT_MIN_NODES || this.payloadBytes < 0) return;
+  private startPrefault(announced: number): void {
+    if (!this.loading.prefault || announced < PREFAULT_MIN_NODES || this.payloadBytes < 0) return;
+    // The header's count is read before the checksum is checked (and a SNAP's size is an
+    // estimate): never plan more nodes than the payload can hold, nor more than
+    // PREFAULT_MAX_BYTES in all, or a damaged count could make this allocate without bound.
+    const nodes = Math.min(announced, Math.floor(this.payloadBytes / RECORD_FIXED_BYTES));
+    const pages = Math.min(Math.ceil(nodes / PAGE_SIZE), Math.floor(PREFAULT_MAX_BYTES / Page.bytes));
     // Slab bytes: the payload less each record's fixed part (paths and data are what is left).
-    const slabs = Math.floor(Math.max(0, this.payloadBytes - nodes * RECORD_FIXED_BYTES) / SLAB_BYTES);
+    const slabs = Math.min(
+      Math.floor(Math.max(0, this.payloadBytes - nodes * RECORD_FIXED_BYTES) / SLAB_BYTES),
+      Math.floor((PREFAULT_MAX_BYTES - pages * Page.bytes) / SLAB_BYTES),
+    );
     this.prefaulted = new PrefaultedBlocks([
-      { bytes: Page.bytes, count: Math.ceil(nodes / PAGE_SIZE) },
+      { bytes: Page.bytes, count: pages },
       { bytes: SLAB_BYTES, count: slabs },
     ]);
     this.tree.useBlocks(this.prefaulted);
@@ -227,7 +237,8 @@ export class SnapshotLoader {
         // the loader reserve gigabytes, so it is capped.
         if (hint > 0n && hint < 1n << 31n) {
           this.hintNodes = Number(hint);
-          this.tree.reserve(this.hintNodes);
+          // Unchecked yet (see startPrefault): no more than the payload, when known, can hold.
+          this.tree.reserve(this.payloadBytes >= 0 ? Math.min(this.hintNodes, Math.floor(this.payloadBytes / RECORD_FIXED_BYTES)) : this.hintNodes);
           this.startPrefault(this.hintNodes);
         }
       }
