@@ -54,6 +54,27 @@ function loadNative(): NativeModule {
   return nativeModule;
 }
 
+/** The version of zk-elect's patch the installed binding was built with (0: unpatched). */
+export function bindingPatchVersion(client: unknown): number {
+  const native = (client as { native?: { constructor?: { ZK_ELECT_PATCH?: unknown } } }).native;
+  return Number(native?.constructor?.ZK_ELECT_PATCH ?? 0);
+}
+
+let warnedUnpatched = false;
+/**
+ * An unpatched binding can take one of this process's own sockets out of the event loop after a
+ * connection timeout (src/binding/patch-zookeeper-binding.mjs says how); say so once, loudly.
+ */
+function checkBindingPatched(client: NativeClient): void {
+  if (warnedUnpatched || bindingPatchVersion(client) > 0) return;
+  warnedUnpatched = true;
+  process.emitWarning(
+    'the zookeeper binding is not patched by zk-elect (its install script did not run, or the zookeeper version differs): ' +
+      'after a connection timeout it can silence or abort on other sockets of this process. Run: node node_modules/zk-elect/src/binding/patch-zookeeper-binding.mjs',
+    { code: 'ZK_ELECT_UNPATCHED_BINDING' },
+  );
+}
+
 function toStat(raw: unknown): ZkStat {
   const s = raw as Record<string, unknown>;
   const time = (v: unknown) => (v instanceof Date ? v.getTime() : Number(v));
@@ -97,6 +118,7 @@ export class NativeHandle extends EventEmitter<SessionHandleEvents> implements S
       // our own deadline and the server's verdict decide instead.
       response_counter_limit: 1_000_000,
     });
+    checkBindingPatched(this.client);
     this.client.on('connect', () => this.emit('connected'));
     this.client.on('connecting', () => this.emit('connecting'));
     this.client.on('close', (code) => {

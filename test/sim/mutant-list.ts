@@ -555,4 +555,13 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'void 0;',
     test: 'test/unit/sasl-digest-md5.test.ts',
   },
+  {
+    // The binding keeps its poll handle on the descriptor the C client closed at a connection
+    // timeout, and later takes whatever Node opened under that number out of epoll.
+    name: 'binding-keeps-the-stale-poll-handle',
+    file: 'src/binding/patch-zookeeper-binding.mjs',
+    find: '            if (zk_io) {\n                uv_close((uv_handle_t*) zk_io, delete_on_close);\n                zk_io = NULL;\n            }\n            fd = -1;',
+    replace: '            fd = -1;',
+    test: 'test/integration/binding-fd.test.ts',
+  },
 ];

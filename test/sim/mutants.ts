@@ -9,7 +9,7 @@
  * Ends with `mutants: K of M caught`; exit 1 unless every mutant is caught.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MUTANTS, type Mutant } from './mutant-list.js';
@@ -30,10 +30,43 @@ export function applyMutant(dir: string, m: Mutant): void {
   writeFileSync(file, text.slice(0, at) + m.replace + text.slice(at + m.find.length));
 }
 
-function scratchCopy(): string {
+/** The script that patches the `zookeeper` binding: its mutants need a binding of their own. */
+const BINDING_PATCH = 'src/binding/patch-zookeeper-binding.mjs';
+
+/**
+ * Patches the copy's binding with the mutated script and rebuilds it. The copied build tree's
+ * Makefile still names the repository's own `build/zookeeper.node` as its after-build copy (an
+ * absolute path gyp wrote at install), so that file is put back as it was.
+ */
+function buildMutatedBinding(dir: string): void {
+  const afterBuildCopy = path.join(root, 'node_modules/zookeeper/build/zookeeper.node');
+  const saved = existsSync(afterBuildCopy) ? readFileSync(afterBuildCopy) : undefined;
+  try {
+    execFileSync(process.execPath, [BINDING_PATCH, '--dir', 'node_modules/zookeeper'], { cwd: dir, stdio: 'ignore' });
+  } finally {
+    // gyp's copy is a hard link to the copy's binary: unlink, then write the saved bytes back.
+    if (saved) {
+      rmSync(afterBuildCopy, { force: true });
+      writeFileSync(afterBuildCopy, saved);
+    }
+  }
+}
+
+function scratchCopy(m: Mutant): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'zk-elect-mutant-'));
   for (const part of ['src', 'test', 'package.json', 'tsconfig.json']) cpSync(path.join(root, part), path.join(dir, part), { recursive: true });
-  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  if (m.file !== BINDING_PATCH) {
+    symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    return dir;
+  }
+  // Every package linked, but `zookeeper` copied: the mutated patch is built into the copy only.
+  mkdirSync(path.join(dir, 'node_modules'));
+  for (const entry of readdirSync(path.join(root, 'node_modules'))) {
+    const from = path.join(root, 'node_modules', entry);
+    // Timestamps kept: otherwise make sees the C client's autotools files as changed and reruns them.
+    if (entry === 'zookeeper') cpSync(from, path.join(dir, 'node_modules', entry), { recursive: true, preserveTimestamps: true });
+    else symlinkSync(from, path.join(dir, 'node_modules', entry));
+  }
   return dir;
 }
 
@@ -93,10 +126,11 @@ async function main(): Promise<void> {
   }
   let caught = 0;
   for (const m of list) {
-    const dir = scratchCopy();
+    const dir = scratchCopy(m);
     const t0 = performance.now();
     try {
       applyMutant(dir, m);
+      if (m.file === BINDING_PATCH) buildMutatedBinding(dir);
       // The mutant must still compile: a fault the type checker rejects proves nothing.
       execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'ignore' });
       const r = m.test ? await runTest(dir, m.test, m.testPattern, 15 * 60_000) : await simulate(dir, [...(m.sim ?? ['--seeds', String(seeds)])], 20 * 60_000);
