@@ -93,10 +93,12 @@ describe('SnapReceiver', () => {
     }
   });
 
-  test('a large image has its memory faulted in by a worker thread, planned from the first chunk', async () => {
+  test('a large image has its memory faulted in by a worker thread, planned from its first nodes even behind a header larger than a chunk', async () => {
     const { dd } = await dataDir();
     const d = new TreeDriver();
     d.openSession(1n);
+    // 30,000 sessions: a 360 KB header, so the first chunk holds no node at all.
+    for (let i = 2; i <= 30_001; i++) d.openSession(BigInt(i));
     const n = PREFAULT_MIN_NODES + 20_000;
     for (let p = 0; p * 200 < n; p++) {
       d.create(`/p${p}`, { data: Buffer.from(`parent ${p}`) });
@@ -113,6 +115,7 @@ describe('SnapReceiver', () => {
     const loaded = r.finishParse(seq, bytes.length);
     await r.commitFile();
     assert.equal(loaded.digest(), d.state.digest());
+    assert.ok(Math.abs(r.estimatedBytes - bytes.length) < bytes.length * 0.2, `estimated ${r.estimatedBytes} bytes for ${bytes.length}`);
     const late = loaded.tree.idOf(`/p${Math.floor(n / 200) - 1}/c0`);
     assert.ok(loaded.tree.pages.at(-1)!.longs.buffer instanceof SharedArrayBuffer, 'the column pages came from the prefaulted blocks');
     assert.ok(loaded.tree.datas.bufOf(loaded.tree.page(late).dataH[late & PAGE_MASK] as number).buffer instanceof SharedArrayBuffer, 'the slabs came from the prefaulted blocks');

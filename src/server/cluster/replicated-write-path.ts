@@ -775,7 +775,7 @@ export class ReplicatedWritePath implements WritePath {
     if (receiver === undefined || receiver.zxid !== z) throw new Error(`installing the SNAP at ${hex}, but ${receiver ? `0x${receiver.zxid.toString(16)}` : 'none'} was received`);
     const next = receiver.finishParse(chunks, bytes);
     const parsedMs = this.node.clock.monoMs();
-    this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), parseMs: Math.round(receiver.parseMs) });
+    this.node.logger.info('snap parsed', { zxid: hex, ms: Math.round(parsedMs - startedMs), parseMs: Math.round(receiver.parseMs), estimatedBytes: receiver.estimatedBytes });
     const unwritten = receiver.unwrittenBytes;
     await receiver.commitFile();
     this.node.logger.info('snap file written', { zxid: hex, bytes, ms: Math.round(this.node.clock.monoMs() - parsedMs), unwrittenAtParse: unwritten });

@@ -68,6 +68,8 @@ class ChunkFeed implements AsyncIterable<Buffer> {
 
 /** A SNAP larger than this is never planned for (the data directory refuses 2 GiB snapshots). */
 const MAX_ESTIMATE_BYTES = 2 ** 31;
+/** Nodes read before the image's size is estimated from them. */
+const PLAN_SAMPLE_NODES = 256;
 
 export class SnapAborted extends Error {
   constructor() {
@@ -92,6 +94,10 @@ export class SnapReceiver {
   private parsed = false;
   /** Wall time spent parsing so far (ms), for the log. */
   parseMs = 0;
+  /** planMemory() is done (an estimate was given to the loader, or none will be). */
+  private planned = false;
+  /** The image's size as estimated for the loader's memory plan (-1: none was made). */
+  estimatedBytes = -1;
 
   constructor(
     zxid: number,
@@ -119,7 +125,7 @@ export class SnapReceiver {
     this.feed.push(chunk);
     try {
       this.loader.push(chunk);
-      if (seq === 0) this.planMemory(chunk.length);
+      if (!this.planned) this.planMemory();
     } catch (e) {
       // Nothing more is parsed or written.
       this.parseError = e as Error;
@@ -131,15 +137,19 @@ export class SnapReceiver {
   }
 
   /**
-   * A SNAP's size is not known before it ends: the first chunk's bytes per node, times the nodes
-   * its header announces, estimate it, so the loader can fault the tree's memory in on another
-   * thread (prefault.ts; ~1 s of a million-znode load on this VM is first-touch page faults).
-   * Only an optimisation: a wrong estimate costs some of that thread's work, nothing else.
+   * A SNAP's size is not known before it ends: the bytes per node of its first PLAN_SAMPLE_NODES
+   * nodes (usually all in the first chunk), times the nodes its header announces, estimate it, so
+   * the loader can fault the tree's memory in on another thread (prefault.ts; ~1 s of a million-
+   * znode load on this VM is first-touch page faults). Only an optimisation: a wrong estimate
+   * costs some of that thread's work and memory until the load ends, nothing else.
    */
-  private planMemory(firstChunkBytes: number): void {
+  private planMemory(): void {
     const l = this.loader!;
-    if (l.nodesExpected < PREFAULT_MIN_NODES || l.nodesLoaded === 0) return;
-    l.expect(Math.min(MAX_ESTIMATE_BYTES, Math.ceil((firstChunkBytes / l.nodesLoaded) * l.nodesExpected)));
+    if (l.nodesLoaded < PLAN_SAMPLE_NODES) return;
+    this.planned = true;
+    if (l.nodesExpected < PREFAULT_MIN_NODES) return;
+    this.estimatedBytes = Math.min(MAX_ESTIMATE_BYTES, Math.ceil((l.nodeBytesLoaded / l.nodesLoaded) * l.nodesExpected));
+    l.expect(this.estimatedBytes);
   }
 
   /**

@@ -85,6 +85,8 @@ export class SnapshotLoader {
   /** Ids of the previous record's ancestors (and itself), root first. */
   private readonly ancestors: number[] = [];
   private count = 0;
+  /** Bytes of the records read so far. */
+  private recordBytes = 0;
   private readonly record: LoadedRecord = { pathStart: 0, pathLen: 0, dataStart: 0, dataLen: 0, acl: 0, statAt: 0 };
 
   private payloadBytes = -1;
@@ -114,12 +116,15 @@ export class SnapshotLoader {
     if (this.prefaulted === undefined && this.hintNodes > 0 && this.phase === 'records') this.startPrefault(this.hintNodes);
   }
 
-  /** Nodes the header announced (-1: not read yet, or not announced), and nodes read so far. */
+  /** Nodes the header announced (-1: not read yet, or not announced), nodes read so far and their bytes. */
   get nodesExpected(): number {
     return this.hintNodes;
   }
   get nodesLoaded(): number {
     return this.count;
+  }
+  get nodeBytesLoaded(): number {
+    return this.recordBytes;
   }
 
   /** Gives up a load that will not be finished (its bytes were damaged): stops the helper thread. */
@@ -276,6 +281,7 @@ export class SnapshotLoader {
       rec.statAt = at + 4;
       this.ancestors.push(this.tree.loadRecord(buf, view, rec, this.parentOf(buf, rec)));
       this.count++;
+      this.recordBytes += size;
       pos += size;
     }
     return pos;
