@@ -3,7 +3,7 @@
  * runs seeded random runs of the real server cluster under faults (test/sim/world), in W
  * processes at once (each seed is deterministic, so splitting the range changes nothing but
  * the wall time); `--scenarios` runs the named scenarios instead (`--scenario NAME` one of
- * them). `--handoffs` makes the election candidates use priorities and named handoffs. The last line is `seeds: N, violations: V`; a failing seed prints its shortest
+ * them; with `--seeds N`, each on seeds 1..N). `--handoffs` makes the election candidates use priorities and named handoffs. The last line is `seeds: N, violations: V`; a failing seed prints its shortest
  * history and how to replay it.
  */
 import { spawn } from 'node:child_process';
@@ -45,16 +45,21 @@ if (process.argv.includes('--scenarios') || scenarioName !== undefined) {
   // A name or its beginning ('ZOOKEEPER-1156' selects 'ZOOKEEPER-1156: TRUNC removes ...').
   const list = scenarioName === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name === scenarioName || s.name.startsWith(scenarioName));
   if (list.length === 0) usage(`no scenario ${JSON.stringify(scenarioName)}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  const seed = only ?? 1;
-  for (const s of list) {
-    count++;
-    try {
-      await s.run(seed);
-      console.log(`ok   ${s.name}: ${s.about}`);
-    } catch (e) {
-      violations++;
-      console.log(`FAIL ${s.name} (seed ${seed}): ${(e as Error).message}\n  replay: npm run sim -- --scenario ${s.name} --seed ${seed}`);
-      if (stopEarly) break;
+  // Seed 1 unless told: `--seed S`, or `--seeds N [--from F]` for a scenario whose outcome
+  // depends on the seed's draws (a mutant it catches on some seeds only).
+  const first = only ?? num('from', 1) ?? 1;
+  const seedList = Array.from({ length: only !== undefined ? 1 : (num('seeds', 1) ?? 1) }, (_, i) => first + i);
+  scenarios: for (const s of list) {
+    for (const seed of seedList) {
+      count++;
+      try {
+        await s.run(seed);
+        console.log(`ok   ${s.name}${seedList.length > 1 ? ` (seed ${seed})` : ''}: ${s.about}`);
+      } catch (e) {
+        violations++;
+        console.log(`FAIL ${s.name} (seed ${seed}): ${(e as Error).message}\n  replay: npm run sim -- --scenario ${s.name} --seed ${seed}`);
+        if (stopEarly) break scenarios;
+      }
     }
   }
 } else if ((num('workers', 1) ?? 1) > 1 && only === undefined) {
