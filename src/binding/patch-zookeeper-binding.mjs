@@ -24,7 +24,9 @@
  *   3. After every API call: if the C client dropped its socket while sending
  *      (nonblocking_send() closes it on a send error), resynchronise at once instead of keeping a
  *      handle on a closed descriptor until the next timer tick.
- *   4. The constructor carries ZK_ELECT_PATCH, so the client can tell a patched binding from an
+ *   4. Host names are resolved when connecting and at most every 10 s while connected, instead
+ *      of after every reply (a getaddrinfo and a /dev/urandom read per I/O event).
+ *   5. The constructor carries ZK_ELECT_PATCH, so the client can tell a patched binding from an
  *      unpatched one at run time (native-handle.ts warns about the latter).
  *
  * Idempotent: the pristine source is kept beside the patched one (node-zk.cpp.zk-elect-orig) and
@@ -40,7 +42,10 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-export const PATCH_VERSION = 1;
+export const PATCH_VERSION = 2;
+
+/** While connected, the C client re-resolves the connect string at most this often (ms). */
+const RESOLVE_DELAY_MS = 10_000;
 
 /** Each edit must match exactly once in the pristine source. */
 export const EDITS = [
@@ -96,6 +101,26 @@ export const EDITS = [
         /* zk-elect: nonblocking_send() closes the socket on a send error (state NOTCONNECTED). */ \\
         if (zk->zhandle && !zk->is_closed && zoo_state(zk->zhandle) == ZOO_NOTCONNECTED_STATE) zk->yield(); \\
         RETURN_VALUE(info, Nan::New<Int32>(ret))`,
+  },
+  {
+    why: 'resolve the connect string when connecting, not at every I/O event',
+    find: `        if (!zhandle) {
+            LOG_ERROR("zookeeper_init returned 0!");
+            return false;
+        }
+        Ref();
+`,
+    replace: `        if (!zhandle) {
+            LOG_ERROR("zookeeper_init returned 0!");
+            return false;
+        }
+        /* zk-elect: by default zookeeper_interest() resolves every host of the connect string
+         * (getaddrinfo: a netlink socket, and a /dev/urandom re-seed of the shuffle) after every
+         * reply and notification. Names are still resolved at every (re)connect; while a
+         * connection is up, at most once per RESOLVE_DELAY_MS. */
+        zoo_set_servers_resolution_delay(zhandle, ${RESOLVE_DELAY_MS});
+        Ref();
+`,
   },
   {
     why: 'a marker the client can read at run time',
