@@ -498,6 +498,31 @@ describe('election steps', () => {
     assert.deepEqual(sends(reply)[0]!.msg, { type: 'notification', state: 'leading', round: 1, leader: 1, zxid: 0, peerEpoch: 0 });
   });
 
+  test('a worse vote in our round is answered with ours at once: the sender was FOLLOWING when we broadcast', () => {
+    // The failover race: 1 and 2 survive leader 3. 1 noticed first and voted for itself (better
+    // zxid); its notification reached 2 while 2 still followed 3, so 2 answered instead of
+    // counting it. Now 2 is looking too and votes for itself.
+    const n = new ZabNode(cfg(1, [1, 2, 3]), { ...EMPTY, log: [] });
+    n.start();
+    n.step({ type: 'peerConnected', peer: 2 });
+    msg(n, 2, { type: 'notification', state: 'following', leader: 3, zxid: 0, peerEpoch: 0, round: 1 });
+    const out = msg(n, 2, { type: 'notification', state: 'looking', leader: 2, zxid: 0, peerEpoch: 0, round: 1 });
+    const sent = sends(out, 'notification');
+    assert.equal(n.vote.leader, 2, 'equal zxids: the higher id wins, 1 adopts it');
+    assert.ok(sent.some((a) => a.to === 2), 'and re-broadcasts');
+    // Now the other direction: 1 holds the better vote, 2 sends a worse one.
+    const m = new ZabNode(cfg(2, [1, 2, 3]), EMPTY);
+    m.start();
+    m.step({ type: 'peerConnected', peer: 1 });
+    const reply = msg(m, 1, { type: 'notification', state: 'looking', leader: 1, zxid: 0, peerEpoch: 0, round: 1 });
+    assert.deepEqual(sends(reply, 'notification').map((a) => [a.to, (a.msg as { leader: number }).leader]), [[1, 2]], 'answered at once, not at the next tick');
+    // An equal vote is not answered with another looking notification: no ping-pong. (It makes a
+    // quorum here, so 2 decides and announces LEADING; that is not an answer.)
+    const quiet = msg(m, 1, { type: 'notification', state: 'looking', leader: 2, zxid: 0, peerEpoch: 0, round: 1 });
+    assert.deepEqual(sends(quiet, 'notification').filter((a) => (a.msg as { state: string }).state === 'looking'), []);
+    assert.equal(m.role, 'leading');
+  });
+
   test('a lower-round notification is answered with ours; a higher round resets ours', () => {
     const n = new ZabNode(cfg(1, [1, 2, 3]), EMPTY);
     n.start();

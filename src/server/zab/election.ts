@@ -4,7 +4,9 @@
  *
  * - A round (logicalclock) starts with a vote for ourselves, broadcast to every voter.
  * - A notification from a higher round restarts our round at that number; a better vote in our
- *   round is adopted and re-broadcast; a notification from a lower round is answered with ours.
+ *   round is adopted and re-broadcast; a notification from a lower round, or a worse vote in our
+ *   round, is answered with ours (ZooKeeper answers only the former and leaves the latter to its
+ *   200 ms re-send; ours re-sends on ticks, so it answers at once).
  * - Once a quorum's votes in our round equal ours, we decide at once if every voter we are
  *   connected to has voted the same (no better vote can still come from a reachable server);
  *   otherwise we wait electionFinalizeTicks for a better vote (finalizeWait) and then decide.
@@ -110,6 +112,13 @@ export function onNotification(node: ZabNode, from: number, n: NotificationMsg):
     } else if (isBetterVote(vote, node.vote)) {
       s.finalizeAt = null;
       setVote(node, vote);
+    } else if (!sameVote(vote, node.vote)) {
+      // The sender votes worse than we do in our round, so it has not counted our vote: it was
+      // most likely still FOLLOWING when we broadcast (a server out of the election answers a
+      // notification instead of counting it). Tell it now rather than at the next back-off
+      // re-send, one tick away: 2 s at ZooKeeper's default tickTime. It adopts ours and
+      // re-broadcasts; an equal vote gets no answer, so this cannot ping-pong.
+      node.send(from, node.notification());
     }
     s.votes.set(from, vote);
     checkQuorum(node);
