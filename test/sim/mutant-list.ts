@@ -567,4 +567,14 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '            fd = -1;',
     test: 'test/integration/binding-fd.test.ts',
   },
+  {
+    // The election decides on one vote fewer than a quorum. Caught as a liveness failure, not a
+    // split brain: a self-elected leader still needs a quorum's ACKEPOCH/NEWLEADER acks, so ZAB's
+    // own quorums keep it from committing; the cluster stops converging instead.
+    name: 'election-decides-without-a-quorum',
+    file: 'src/server/zab/election.ts',
+    find: '  if (agreeing(node, s.votes, node.vote, sameVote) >= node.quorum) {',
+    replace: '  if (agreeing(node, s.votes, node.vote, sameVote) >= node.quorum - 1) {',
+    sim: ['--seeds', '300', '--profile', 'crashes'],
+  },
 ];
