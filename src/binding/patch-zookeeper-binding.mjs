@@ -41,6 +41,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const PATCH_VERSION = 2;
 
@@ -133,7 +134,8 @@ export const EDITS = [
   },
 ];
 
-const MARKER = `/* zk-elect binding patch v${PATCH_VERSION} */\n`;
+const PATCHED_PREFIX = '/* zk-elect binding patch';
+const MARKER = `${PATCHED_PREFIX} v${PATCH_VERSION} */\n`;
 
 /** The patched source, or a list of the edits that did not match exactly once. */
 export function patchSource(pristine) {
@@ -155,7 +157,7 @@ function packageDir(args) {
   if (i >= 0 && args[i + 1]) return path.resolve(args[i + 1]);
   // Resolve from the project that depends on zk-elect too (npm may hoist `zookeeper` above us).
   const require = createRequire(import.meta.url);
-  return path.dirname(require.resolve('zookeeper/package.json', { paths: [process.env.INIT_CWD ?? process.cwd(), path.dirname(new URL(import.meta.url).pathname)] }));
+  return path.dirname(require.resolve('zookeeper/package.json', { paths: [process.env.INIT_CWD ?? process.cwd(), path.dirname(fileURLToPath(import.meta.url))] }));
 }
 
 /** node-gyp: the one npm runs scripts with, else one on PATH, else the one npm bundles. */
@@ -182,11 +184,14 @@ function main() {
     process.exit(1);
   }
 
-  const pristine = fs.existsSync(pristineCopy) ? fs.readFileSync(pristineCopy, 'utf8') : current;
-  if (pristine.startsWith('/* zk-elect binding patch')) {
-    console.error(`zk-elect: ${source} is patched but its pristine copy is missing; reinstall zookeeper (npm rebuild zookeeper) and run this again`);
+  // An unpatched source is the pristine one (a fresh install, or another version of the package:
+  // a pristine copy left from before must not win over it); a patched one has its copy beside it.
+  const currentIsPatched = current.startsWith(PATCHED_PREFIX);
+  if (currentIsPatched && !fs.existsSync(pristineCopy)) {
+    console.error(`zk-elect: ${source} is patched but its pristine copy is missing; reinstall zookeeper (npm ci) and run this again`);
     process.exit(1);
   }
+  const pristine = currentIsPatched ? fs.readFileSync(pristineCopy, 'utf8') : current;
   const result = patchSource(pristine);
   if (!result.text) {
     console.warn(
@@ -196,7 +201,7 @@ function main() {
     return;
   }
   if (current === result.text && upToDate()) return;
-  if (!fs.existsSync(pristineCopy)) fs.writeFileSync(pristineCopy, pristine);
+  if (!currentIsPatched) fs.writeFileSync(pristineCopy, pristine);
   fs.writeFileSync(source, result.text);
   const [cmd, ...pre] = nodeGyp();
   // `build` recompiles only node-zk.cpp when the package's own install left a build tree (seconds);
@@ -214,4 +219,4 @@ function main() {
   console.log(`zk-elect: patched and rebuilt the zookeeper binding in ${dir} (patch v${PATCH_VERSION})`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
