@@ -5,12 +5,12 @@
  * server is warmed up with untimed graceful handoffs first; then the servers take turns,
  * the order reversed each round (blocks of graceful handoffs, one crash or cut-off trial).
  *
- *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3 --servers apache,zk-elect --libs zk-elect,kazoo]
+ *   npm run bench:election [-- --handoffs 200 --crash-trials 5 --nodes 1|3 --servers apache,zk-elect --libs zk-elect,kazoo --transports native,wire]
  *   npm run bench:election -- --servers apache --tick 200 --session-timeout 2000   # the README's earlier table
  *
  * Prints:
  * - graceful handoff: leader resigns (resign({ requeue: true })) -> successor's `elected`, p50/p99
- *   over many handoffs; beside it, on the same server in the same blocks (the order of the two
+ *   over many handoffs, once per transport (the C client, and zk-elect's own wire client); beside it, on the same server in the same blocks (the order of the two
  *   libraries alternating), kazoo's Lock: release() -> the waiter's acquire() returning
  *   (bench/kazoo-handoff.py, Debian's python3-kazoo; skipped when it is not installed);
  * - crash handoff: kill -9 of a real `zk-elect` process -> successor's `elected`, against the
@@ -21,7 +21,7 @@
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { LeaderElection } from '../src/election/election.js';
-import { ZkSession } from '../src/election/session.js';
+import { ZkSession, type TransportName } from '../src/election/session.js';
 import type { ZkEnsemble } from '../test/support/apache-zookeeper.js';
 import { ZkTcpProxy } from '../test/support/tcp-proxy.js';
 import { CliProcess } from '../src/launcher/cli-process.js';
@@ -42,9 +42,11 @@ const { values } = parseArgs({
     servers: { type: 'string', default: 'apache,zk-elect' },
     json: { type: 'string' },
     libs: { type: 'string', default: 'zk-elect,kazoo' },
+    transports: { type: 'string', default: 'native,wire' },
   },
 });
 const LIBS = parseList(values.libs!, ['zk-elect', 'kazoo'] as const, '--libs');
+const TRANSPORTS = LIBS.includes('zk-elect') ? parseList(values.transports!, ['native', 'wire'] as const, '--transports') : [];
 const KAZOO = LIBS.includes('kazoo') && kazooAvailable();
 if (LIBS.includes('kazoo') && !KAZOO) say('election', 'kazoo is not installed (apt-get install python3-kazoo): no kazoo figures');
 const TICK_MS = Number(values.tick);
@@ -59,9 +61,9 @@ const once = <T>(emitter: LeaderElection, event: 'elected' | 'lost'): Promise<T>
   new Promise((resolve) => emitter.once(event, (x: unknown) => resolve(x as T)));
 
 /** `n` graceful handoffs between two candidates on one path; each sample ends at the successor's `elected`. */
-async function graceful(zk: ZkEnsemble, n: number, tag: string): Promise<number[]> {
-  const path = `/bench/graceful-${process.pid}-${tag}`;
-  const sessions = await Promise.all([0, 1].map(() => ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000 })));
+async function graceful(zk: ZkEnsemble, n: number, tag: string, transport: TransportName): Promise<number[]> {
+  const path = `/bench/graceful-${process.pid}-${tag}-${transport}`;
+  const sessions = await Promise.all([0, 1].map(() => ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: 10_000, transport })));
   const elections = sessions.map((s, i) => new LeaderElection(s, { path, id: `g${i}` }));
   await elections[0]!.join();
   await elections[0]!.waitForLeadership({ timeoutMs: 10_000 });
@@ -143,17 +145,17 @@ async function cutOffOnce(zk: ZkEnsemble, i: number): Promise<{ lostMs: number; 
 
 const WARM = Math.min(20, HANDOFFS);
 const servers = new Map<ServerKind, ZkEnsemble>();
-const results: Array<{ server: ServerKind; gracefulMs: number[]; kazooGracefulMs?: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
+const results: Array<{ server: ServerKind; gracefulMs: Partial<Record<TransportName, number[]>>; kazooGracefulMs?: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
 try {
   for (const kind of SERVERS) {
     const zk = await startServer(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS });
     servers.set(kind, zk);
     say('election', `${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, ${describeSettings(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS })}) at ${zk.connectString}`);
-    await graceful(zk, WARM, 'warm');
+    for (const t of TRANSPORTS) await graceful(zk, WARM, 'warm', t);
     if (KAZOO) await kazooGraceful(zk, 1, 'warm', WARM);
     say('election', `${NAMES[kind]} warmed up (${WARM} untimed handoffs${KAZOO ? ' of each library' : ''})`);
   }
-  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: [] as number[], kazooMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
+  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: Object.fromEntries(TRANSPORTS.map((t) => [t, [] as number[]])) as Partial<Record<TransportName, number[]>>, kazooMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
   // The servers take turns, the order reversed each round: graceful handoffs in blocks,
   // then one crash and one cut-off trial at a time.
   let order = [...SERVERS];
@@ -161,10 +163,11 @@ try {
   for (let b = 0; b < blocks; b++) {
     const n = Math.floor(HANDOFFS / blocks) + (b < HANDOFFS % blocks ? 1 : 0);
     for (const kind of order) {
-      const ours = async () => by.get(kind)!.gracefulMs.push(...(await graceful(servers.get(kind)!, n, `b${b}`)));
-      const kazoo = async () => KAZOO && by.get(kind)!.kazooMs.push(...(await kazooGraceful(servers.get(kind)!, n, `b${b}`)));
-      // Both libraries on the same server back to back, which goes first alternating by block.
-      for (const run of b % 2 === 0 ? [ours, kazoo] : [kazoo, ours]) await run();
+      const ours = TRANSPORTS.map((t) => async () => void by.get(kind)!.gracefulMs[t]!.push(...(await graceful(servers.get(kind)!, n, `b${b}`, t))));
+      const kazoo = async () => void (KAZOO && by.get(kind)!.kazooMs.push(...(await kazooGraceful(servers.get(kind)!, n, `b${b}`))));
+      // Both libraries (each transport of ours) on the same server back to back; the order rotates by block.
+      const runs = [...ours, kazoo];
+      for (let i = 0; i < runs.length; i++) await runs[(i + b) % runs.length]!();
     }
     order = order.reverse();
     say('election', `graceful handoffs: block ${b + 1}/${blocks}`);
@@ -182,16 +185,17 @@ try {
 
   for (const kind of SERVERS) {
     const r = by.get(kind)!;
-    const g = summarize(r.gracefulMs);
     const c = summarize(r.crashMs);
     console.log(`\n${NAMES[kind]} (${NODES === 1 ? 'standalone' : '3-node cluster'}, tickTime ${TICK_MS} ms)`);
-    console.log(`Graceful handoff (resign -> successor elected), ${g.n} handoffs:`);
-    console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms`);
-    if (KAZOO) {
-      const k = summarize(r.kazooMs);
+    const k = KAZOO ? summarize(r.kazooMs) : undefined;
+    for (const t of TRANSPORTS) {
+      const g = summarize(r.gracefulMs[t]!);
+      console.log(`Graceful handoff (resign -> successor elected), transport ${t}, ${g.n} handoffs:`);
+      console.log(`  p50 ${fmt(g.p50)} ms   p99 ${fmt(g.p99)} ms   min ${fmt(g.min)} ms   max ${fmt(g.max)} ms${k ? `   / kazoo: p50 ${(g.p50 / k.p50).toFixed(2)}x   p99 ${(g.p99 / k.p99).toFixed(2)}x` : ''}`);
+    }
+    if (k) {
       console.log(`kazoo Lock handoff (release -> waiter's acquire returns), same server, same blocks, ${k.n} handoffs:`);
       console.log(`  p50 ${fmt(k.p50)} ms   p99 ${fmt(k.p99)} ms   min ${fmt(k.min)} ms   max ${fmt(k.max)} ms`);
-      console.log(`  zk-elect / kazoo: p50 ${(g.p50 / k.p50).toFixed(2)}x   p99 ${(g.p99 / k.p99).toFixed(2)}x`);
     }
     console.log(`Crash handoff (kill -9 of the leader's zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
     console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
@@ -199,9 +203,10 @@ try {
     for (const t of r.cutOff) console.log(`  old leader lost at +${fmt(t.lostMs)} ms, successor elected at +${fmt(t.electedMs)} ms, margin ${fmt(t.electedMs - t.lostMs)} ms`);
     const unsafe = r.cutOff.filter((t) => t.electedMs <= t.lostMs).length;
     console.log(`  overlapping leaderships: ${unsafe} of ${r.cutOff.length}`);
-    results.push({ server: kind, gracefulMs: r.gracefulMs.map((x) => Math.round(x * 100) / 100), ...(KAZOO ? { kazooGracefulMs: r.kazooMs.map((x) => Math.round(x * 100) / 100) } : {}), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
+    const rounded = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
+    results.push({ server: kind, gracefulMs: Object.fromEntries(TRANSPORTS.map((t) => [t, rounded(r.gracefulMs[t]!)])), ...(KAZOO ? { kazooGracefulMs: rounded(r.kazooMs) } : {}), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
   }
 } finally {
   for (const zk of servers.values()) await zk.stop();
 }
-writeJson(values.json, { bench: 'election', config: { nodes: NODES, libs: KAZOO ? ['zk-elect', 'kazoo'] : ['zk-elect'], tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS, warmHandoffs: WARM }, results });
+writeJson(values.json, { bench: 'election', config: { nodes: NODES, libs: KAZOO ? ['zk-elect', 'kazoo'] : ['zk-elect'], transports: TRANSPORTS, tickMs: TICK_MS, sessionTimeoutMs: SESSION_TIMEOUT_MS, handoffs: HANDOFFS, crashTrials: CRASH_TRIALS, cutTrials: CUT_TRIALS, warmHandoffs: WARM }, results });

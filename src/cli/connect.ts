@@ -23,6 +23,7 @@ export async function openSession(opts: CommonOptions, candidate: { lossDeadline
     clientLogLevel: opts.logLevel === 'debug' ? 2 : 0,
     ...(opts.tls ? { tls: opts.tls } : {}),
     ...(opts.auth ? { auth: opts.auth } : {}),
+    transport: opts.transport,
   });
   return { logger, reporter, session };
 }

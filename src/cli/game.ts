@@ -13,7 +13,8 @@ import { formatResult } from '../game/format.js';
 import { COMMAND_HELP, validatePlayer, type Command as GameCommand } from '../game/rules.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { DigestAuth } from '../election/auth.js';
-import { authOption, parseMs } from './options.js';
+import type { TransportName } from '../election/handle.js';
+import { authOption, parseMs, transportOption } from './options.js';
 import { addTlsOptions, type TlsCliOptions } from './tls-options.js';
 
 interface GameOptions extends TlsCliOptions {
@@ -26,6 +27,7 @@ interface GameOptions extends TlsCliOptions {
   connectTimeout: number;
   logLevel: LogLevel;
   auth?: DigestAuth;
+  transport: TransportName;
 }
 
 const usage = (parse: (v: string) => unknown) => (v: string) => {
@@ -51,6 +53,7 @@ export function addGameCommand(program: Command): void {
     .addOption(new Option('--connect-timeout <ms>', 'give up if no server answers within this time').default(15_000).argParser(parseMs('--connect-timeout', 1)))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('warn'))
     .addOption(authOption())
+    .addOption(transportOption())
     .addHelpText(
       'after',
       `
@@ -78,7 +81,7 @@ async function gameCommand(opts: GameOptions): Promise<void> {
   const [{ ZkSession }, { GameStore }, { GameConsole }] = await Promise.all([import('../election/session.js'), import('../game/store.js'), import('../game/console.js')]);
   const logger = createLogger(opts.logLevel);
   const connector: Connector = async (connect) => {
-    const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: opts.auth } : {}) });
+    const session = await ZkSession.connect({ connect, sessionTimeoutMs: opts.sessionTimeout, connectTimeoutMs: opts.connectTimeout, logger, transport: opts.transport, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: opts.auth } : {}) });
     return { connect, sessionId: session.sessionId, store: new GameStore(session, opts.path), close: () => session.close() };
   };
   const game = new GameConsole(opts.name, connector, parseConnectString);

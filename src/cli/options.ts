@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { parseAuth, type DigestAuth } from '../election/auth.js';
 import { MAX_META_BYTES } from '../election/candidate-data.js';
 import { parseConnectString } from '../election/connect-string.js';
+import { TRANSPORT_NAMES, type TransportName } from '../election/handle.js';
 import { MAX_PRIORITY, validatePath } from '../election/names.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { addTlsOptions, type TlsCliOptions } from './tls-options.js';
@@ -18,6 +19,7 @@ export interface CommonOptions extends TlsCliOptions {
   json: boolean;
   logLevel: LogLevel;
   auth?: DigestAuth;
+  transport: TransportName;
   /** Candidates only. */
   priority?: number;
   preempt?: boolean;
@@ -74,6 +76,14 @@ export function parseMeta(v: string, previous: Record<string, string> | undefine
   return out;
 }
 
+/** `--transport`: which ZooKeeper client carries the session (see ZkSession's `transport`). */
+export function transportOption(): Option {
+  return new Option('--transport <name>', 'ZooKeeper client: native (the official C client) or wire (zk-elect\'s own, in TypeScript)')
+    .choices(TRANSPORT_NAMES)
+    .env('ZK_ELECT_TRANSPORT')
+    .default('native');
+}
+
 export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Command {
   cmd
     .addOption(
@@ -90,6 +100,7 @@ export function addCommonOptions(cmd: Command, opts: { candidate: boolean }): Co
       new Option('--connect-timeout <ms>', 'give up if no server answers within this time').default(15_000).argParser(parseMs('--connect-timeout', 1)),
     )
     .addOption(authOption())
+    .addOption(transportOption())
     .addOption(new Option('--json', 'write one JSON event per line (NDJSON) to stdout').default(false))
     .addOption(new Option('--log-level <level>', 'diagnostics on stderr').choices(LOG_LEVELS).default('warn'));
   addTlsOptions(cmd);

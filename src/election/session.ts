@@ -15,7 +15,9 @@ import { parseConnectString } from './connect-string.js';
 import { ClosedError, ConnectTimeoutError, InvalidArgumentError, SessionExpiredError } from './errors.js';
 import { LivenessMonitor, thresholdsFor, type Liveness } from './liveness.js';
 import { parseAuth, type AclEntry, type DigestAuth } from './auth.js';
-import type { HandleFactory, SessionHandle } from './handle.js';
+import { TRANSPORT_NAMES, type HandleFactory, type SessionHandle, type TransportName } from './handle.js';
+export { TRANSPORT_NAMES, type TransportName } from './handle.js';
+import { wireHandle } from './wire-handle.js';
 import { nativeHandle } from './native-handle.js';
 import { openTlsTunnels, type TlsOptions, type Tunnels } from './tls-tunnel.js';
 import type { CreateMode, Watcher, ZkOps, ZkStat } from './zk-types.js';
@@ -39,12 +41,17 @@ export interface SessionOptions {
   clientLogLevel?: number;
   /** Time for timers and the loss deadline. Default: the process's (monotonic) clocks. */
   clock?: Clock;
-  /** How handles reach ZooKeeper. Default: the official C client (npm `zookeeper`). */
-  transport?: HandleFactory;
   /**
-   * Reach the servers over TLS (their secure client port). The C client has no TLS, so the
-   * session carries it through a loopback tunnel per server (see tls-tunnel.ts), torn down
-   * with the session.
+   * How handles reach ZooKeeper: 'native', the official C client (npm `zookeeper`), or
+   * 'wire', zk-elect's own TypeScript client (faster handoffs, TLS without tunnels; see
+   * wire-handle.ts), or a HandleFactory of your own. Default: the ZK_ELECT_TRANSPORT
+   * environment variable if set, else 'native'.
+   */
+  transport?: HandleFactory | TransportName;
+  /**
+   * Reach the servers over TLS (their secure client port). The wire transport speaks TLS
+   * itself; the C client has none, so with it the session carries TLS through a loopback
+   * tunnel per server (see tls-tunnel.ts), torn down with the session.
    */
   tls?: TlsOptions;
   /**
@@ -92,7 +99,13 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
   readonly auth: DigestAuth | undefined;
 
   private constructor(
-    private readonly options: Required<Omit<SessionOptions, 'logger' | 'tls' | 'auth'>> & { logger: Logger; auth: DigestAuth | undefined },
+    private readonly options: Required<Omit<SessionOptions, 'logger' | 'tls' | 'auth' | 'transport'>> & {
+      logger: Logger;
+      auth: DigestAuth | undefined;
+      transport: HandleFactory;
+      /** TLS for a transport that speaks it; the others get tunnels instead. */
+      tls: TlsOptions | undefined;
+    },
     private readonly tunnels: Tunnels | undefined,
   ) {
     super();
@@ -115,7 +128,11 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       throw new InvalidArgumentError(`loss deadline ratio must be between 0 and 1 (exclusive), got ${lossDeadlineRatio}`);
     }
     const auth = typeof options.auth === 'string' ? parseAuth(options.auth) : options.auth;
-    const tunnels = options.tls ? await openTlsTunnels(options.connect, options.tls) : undefined;
+    const transport = resolveTransport(options.transport);
+    if (options.tls && (options.tls.cert === undefined) !== (options.tls.key === undefined)) {
+      throw new InvalidArgumentError('a TLS client certificate and its key go together');
+    }
+    const tunnels = options.tls && !transport.speaksTls ? await openTlsTunnels(options.connect, options.tls) : undefined;
     const session = new ZkSession({
       connect: options.connect,
       sessionTimeoutMs,
@@ -125,8 +142,9 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       clientLogLevel: options.clientLogLevel ?? 0,
       logger: options.logger ?? silentLogger(),
       clock: options.clock ?? systemClock,
-      transport: options.transport ?? nativeHandle,
+      transport,
       auth,
+      tls: transport.speaksTls ? options.tls : undefined,
     }, tunnels);
     try {
       await session.open(session.options.connectTimeoutMs);
@@ -234,6 +252,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       clientLogLevel: this.options.clientLogLevel,
       clock: this.clock,
       ...(this.auth ? { auth: this.auth } : {}),
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
       onServerReply: (sentAtMs) => {
         if (handle === this.handle) this.liveness.confirm(sentAtMs);
       },
@@ -250,7 +269,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
               first = false;
               handle.removeAllListeners();
               handle.close();
-              reject(new ConnectTimeoutError(this.options.connect, timeoutMs, { detail: this.tunnels?.lastError }));
+              reject(new ConnectTimeoutError(this.options.connect, timeoutMs, { detail: this.tunnels?.lastError ?? handle.lastConnectError }));
             });
       handle.on('connected', () => {
         this.connected = true;
@@ -367,4 +386,15 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
       this.emit('deadline', { sinceContactMs });
     }
   }
+}
+
+
+/** A transport option (a name, a factory, or nothing: ZK_ELECT_TRANSPORT, else 'native') as the factory to use. */
+export function resolveTransport(t: HandleFactory | TransportName | undefined): HandleFactory {
+  if (typeof t === 'function') return t;
+  const name = t ?? (process.env.ZK_ELECT_TRANSPORT || 'native');
+  if (name === 'native') return nativeHandle;
+  if (name === 'wire') return wireHandle;
+  const from = t === undefined ? ' (from ZK_ELECT_TRANSPORT)' : '';
+  throw new InvalidArgumentError(`transport must be one of ${TRANSPORT_NAMES.join(', ')}, got ${JSON.stringify(name)}${from}`);
 }

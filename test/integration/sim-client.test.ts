@@ -20,8 +20,8 @@ import { defaultConfig } from '../../src/server/config.js';
 import { systemClock } from '../../src/clock.js';
 import { nodeNetwork } from '../../src/server/net/network.js';
 import { ZkServer } from '../../src/server/zk-server.js';
-import { SimZkClient, type ClientEvent, type SimZkClientOptions, type WatchedEvent } from '../sim/client/zk-client.js';
-import { toZkOps } from '../sim/client/zk-ops.js';
+import { WireClient, type ClientEvent, type WireClientOptions, type WatchedEvent } from '../../src/client/zk-client.js';
+import { toZkOps } from '../../src/client/zk-ops.js';
 import { Prng } from '../sim/prng.js';
 import { FakeServer, Relay } from '../sim/client/testing.js';
 
@@ -30,7 +30,7 @@ const d = (s: string) => Buffer.from(s);
 let dir: string;
 let server: ZkServer;
 let relay: Relay;
-const clients: SimZkClient[] = [];
+const clients: WireClient[] = [];
 const fakes: FakeServer[] = [];
 let seed = 1;
 
@@ -49,11 +49,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Tracked { client: SimZkClient; events: ClientEvent[] }
+interface Tracked { client: WireClient; events: ClientEvent[] }
 
-async function open(opts: Partial<SimZkClientOptions> & { servers?: string[] } = {}): Promise<Tracked> {
+async function open(opts: Partial<WireClientOptions> & { servers?: string[] } = {}): Promise<Tracked> {
   const events: ClientEvent[] = [];
-  const client = new SimZkClient({
+  const client = new WireClient({
     network: nodeNetwork, clock: systemClock, rng: new Prng(seed++),
     servers: [server.connectString], sessionTimeoutMs: 2000,
     ...opts,
@@ -82,7 +82,7 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, timeo
 const violations = (t: Tracked) => t.events.filter((e) => e.type === 'violation');
 const states = (t: Tracked) => t.events.flatMap((e) => (e.type === 'state' ? [e.state] : []));
 
-describe('SimZkClient against a standalone zk-elect server', () => {
+describe('WireClient against a standalone zk-elect server', () => {
   test('create/get/set/delete with versions; errors come back as codes', async () => {
     const t = await open();
     const c = t.client;
@@ -257,7 +257,7 @@ describe('SimZkClient against a standalone zk-elect server', () => {
   });
 });
 
-describe('SimZkClient against misbehaving servers', () => {
+describe('WireClient against misbehaving servers', () => {
   test('an unanswered handshake moves on to the next server', async () => {
     const silent = await fake({ answerHandshake: false });
     // Prng.int(0, 1) with next() = 0 starts at the first server: the silent one.

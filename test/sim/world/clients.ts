@@ -1,9 +1,9 @@
 /**
- * Simulated client machines for workloads: each runs one SimZkClient at a time (a new session
+ * Simulated client machines for workloads: each runs one WireClient at a time (a new session
  * after the old one expired), records what it sees, and runs loops on its own clock until the
  * workload is told to stop.
  */
-import { SimZkClient } from '../client/zk-client.js';
+import { WireClient } from '../../../src/client/zk-client.js';
 import type { SimHost } from '../io/host.js';
 import { Prng } from '../prng.js';
 import type { Recorder } from './recorder.js';
@@ -11,7 +11,7 @@ import type { SimWorld } from './world.js';
 
 export class ClientMachine {
   readonly host: SimHost;
-  client: SimZkClient;
+  client: WireClient;
   private generation = 0;
   readonly rng: Prng;
 
@@ -31,7 +31,7 @@ export class ClientMachine {
   }
 
   /** A fresh session (the old one expired or was closed). */
-  renew(): SimZkClient {
+  renew(): WireClient {
     this.client = this.open();
     return this.client;
   }
@@ -41,9 +41,9 @@ export class ClientMachine {
     return this.client.state !== 'expired' && this.client.state !== 'closed';
   }
 
-  private open(): SimZkClient {
+  private open(): WireClient {
     const label = `${this.name}#${++this.generation}`;
-    const client: SimZkClient = new SimZkClient({
+    const client: WireClient = new WireClient({
       network: this.world.net.forHost(this.host),
       clock: this.host.clock(),
       rng: new Prng(this.rng.nextU32()),

@@ -10,8 +10,8 @@
  */
 import { LeaderElection } from '../../../src/election/election.js';
 import { ZkSession } from '../../../src/election/session.js';
-import { simTransport } from '../client/sim-handle.js';
-import { SimZkClient } from '../client/zk-client.js';
+import { wireTransport } from '../../../src/election/wire-handle.js';
+import { WireClient } from '../../../src/client/zk-client.js';
 import { Prng } from '../prng.js';
 import type { Recorder } from './recorder.js';
 import type { SimWorld } from './world.js';
@@ -47,9 +47,9 @@ export class ElectionWorkload {
     const rng = new Prng(this.world.rng.nextU32());
     let generation = 0;
     const sessionTimeoutMs = rng.int(4, 10) * this.world.tickMs;
-    const transport = simTransport((o) => {
+    const transport = wireTransport((o) => {
       const label = `${name}#${++generation}`;
-      const client: SimZkClient = new SimZkClient({
+      const client: WireClient = new WireClient({
         network: this.world.net.forHost(host),
         clock: host.clock(),
         rng: new Prng(rng.nextU32()),

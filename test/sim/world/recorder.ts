@@ -3,7 +3,7 @@
  * session state change, every protocol violation a client detected. Checkers judge this record
  * (and the servers' applied txns); nothing here looks inside a server.
  */
-import type { ClientEvent } from '../client/types.js';
+import type { ClientEvent } from '../../../src/client/types.js';
 import type { SimHost } from '../io/host.js';
 
 export interface SessionRecord {

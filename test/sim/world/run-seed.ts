@@ -14,7 +14,7 @@ import { Recorder } from './recorder.js';
 import { RegisterWorkload, SequenceWorkload } from './workloads.js';
 import { SimWorld, type AppliedTxn } from './world.js';
 import type { ServerConfig } from '../../../src/server/config.js';
-import { SimZkClient } from '../client/zk-client.js';
+import { WireClient } from '../../../src/client/zk-client.js';
 import { CreateMode, ErrorCode } from '../../../src/protocol/index.js';
 
 export interface SeedOptions {
@@ -172,7 +172,7 @@ async function drive(world: SimWorld, recorder: Recorder, closes: AppliedTxn[], 
 /** The znodes the workloads expect, created before any fault. */
 async function setup(world: SimWorld, recorder: Recorder): Promise<void> {
   const host = world.clientHost('setup');
-  const c = new SimZkClient({ network: world.net.forHost(host), clock: host.clock(), rng: new Prng(world.rng.nextU32()), servers: world.addresses, sessionTimeoutMs: 2000, name: 'setup', onEvent: recorder.listener(host, 'setup', () => 2000) });
+  const c = new WireClient({ network: world.net.forHost(host), clock: host.clock(), rng: new Prng(world.rng.nextU32()), servers: world.addresses, sessionTimeoutMs: 2000, name: 'setup', onEvent: recorder.listener(host, 'setup', () => 2000) });
   c.start();
   let done = false;
   void (async () => {
@@ -191,7 +191,7 @@ async function probeEveryServer(world: SimWorld, recorder: Recorder, deadline: n
   for (const s of world.servers) {
     const host = world.clientHost(`probe${s.id}`);
     const address = `${s.host.ip}:2181`;
-    const c = new SimZkClient({ network: world.net.forHost(host), clock: host.clock(), rng: new Prng(world.rng.nextU32()), servers: [address], sessionTimeoutMs: 4000, name: `probe${s.id}`, onEvent: recorder.listener(host, `probe${s.id}`, () => 4000) });
+    const c = new WireClient({ network: world.net.forHost(host), clock: host.clock(), rng: new Prng(world.rng.nextU32()), servers: [address], sessionTimeoutMs: 4000, name: `probe${s.id}`, onEvent: recorder.listener(host, `probe${s.id}`, () => 4000) });
     c.start();
     void (async () => {
       // A write may meet one more leader change right after healing (CONNECTIONLOSS): it is

@@ -3,7 +3,7 @@
  * pinned to chosen servers, and await client calls while simulated time runs.
  */
 import { decodeMessage, type ZabMessage } from '../../../src/server/zab/index.js';
-import { SimZkClient } from '../client/zk-client.js';
+import { WireClient } from '../../../src/client/zk-client.js';
 import { Prng } from '../prng.js';
 import type { Recorder } from './recorder.js';
 import { CLIENT_PORT, SimWorld, type WorldOptions } from './world.js';
@@ -56,10 +56,10 @@ export async function settle<T>(w: SimWorld, p: Promise<T>, ms: number, what: st
 }
 
 /** A client that only talks to the given servers. */
-export function pinned(w: SimWorld, name: string, serverIds: readonly number[], sessionTimeoutMs: number, recorder?: Recorder, session?: { id: bigint; passwd: Buffer }): SimZkClient {
+export function pinned(w: SimWorld, name: string, serverIds: readonly number[], sessionTimeoutMs: number, recorder?: Recorder, session?: { id: bigint; passwd: Buffer }): WireClient {
   const host = w.clientHost(name);
   const label = `${name}`;
-  const client: SimZkClient = new SimZkClient({
+  const client: WireClient = new WireClient({
     network: w.net.forHost(host),
     clock: host.clock(),
     rng: new Prng(w.rng.nextU32()),

@@ -6,7 +6,7 @@
 import { CreateMode, ErrorCode } from '../../../src/protocol/index.js';
 import { checkLinearizable, Op, Res, type HistoryOp } from '../checkers/linearizability.js';
 import { checkSessionExpiries } from '../checkers/sessions.js';
-import type { SimZkClient } from '../client/zk-client.js';
+import type { WireClient } from '../../../src/client/zk-client.js';
 import { Recorder } from './recorder.js';
 import { check, elapse, formed, others, pinned, roles, settle, until } from './scenario-kit.js';
 import type { AppliedTxn, SimWorld } from './world.js';
@@ -18,10 +18,10 @@ export interface Scenario {
   run(seed: number): Promise<void>;
 }
 
-const connected = (c: SimZkClient) => c.state === 'connected';
+const connected = (c: WireClient) => c.state === 'connected';
 
 /** A write that may be retried: OK, or NODEEXISTS when an earlier attempt had gone through. */
-async function createEventually(w: SimWorld, c: SimZkClient, path: string, boundMs: number): Promise<void> {
+async function createEventually(w: SimWorld, c: WireClient, path: string, boundMs: number): Promise<void> {
   const end = w.sched.now + boundMs;
   for (;;) {
     const r = await settle(w, c.create(path, Buffer.from('x'), CreateMode.PERSISTENT), Math.max(1, end - w.sched.now), `create ${path}`);

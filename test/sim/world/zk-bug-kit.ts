@@ -10,7 +10,7 @@
 import { CreateMode, ErrorCode, OpCode } from '../../../src/protocol/index.js';
 import { decodeTxn } from '../../../src/server/tree/txn-codec.js';
 import { formatZxid, type ZabMessage } from '../../../src/server/zab/index.js';
-import type { CreateResult, SimZkClient } from '../client/zk-client.js';
+import type { CreateResult, WireClient } from '../../../src/client/zk-client.js';
 import { durableThrough } from './durable-view.js';
 import { PeerTap, type PeerSend } from './peer-tap.js';
 import { check, durableEpoch, elapse, formed, pinned, roles, settle, until } from './scenario-kit.js';
@@ -46,14 +46,14 @@ export class BugRun {
   }
 
   /** A client pinned to `servers`, connected. */
-  async client(servers: readonly number[], name = `c${++this.clientCount}`): Promise<SimZkClient> {
+  async client(servers: readonly number[], name = `c${++this.clientCount}`): Promise<WireClient> {
     const c = pinned(this.w, name, servers, SESSION_MS);
     await until(this.w, () => c.state === 'connected', 10_000, `client ${name} to connect to ${servers.map((s) => `s${s}`).join(',')}`);
     return c;
   }
 
   /** Sends a create; an OK answer, whenever it comes, is remembered as acknowledged. */
-  create(c: SimZkClient, path: string): Promise<CreateResult> {
+  create(c: WireClient, path: string): Promise<CreateResult> {
     return c.create(path, Buffer.from(path), CreateMode.PERSISTENT).then((r) => {
       if (r.err === ErrorCode.OK) this.acked.set(path, r.zxid);
       return r;
@@ -65,7 +65,7 @@ export class BugRun {
    * this does, on any error (a leader change costs clients their connection); NODEEXISTS then
    * means an earlier try went through, and the zxid is read from a server that applied it.
    */
-  async write(c: SimZkClient, path: string, ms = 10_000): Promise<bigint> {
+  async write(c: WireClient, path: string, ms = 10_000): Promise<bigint> {
     await this.writeEventually(c, path, ms);
     const zxid = this.acked.get(path);
     if (zxid !== undefined) return zxid;
@@ -74,14 +74,14 @@ export class BugRun {
     return r!.ok ? r!.stat.czxid : 0n;
   }
 
-  async writes(c: SimZkClient, prefix: string, n: number): Promise<bigint[]> {
+  async writes(c: WireClient, prefix: string, n: number): Promise<bigint[]> {
     const out: bigint[] = [];
     for (let i = 0; i < n; i++) out.push(await this.write(c, `/${prefix}${i}`));
     return out;
   }
 
   /** A create retried until OK, or NODEEXISTS: an earlier try went through. */
-  async writeEventually(c: SimZkClient, path: string, boundMs: number): Promise<void> {
+  async writeEventually(c: WireClient, path: string, boundMs: number): Promise<void> {
     const end = this.w.sched.now + boundMs;
     for (;;) {
       const r = await settle(this.w, this.create(c, path), Math.max(1, end - this.w.sched.now), `create ${path}`);

@@ -5,7 +5,7 @@
  * fails if the node code had the bug its comment describes.
  */
 import { formatZxid, zxidEpoch } from '../../../src/server/zab/index.js';
-import type { SimZkClient } from '../client/zk-client.js';
+import type { WireClient } from '../../../src/client/zk-client.js';
 import { check, durableEpoch, elapse, others, until } from './scenario-kit.js';
 import type { Scenario } from './scenarios.js';
 import { BugRun, epochOf, LOG_FILES, proposalPath } from './zk-bug-kit.js';
@@ -61,7 +61,7 @@ export const SYNC_SCENARIOS_1: readonly Scenario[] = [
       // Every session is made now, in the first epoch: the next epoch must commit no txn. One
       // client per server, so the next leader (whichever it is) has one.
       const writer = await r.client(others(w, first), 'writer');
-      const on = new Map<number, SimZkClient>();
+      const on = new Map<number, WireClient>();
       for (const s of w.servers) on.set(s.id, await r.client([s.id], `on${s.id}`));
       await r.writes(writer, 'w', 3);
       w.crashServer(first);

@@ -11,12 +11,12 @@
  * is a reset (destroy), and `lost` is reported exactly once, synchronously: the session
  * logic must not depend on when (or whether) the network reports the close.
  */
-import type { Clock, Timer } from '../../../src/clock.js';
-import type { Network, NetSocket } from '../../../src/server/net/network.js';
+import type { Clock, Timer } from '../clock.js';
+import type { Network, NetSocket, TlsConnectOptions } from '../server/net/network.js';
 import {
   decodeConnectResponse, encodeConnectRequest, encodeRequest, FrameDecoder, OpCode, Xid,
   type ConnectRequest, type ConnectResponse,
-} from '../../../src/protocol/index.js';
+} from '../protocol/index.js';
 import { parseServer, type DropReason } from './types.js';
 
 export interface ConnectionHooks {
@@ -52,6 +52,8 @@ export class Connection {
     readonly server: string,
     private readonly connectRequest: ConnectRequest,
     private readonly connectTimeoutMs: number,
+    /** TLS on the dialled socket (a secure client port); absent for plaintext. */
+    private readonly tls: TlsConnectOptions | undefined,
     private readonly hooks: ConnectionHooks,
   ) {
     this.lastSendMs = this.lastRecvMs = clock.monoMs();
@@ -66,7 +68,7 @@ export class Connection {
     this.timer = this.clock.after(this.connectTimeoutMs, () => {
       if (this.phase === 'dialing' || this.phase === 'handshake') this.drop('connect-timeout');
     });
-    const socket = this.network.connect(host, port);
+    const socket = this.network.connect(host, port, this.tls);
     this.socket = socket;
     socket.onConnect(() => {
       if (this.phase !== 'dialing') return;
@@ -95,6 +97,11 @@ export class Connection {
     if (this.phase === 'dead') return;
     this.lastSendMs = this.clock.monoMs();
     this.socket?.write(frame);
+  }
+
+  /** Why the socket failed, if it did (a refused TLS handshake says why here). */
+  get socketError(): string | undefined {
+    return this.socket?.lastError;
   }
 
   /** Reset the connection (queued bytes are dropped) and report it lost. */

@@ -1,7 +1,8 @@
 /**
- * The election recipe's ZkOps over the simulated client, so the recipe runs unchanged in the
- * simulator. It must fail exactly as the production adapter over the C client does
- * (src/election/native-handle.ts), or the simulator would test a different recipe:
+ * The election recipe's ZkOps over zk-elect's own client: the wire transport in production,
+ * and the simulator's client, so the recipe runs unchanged in both. It must fail exactly as
+ * the adapter over the C client does (src/election/native-handle.ts), or the two transports
+ * (and the simulator) would run different recipes:
  *
  * - errors are NativeHandle's `errorFor` (CONNECTIONLOSS and OPERATIONTIMEOUT are
  *   ConnectionLossError, SESSIONEXPIRED is SessionExpiredError, any other code a plain
@@ -12,16 +13,20 @@
  * - watch events map their numeric types to the recipe's names; session events reach
  *   watchers as 'session', as the C client delivers them.
  *
+ * - a chroot (the connect string's `/path` suffix) is applied as the C client applies it:
+ *   prefixed to every path sent, stripped from created paths and watch events.
+ *
  * An optional per-operation bound turns a missing reply into OperationTimeoutError, like
  * NativeHandle's opTimeoutMs; it runs on the client's injected clock.
  */
-import { ErrorCode } from '../../../src/protocol/index.js';
-import type { Stat } from '../../../src/protocol/index.js';
-import { OperationTimeoutError } from '../../../src/election/errors.js';
-import { errorFor } from '../../../src/election/native-handle.js';
-import { CREATE_FLAGS, WATCH_TYPES, type Watcher, type ZkOps, type ZkStat } from '../../../src/election/zk-types.js';
+import { ErrorCode } from '../protocol/index.js';
+import type { Stat } from '../protocol/index.js';
+import { OperationTimeoutError } from '../election/errors.js';
+import { errorFor } from '../election/native-handle.js';
+import { CREATE_FLAGS, WATCH_TYPES, type Watcher, type ZkOps, type ZkStat } from '../election/zk-types.js';
+import type { AclEntry } from '../election/auth.js';
 import type { Result, WatchedEvent } from './types.js';
-import type { SimZkClient } from './zk-client.js';
+import type { WireClient } from './zk-client.js';
 
 /** The C client prints session ids with "%llx" of the unsigned 64-bit value. */
 export function sessionHex(id: bigint): string {
@@ -44,8 +49,9 @@ export function toZkStat(s: Stat): ZkStat {
   };
 }
 
-export interface SimZkOps extends ZkOps {
+export interface WireZkOps extends ZkOps {
   setData(path: string, data: Buffer, version?: number): Promise<ZkStat>;
+  setAcl(path: string, acl: readonly AclEntry[], version?: number): Promise<void>;
   /** The session id as the recipe compares it with ephemeralOwner. */
   readonly sessionId: string;
 }
@@ -53,14 +59,22 @@ export interface SimZkOps extends ZkOps {
 export interface ZkOpsOptions {
   /** Bound per operation (ms on the client's clock); none by default. */
   opTimeoutMs?: number;
+  /** Every path lives under this one on the server (validated, no trailing '/'). */
+  chroot?: string;
 }
 
-export function toZkOps(client: SimZkClient, options: ZkOpsOptions = {}): SimZkOps {
+export function toZkOps(client: WireClient, options: ZkOpsOptions = {}): WireZkOps {
+  const root = options.chroot ?? '';
+  const server = (path: string): string => (root === '' ? path : path === '/' ? root : root + path);
+  const local = (path: string): string => {
+    if (root === '' || !path.startsWith(root)) return path;
+    return path.length === root.length ? '/' : path.slice(root.length);
+  };
   const wrap = (watcher: Watcher | undefined) =>
     watcher &&
     ((e: WatchedEvent) => {
       const type = WATCH_TYPES.get(e.type);
-      if (type) watcher({ type, path: e.path });
+      if (type) watcher({ type, path: type === 'session' ? e.path : local(e.path) });
     });
 
   async function run<R extends Result, T>(op: string, path: string, call: () => Promise<R>, ok: (r: R) => T, nonode?: () => T): Promise<T> {
@@ -91,13 +105,15 @@ export function toZkOps(client: SimZkClient, options: ZkOpsOptions = {}): SimZkO
     get sessionId() {
       return sessionHex(client.sessionId);
     },
-    create: (path, data, mode) => run('create', path, () => client.create(path, data, CREATE_FLAGS[mode]), (r) => need(r.path, 'a path')),
-    remove: (path, version = -1) => run('delete', path, () => client.delete(path, version), () => undefined),
+    create: (path, data, mode) => run('create', path, () => client.create(server(path), data, CREATE_FLAGS[mode]), (r) => local(need(r.path, 'a path'))),
+    remove: (path, version = -1) => run('delete', path, () => client.delete(server(path), version), () => undefined),
     exists: (path, watcher) =>
-      run('exists', path, () => client.exists(path, wrap(watcher)), (r): ZkStat | null => toZkStat(need(r.stat, 'a stat')), () => null),
-    getChildren: (path, watcher) => run('getChildren', path, () => client.getChildren(path, wrap(watcher)), (r) => r.children ?? []),
+      run('exists', path, () => client.exists(server(path), wrap(watcher)), (r): ZkStat | null => toZkStat(need(r.stat, 'a stat')), () => null),
+    getChildren: (path, watcher) => run('getChildren', path, () => client.getChildren(server(path), wrap(watcher)), (r) => r.children ?? []),
     getData: (path, watcher) =>
-      run('getData', path, () => client.getData(path, wrap(watcher)), (r) => ({ data: r.data ?? Buffer.alloc(0), stat: toZkStat(need(r.stat, 'a stat')) })),
-    setData: (path, data, version = -1) => run('setData', path, () => client.setData(path, data, version), (r) => toZkStat(need(r.stat, 'a stat'))),
+      run('getData', path, () => client.getData(server(path), wrap(watcher)), (r) => ({ data: r.data ?? Buffer.alloc(0), stat: toZkStat(need(r.stat, 'a stat')) })),
+    setData: (path, data, version = -1) => run('setData', path, () => client.setData(server(path), data, version), (r) => toZkStat(need(r.stat, 'a stat'))),
+    setAcl: (path, acl, version = -1) =>
+      run('setACL', path, () => client.setACL(server(path), acl.map((a) => ({ perms: a.perms, id: { scheme: a.scheme, id: a.id } })), version), () => undefined),
   };
 }

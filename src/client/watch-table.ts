@@ -14,7 +14,7 @@
  * connection: the server-side watch died with that connection too. Firing removes every
  * watcher it collects, and a callback found in several tables runs once per event.
  */
-import { EventType } from '../../../src/protocol/index.js';
+import { EventType } from '../protocol/index.js';
 import type { WatchCallback, WatchedEvent, WatchKind } from './types.js';
 
 export type { WatchKind };

@@ -16,17 +16,17 @@
  * - The session expires only on the server's word (timeout 0 / session id 0 in a
  *   ConnectResponse), never by a local guess; after that every request gets SESSIONEXPIRED.
  *
- * Time comes only from the injected Clock and randomness only from the injected Prng, so a
+ * Time comes only from the injected Clock and randomness only from the injected Rng, so a
  * simulation seed replays the client exactly.
  */
 import {
   decodeReply, encodeRequest, ErrorCode, EventType, KeeperState, OpCode, opName, Xid,
   type ConnectResponse, type Request,
-} from '../../../src/protocol/index.js';
-import type { Clock, Timer } from '../../../src/clock.js';
+} from '../protocol/index.js';
+import type { Clock, Timer } from '../clock.js';
 import { Connection } from './connection.js';
 import { ServerRotation } from './server-rotation.js';
-import type { CallMeta, ClientEvent, ClientState, DropReason, Outcome, SimZkClientOptions, ViolationKind, WatchCallback, WatchedEvent } from './types.js';
+import type { CallMeta, ClientEvent, ClientState, DropReason, Outcome, WireClientOptions, ViolationKind, WatchCallback, WatchedEvent } from './types.js';
 import { WatchTable } from './watch-table.js';
 
 /** An event as the core builds it; `emit` adds who and when. */
@@ -58,7 +58,7 @@ export class SessionCore {
   private retryTimer: Timer | undefined;
   private started = false;
 
-  constructor(protected readonly options: SimZkClientOptions) {
+  constructor(protected readonly options: WireClientOptions) {
     this.rotation = new ServerRotation(options.servers, options.rng, options.reconnectDelayMs);
     this.name = options.name ?? 'client';
     if (options.session) {
@@ -117,6 +117,21 @@ export class SessionCore {
     return done;
   }
 
+  /**
+   * Drops the connection now, failing whatever is outstanding with CONNECTIONLOSS: for a close
+   * whose answer is overdue. The client is closed afterwards, as after close().
+   */
+  abandon(): void {
+    if (this.stateValue !== 'closed' && this.stateValue !== 'expired') {
+      this.shutdown('closed', 'client-close', ErrorCode.CONNECTIONLOSS);
+      return;
+    }
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.drop('client-close');
+    this.failAll(ErrorCode.CONNECTIONLOSS);
+  }
+
   protected submit(build: (xid: number) => Request, meta: CallMeta): Promise<Outcome> {
     const xid = this.xidCounter;
     this.xidCounter = this.xidCounter >= 0x7fffffff ? 1 : this.xidCounter + 1;
@@ -146,6 +161,7 @@ export class SessionCore {
       this.options.network, this.options.clock, server,
       { protocolVersion: 0, lastZxidSeen: this.lastZxid, timeOut: this.options.sessionTimeoutMs, sessionId: this.sessionIdValue, passwd: this.passwd, readOnly: false },
       this.options.connectTimeoutMs ?? Math.max(1, Math.floor(timeoutMs / 3)),
+      this.options.tls,
       {
         handshake: (c, res) => this.onHandshake(c, res),
         frame: (c, payload) => this.onFrame(c, payload),
@@ -178,6 +194,11 @@ export class SessionCore {
     this.rotation.connected();
     conn.open(res.timeOut);
     this.setState('connected');
+    // Credentials first, as the C client sends them: before SetWatches and before any request,
+    // so nothing runs on this connection under an identity the server has not checked yet.
+    for (const a of this.options.auth ?? []) {
+      conn.write(encodeRequest({ kind: 'auth', xid: Xid.AUTH, type: OpCode.auth, body: { type: 0, scheme: a.scheme, auth: a.auth } }));
+    }
     if (reattach) {
       this.sessionEvent(KeeperState.SyncConnected);
       // Before anything else, as the C client does: a request made while disconnected must not
@@ -209,6 +230,13 @@ export class SessionCore {
       return;
     }
     if (xid === Xid.SET_WATCHES) return;
+    if (xid === Xid.AUTH) {
+      // A refused identity ends the handle for good (the server closes the connection too);
+      // retrying with the same credentials on another server would only be refused again.
+      const err = payload.readInt32BE(12);
+      if (err !== ErrorCode.OK) this.shutdown('closed', 'auth-failed', ErrorCode.AUTHFAILED);
+      return;
+    }
     const head = this.inFlight[0];
     if (!head || head.xid !== xid) {
       this.violation(conn, 'xid-order', `reply with xid ${xid}, but the oldest outstanding request is ${head ? `xid ${head.xid} (${opName(head.op)})` : 'none'}`);
@@ -256,7 +284,8 @@ export class SessionCore {
     if (conn !== this.conn) return;
     this.conn = undefined;
     const wasConnected = this.stateValue === 'connected';
-    this.emit({ type: 'lost', server: conn.server, reason, established: conn.established });
+    const error = conn.socketError;
+    this.emit({ type: 'lost', server: conn.server, reason, established: conn.established, ...(error ? { error } : {}) });
     if (wasConnected) {
       this.setState('disconnected', reason, conn.server);
       this.sessionEvent(KeeperState.Disconnected);

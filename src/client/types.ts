@@ -1,13 +1,22 @@
 /**
- * The public shapes of the simulated ZooKeeper client: options, results, the events a
- * history recorder or checker consumes, and the few client-side constants.
+ * The public shapes of zk-elect's own ZooKeeper client (the wire transport, and the
+ * simulator's client): options, results, the events a history recorder or checker consumes,
+ * and the few client-side constants.
  */
-import type { Clock } from '../../../src/clock.js';
-import type { Network } from '../../../src/server/net/network.js';
-import { ErrorCode, Perm, type ACL, type Stat } from '../../../src/protocol/index.js';
-import type { Prng } from '../prng.js';
+import type { Clock } from '../clock.js';
+import type { Network, TlsConnectOptions } from '../server/net/network.js';
+import { ErrorCode, Perm, type ACL, type Stat } from '../protocol/index.js';
 
 export type { ACL, Stat };
+
+/** The client's only source of randomness (server order, reconnect jitter): the simulator's
+ * seeded Prng, or Math.random in production (see `mathRandom`). */
+export interface Rng {
+  /** A uniform integer in [lo, hi]. */
+  int(lo: number, hi: number): number;
+}
+
+export const mathRandom: Rng = { int: (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1)) };
 
 export type ClientState = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'closed';
 
@@ -31,10 +40,10 @@ export type WatchKind = 'data' | 'exist' | 'child';
  */
 export type WatchArg = WatchCallback | boolean | undefined;
 
-export interface SimZkClientOptions {
+export interface WireClientOptions {
   network: Network;
   clock: Clock;
-  rng: Prng;
+  rng: Rng;
   /** 'host:port' (or '[v6]:port'); tried from a random start, then round-robin. */
   servers: string[];
   /** Requested; the server's answer (negotiated) is what pings and timeouts use. */
@@ -50,6 +59,10 @@ export interface SimZkClientOptions {
    */
   reconnectDelayMs?: number;
   onEvent?: (e: ClientEvent) => void;
+  /** Credentials sent (AuthPacket) after every handshake, before anything else; a refusal closes the client. */
+  auth?: ReadonlyArray<{ scheme: string; auth: Buffer }>;
+  /** Dial the servers over TLS (their secure client port). */
+  tls?: TlsConnectOptions;
   /** Reattach an existing session (id and password from another client) instead of creating one. */
   session?: { id: bigint; passwd: Buffer };
 }
@@ -61,6 +74,7 @@ export type DropReason =
   | 'receive-timeout'
   | 'protocol-violation'
   | 'session-expired'
+  | 'auth-failed'
   | 'client-close';
 
 export type ViolationKind =
@@ -78,7 +92,7 @@ export type ClientEvent =
   /** A connection attempt began (no state change when already connecting). */
   | { type: 'attempt'; client: string; atMs: number; server: string }
   /** The current connection or attempt ended (reported before what follows from it); `established` if its handshake had succeeded. */
-  | { type: 'lost'; client: string; atMs: number; server: string; reason: DropReason; established: boolean }
+  | { type: 'lost'; client: string; atMs: number; server: string; reason: DropReason; established: boolean; error?: string }
   /** An API call was made (the start of the operation's interval in a history). */
   | { type: 'request'; client: string; atMs: number; op: string; path: string | undefined; xid: number }
   /**

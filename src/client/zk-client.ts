@@ -1,8 +1,9 @@
 /**
- * A ZooKeeper client for the deterministic simulator. It speaks the real wire protocol
- * (src/protocol) over an injected Network, so simulated clients exercise the same request
- * path real ones do, and it behaves like the C client and kazoo where that matters to a
- * server: reconnects with lastZxidSeen and the session's id and password, pings, gives up
+ * zk-elect's own ZooKeeper client: the election's wire transport in production (over
+ * node:net, see src/election/wire-handle.ts) and the simulator's client (over its seeded
+ * network). It speaks the real wire protocol (src/protocol) over an injected Network, and it
+ * behaves like the C client and kazoo where that matters to a server: reconnects with
+ * lastZxidSeen and the session's id and password, re-sends its credentials, pings, gives up
  * on silent servers, re-registers watches with SetWatches, and never retries a request.
  *
  * Every call resolves (never rejects) with `{ err, zxid, ...body }`; `err` is the
@@ -13,11 +14,11 @@
  *
  * See session-core.ts for the connection and ordering rules, watch-table.ts for watches.
  */
-import { CreateMode, ErrorCode, OpCode, type ACL, type ResponseBodies } from '../../../src/protocol/index.js';
+import { CreateMode, ErrorCode, OpCode, type ACL, type ResponseBodies } from '../protocol/index.js';
 import { SessionCore } from './session-core.js';
 import {
   OPEN_ACL_UNSAFE,
-  type CallMeta, type ChildrenResult, type CreateResult, type DataResult, type Outcome, type Result, type SimZkClientOptions,
+  type CallMeta, type ChildrenResult, type CreateResult, type DataResult, type Outcome, type Result, type WireClientOptions,
   type StatResult, type SyncResult, type WatchArg, type WatchCallback,
 } from './types.js';
 import { DEFAULT_WATCHER, type WatchKind } from './watch-table.js';
@@ -25,8 +26,8 @@ import { DEFAULT_WATCHER, type WatchKind } from './watch-table.js';
 export * from './types.js';
 export { DEFAULT_WATCHER } from './watch-table.js';
 
-export class SimZkClient extends SessionCore {
-  constructor(options: SimZkClientOptions) {
+export class WireClient extends SessionCore {
+  constructor(options: WireClientOptions) {
     super(options);
   }
 
@@ -72,6 +73,15 @@ export class SimZkClient extends SessionCore {
       (xid) => ({ kind: 'setData', xid, type: OpCode.setData, body: { path, data, version } }),
       { op: OpCode.setData, path },
       (b: ResponseBodies['setData']) => ({ stat: b.stat }),
+    );
+  }
+
+  /** `version` is the ACL version (aversion) expected, -1 for any. */
+  setACL(path: string, acl: ACL[], version = -1): Promise<StatResult> {
+    return this.call(
+      (xid) => ({ kind: 'setACL', xid, type: OpCode.setACL, body: { path, acl, version } }),
+      { op: OpCode.setACL, path },
+      (b: ResponseBodies['setACL']) => ({ stat: b.stat }),
     );
   }
 

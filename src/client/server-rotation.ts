@@ -4,9 +4,10 @@
  * on after every failure. The pause before an attempt is random (the Java client sleeps up to
  * a second before reconnecting, so clients dropped together do not return together), and
  * after a whole round of failures it has a floor, so an unreachable ensemble is not dialed in
- * a tight loop. Randomness comes only from the injected Prng.
+ * a tight loop. Randomness comes only from the injected Rng.
  */
-import type { Prng } from '../prng.js';
+
+import type { Rng } from './types.js';
 
 export class ServerRotation {
   private nextIndex: number;
@@ -14,10 +15,10 @@ export class ServerRotation {
 
   constructor(
     private readonly servers: readonly string[],
-    private readonly rng: Prng,
+    private readonly rng: Rng,
     private readonly reconnectDelayMs: number | undefined,
   ) {
-    if (servers.length === 0) throw new Error('SimZkClient needs at least one server');
+    if (servers.length === 0) throw new Error('WireClient needs at least one server');
     this.nextIndex = rng.int(0, servers.length - 1);
   }
 
