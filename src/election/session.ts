@@ -279,7 +279,7 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
           handle.opTimeoutMs = handle.negotiatedTimeoutMs;
           this.liveness.reset(this.clock.monoMs(), thresholdsFor(handle.negotiatedTimeoutMs, this.options.lossDeadlineRatio));
           this.health = 'confirmed';
-          this.logger.info('connected', { session: handle.sessionId, timeoutMs: handle.negotiatedTimeoutMs });
+          this.logger.info('connected', { session: handle.sessionId, timeoutMs: handle.negotiatedTimeoutMs, transport: transportName(this.options.transport) });
           resolve();
         } else {
           this.logger.info('reconnected', { session: handle.sessionId });
@@ -390,6 +390,11 @@ export class ZkSession extends EventEmitter<SessionEvents> implements ZkOps {
 
 
 /** A transport option (a name, a factory, or nothing: ZK_ELECT_TRANSPORT, else 'native') as the factory to use. */
+/** A transport's name for logs: one of the built-in ones, or 'custom'. */
+function transportName(t: HandleFactory): string {
+  return t === nativeHandle ? 'native' : t === wireHandle ? 'wire' : 'custom';
+}
+
 export function resolveTransport(t: HandleFactory | TransportName | undefined): HandleFactory {
   if (typeof t === 'function') return t;
   const name = t ?? (process.env.ZK_ELECT_TRANSPORT || 'native');
