@@ -13,6 +13,8 @@
  *   over many handoffs, once per transport (the C client, and zk-elect's own wire client); beside it, on the same server in the same blocks (the order of the two
  *   libraries alternating), kazoo's Lock: release() -> the waiter's acquire() returning
  *   (bench/kazoo-handoff.py, Debian's python3-kazoo; skipped when it is not installed);
+ * - the floor: one committed delete until its watcher hears of it, with no library on top (what
+ *   every ZooKeeper handoff waits for, kazoo's included), and its ratio to kazoo's handoff;
  * - crash handoff: kill -9 of a real `zk-elect` process -> successor's `elected`, against the
  *   session timeout (the server must expire the session first);
  * - cut-off leader: blackhole between leader and server -> leader's `lost`, and the margin
@@ -25,6 +27,10 @@ import { ZkSession, type TransportName } from '../src/election/session.js';
 import type { ZkEnsemble } from '../test/support/apache-zookeeper.js';
 import { ZkTcpProxy } from '../test/support/tcp-proxy.js';
 import { CliProcess } from '../src/launcher/cli-process.js';
+import { systemClock } from '../src/clock.js';
+import { mathRandom } from '../src/client/types.js';
+import { WireClient } from '../src/client/zk-client.js';
+import { nodeNetwork } from '../src/server/net/network.js';
 import { sleep } from '../src/launcher/cli-process.js';
 import { kazooAvailable, runKazoo } from './kazoo.js';
 import { parseList, say, writeJson } from './lib/common.js';
@@ -81,6 +87,44 @@ async function graceful(zk: ZkEnsemble, n: number, tag: string, transport: Trans
   }
   for (const e of elections) await e.close();
   for (const s of sessions) await s.close();
+  return samples;
+}
+
+/**
+ * The floor under any ZooKeeper-arbitrated handoff: the old leader's delete must commit (a
+ * durable write) and its watcher be told before anyone may lead. Measured with zk-elect's own
+ * client and nothing else: A deletes an ephemeral node B watches; the sample runs from A's
+ * delete call to B's notification. kazoo's Lock pays this too, plus one getChildren; so no
+ * library can hand over faster than this, and none can be faster than kazoo by more than the
+ * rest of kazoo's time.
+ */
+async function floor(zk: ZkEnsemble, n: number, tag: string): Promise<number[]> {
+  const servers = zk.connectString.split(',');
+  const open = () =>
+    new Promise<WireClient>((resolve) => {
+      const c: WireClient = new WireClient({
+        network: nodeNetwork, clock: systemClock, rng: mathRandom, servers, sessionTimeoutMs: 10_000,
+        onEvent: (e) => void (e.type === 'state' && e.state === 'connected' && resolve(c)),
+      });
+      c.start();
+    });
+  const [a, b] = await Promise.all([open(), open()]);
+  const node = `/bench-floor-${process.pid}-${tag}`;
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      await a.create(node, null, 1); // ephemeral
+      const told = new Promise<number>((resolve) => void b.exists(node, () => resolve(performance.now())));
+      await b.sync(node); // the watch is registered once a later reply on b's session arrived
+      await sleep(2); // as the handoff loops do
+      const t0 = performance.now();
+      const deleted = a.delete(node);
+      samples.push((await told) - t0);
+      await deleted;
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
   return samples;
 }
 
@@ -145,7 +189,7 @@ async function cutOffOnce(zk: ZkEnsemble, i: number): Promise<{ lostMs: number; 
 
 const WARM = Math.min(20, HANDOFFS);
 const servers = new Map<ServerKind, ZkEnsemble>();
-const results: Array<{ server: ServerKind; gracefulMs: Partial<Record<TransportName, number[]>>; kazooGracefulMs?: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
+const results: Array<{ server: ServerKind; gracefulMs: Partial<Record<TransportName, number[]>>; kazooGracefulMs?: number[]; floorMs: number[]; crashMs: number[]; cutOff: Array<{ lostMs: number; electedMs: number }>; overlapping: number }> = [];
 try {
   for (const kind of SERVERS) {
     const zk = await startServer(kind, { nodes: NODES as 1 | 3, tickMs: TICK_MS });
@@ -155,7 +199,7 @@ try {
     if (KAZOO) await kazooGraceful(zk, 1, 'warm', WARM);
     say('election', `${NAMES[kind]} warmed up (${WARM} untimed handoffs${KAZOO ? ' of each library' : ''})`);
   }
-  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: Object.fromEntries(TRANSPORTS.map((t) => [t, [] as number[]])) as Partial<Record<TransportName, number[]>>, kazooMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
+  const by = new Map(SERVERS.map((k) => [k, { gracefulMs: Object.fromEntries(TRANSPORTS.map((t) => [t, [] as number[]])) as Partial<Record<TransportName, number[]>>, kazooMs: [] as number[], floorMs: [] as number[], crashMs: [] as number[], cutOff: [] as Array<{ lostMs: number; electedMs: number }> }]));
   // The servers take turns, the order reversed each round: graceful handoffs in blocks,
   // then one crash and one cut-off trial at a time.
   let order = [...SERVERS];
@@ -166,7 +210,8 @@ try {
       const ours = TRANSPORTS.map((t) => async () => void by.get(kind)!.gracefulMs[t]!.push(...(await graceful(servers.get(kind)!, n, `b${b}`, t))));
       const kazoo = async () => void (KAZOO && by.get(kind)!.kazooMs.push(...(await kazooGraceful(servers.get(kind)!, n, `b${b}`))));
       // Both libraries (each transport of ours) on the same server back to back; the order rotates by block.
-      const runs = [...ours, kazoo];
+      const floorRun = async () => void by.get(kind)!.floorMs.push(...(await floor(servers.get(kind)!, n, `b${b}`)));
+      const runs = [...ours, kazoo, floorRun];
       for (let i = 0; i < runs.length; i++) await runs[(i + b) % runs.length]!();
     }
     order = order.reverse();
@@ -197,6 +242,9 @@ try {
       console.log(`kazoo Lock handoff (release -> waiter's acquire returns), same server, same blocks, ${k.n} handoffs:`);
       console.log(`  p50 ${fmt(k.p50)} ms   p99 ${fmt(k.p99)} ms   min ${fmt(k.min)} ms   max ${fmt(k.max)} ms`);
     }
+    const f = summarize(r.floorMs);
+    console.log(`Floor: one committed delete until its watcher is told (no library, zk-elect's wire client), same blocks, ${f.n} samples:`);
+    console.log(`  p50 ${fmt(f.p50)} ms   p99 ${fmt(f.p99)} ms${k ? `   = ${(f.p50 / k.p50).toFixed(2)}x kazoo's p50: no handoff through ZooKeeper can be faster than that` : ''}`);
     console.log(`Crash handoff (kill -9 of the leader's zk-elect process -> successor elected), session timeout ${SESSION_TIMEOUT_MS} ms, ${c.n} trials:`);
     console.log(`  p50 ${fmt(c.p50)} ms (${(c.p50 / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)   max ${fmt(c.max)} ms (${(c.max / SESSION_TIMEOUT_MS).toFixed(2)} x timeout)`);
     console.log(`Cut-off leader (blackhole), session timeout ${SESSION_TIMEOUT_MS} ms, loss deadline 0.5:`);
@@ -204,7 +252,7 @@ try {
     const unsafe = r.cutOff.filter((t) => t.electedMs <= t.lostMs).length;
     console.log(`  overlapping leaderships: ${unsafe} of ${r.cutOff.length}`);
     const rounded = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
-    results.push({ server: kind, gracefulMs: Object.fromEntries(TRANSPORTS.map((t) => [t, rounded(r.gracefulMs[t]!)])), ...(KAZOO ? { kazooGracefulMs: rounded(r.kazooMs) } : {}), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
+    results.push({ server: kind, gracefulMs: Object.fromEntries(TRANSPORTS.map((t) => [t, rounded(r.gracefulMs[t]!)])), ...(KAZOO ? { kazooGracefulMs: rounded(r.kazooMs) } : {}), floorMs: rounded(r.floorMs), crashMs: r.crashMs, cutOff: r.cutOff.map((t) => ({ lostMs: Math.round(t.lostMs), electedMs: Math.round(t.electedMs) })), overlapping: unsafe });
   }
 } finally {
   for (const zk of servers.values()) await zk.stop();
