@@ -1,5 +1,5 @@
 /**
- * One TCP connection of the simulated client to one server: dialing, the handshake, frame
+ * One TCP connection of zk-elect's client to one server: dialing, the handshake, frame
  * splitting, and the two liveness rules both reference clients apply once a session is open:
  *
  * - send a ping (xid -2) when nothing was sent for timeout/3, so the server's session

@@ -18,7 +18,7 @@ export class ServerRotation {
     private readonly rng: Rng,
     private readonly reconnectDelayMs: number | undefined,
   ) {
-    if (servers.length === 0) throw new Error('WireClient needs at least one server');
+    if (servers.length === 0) throw new Error('a ZooKeeper client needs at least one server');
     this.nextIndex = rng.int(0, servers.length - 1);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The session half of the simulated client: which server to dial, what a ConnectResponse
+ * The session half of zk-elect's client (src/client): which server to dial, what a ConnectResponse
  * means, the order replies must come back in, and what becomes of requests and watches when
  * a connection or the session ends. The rules follow the C client (zookeeper.c) and Java's
  * ClientCnxn, because the point is to drive servers the way real clients do:
