@@ -16,6 +16,7 @@ import { systemClock } from '../../src/clock.js';
 import { mathRandom, type ClientEvent } from '../../src/client/types.js';
 import { WireClient } from '../../src/client/zk-client.js';
 import { LeaderElection } from '../../src/election/election.js';
+import type { WatchEvent } from '../../src/election/zk-types.js';
 import { ConnectTimeoutError, InvalidArgumentError } from '../../src/election/errors.js';
 import { resolveTransport, ZkSession } from '../../src/election/session.js';
 import { wireHandle } from '../../src/election/wire-handle.js';
@@ -77,6 +78,14 @@ for (const server of SERVERS) {
       const [a, b] = await Promise.all(rooted);
       try {
         for (const p of ['/zk-elect-test', root]) await plain.create(p, Buffer.alloc(0), 'persistent').catch((e: { codeName?: string }) => assert.equal(e.codeName, 'NODEEXISTS'));
+        // Created paths and watch events come back as the rooted session named them.
+        const made = await a!.create('/seq-', Buffer.alloc(0), 'persistent-sequential');
+        assert.match(made, /^\/seq-\d{10}$/);
+        let fire!: (e: WatchEvent) => void;
+        const event = new Promise<WatchEvent>((resolve) => (fire = resolve));
+        assert.equal(await a!.exists('/watched', fire), null); // the watch stands once this is answered
+        await plain.create(`${root}/watched`, Buffer.alloc(0), 'persistent');
+        assert.deepEqual(await event, { type: 'created', path: '/watched' });
         const first = new LeaderElection(a!, { path: '/election', id: 'first' });
         const second = new LeaderElection(b!, { path: '/election', id: 'second' });
         await first.join();

@@ -358,6 +358,25 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "      if (stat === null) return this.onNodeGone('node-deleted');",
     test: 'test/integration/election-reconnect.test.ts',
   },
+  // The wire transport (src/client, src/election/wire-handle.ts).
+  {
+    // Created paths keep the chroot: an election under a chroot names its own node wrongly.
+    name: 'wire-chroot-not-stripped',
+    file: 'src/client/zk-ops.ts',
+    find: "(r) => local(need(r.path, 'a path'))",
+    replace: "(r) => need(r.path, 'a path')",
+    test: 'test/integration/wire-transport.test.ts',
+    testPattern: 'chroot',
+  },
+  {
+    // A refused AuthPacket is ignored: the handle goes on as if authenticated.
+    name: 'wire-ignores-refused-credentials',
+    file: 'src/client/session-core.ts',
+    find: "if (err !== ErrorCode.OK) this.shutdown('closed', 'auth-failed', ErrorCode.AUTHFAILED);",
+    replace: 'void err;',
+    test: 'test/integration/wire-transport.test.ts',
+    testPattern: 'refused credentials',
+  },
   // Faults in the consensus core, each caught by the scenario of the ZooKeeper bug it recreates.
   {
     name: 'trunc-too-far',
