@@ -7,9 +7,6 @@
  * --auth is tested in election-acl-cli.test.ts.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { digestId } from '../../src/election/auth.js';
 import { LeaderElection } from '../../src/election/election.js';
@@ -18,9 +15,7 @@ import { joinPath, SEAT_MARKER_NODE } from '../../src/election/names.js';
 import { LeaderObserver } from '../../src/election/observer.js';
 import { ZkSession } from '../../src/election/session.js';
 import { eventually } from '../../src/launcher/cli-process.js';
-import { defaultConfig } from '../../src/server/config.js';
-import { ZkServer } from '../../src/server/zk-server.js';
-import { startZooKeeper } from '../support/apache-zookeeper.js';
+import { standaloneServers } from '../support/zk-elect-server.js';
 import { Perm, RawClient } from '../support/raw-client.js';
 import { uniquePath } from '../support/zk.js';
 
@@ -37,22 +32,7 @@ interface Server {
   stop(): Promise<unknown>;
 }
 
-async function startOurs(): Promise<Server> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-acl-'));
-  const server = await ZkServer.start(defaultConfig({ dataDir: dir, port: 0, tickMs: OPTIONS.tickTimeMs, minSessionTimeoutMs: OPTIONS.minSessionTimeoutMs, maxSessionTimeoutMs: OPTIONS.maxSessionTimeoutMs }));
-  return {
-    connectString: server.connectString,
-    stop: async () => {
-      await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const SERVERS: Array<{ name: string; start: () => Promise<Server> }> = [
-  { name: 'Apache ZooKeeper', start: () => startZooKeeper({ ...OPTIONS, controllable: true }) },
-  { name: 'zk-elect server', start: startOurs },
-];
+const SERVERS = standaloneServers(OPTIONS);
 
 for (const server of SERVERS) {
   describe(`election ACLs against ${server.name}`, () => {

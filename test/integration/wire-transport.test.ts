@@ -7,10 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { mathRandom, type ClientEvent } from '../../src/client/types.js';
@@ -21,11 +18,9 @@ import { ConnectTimeoutError, InvalidArgumentError } from '../../src/election/er
 import { resolveTransport, ZkSession } from '../../src/election/session.js';
 import { wireHandle } from '../../src/election/wire-handle.js';
 import { ErrorCode } from '../../src/protocol/index.js';
-import { defaultConfig } from '../../src/server/config.js';
 import { nodeNetwork } from '../../src/server/net/network.js';
-import { ZkServer } from '../../src/server/zk-server.js';
 import { CliProcess, eventually } from '../../src/launcher/cli-process.js';
-import { startZooKeeper } from '../support/apache-zookeeper.js';
+import { standaloneServers } from '../support/zk-elect-server.js';
 import { uniquePath } from '../support/zk.js';
 
 const OPTIONS = { nodes: 1, tickTimeMs: 200, minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60_000 } as const;
@@ -35,22 +30,7 @@ interface Server {
   stop(): Promise<unknown>;
 }
 
-async function startOurs(): Promise<Server> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-wire-'));
-  const server = await ZkServer.start(defaultConfig({ dataDir: dir, port: 0, tickMs: OPTIONS.tickTimeMs, minSessionTimeoutMs: OPTIONS.minSessionTimeoutMs, maxSessionTimeoutMs: OPTIONS.maxSessionTimeoutMs }));
-  return {
-    connectString: server.connectString,
-    stop: async () => {
-      await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const SERVERS: Array<{ name: string; start: () => Promise<Server> }> = [
-  { name: 'Apache ZooKeeper', start: () => startZooKeeper({ ...OPTIONS, controllable: true }) },
-  { name: 'zk-elect server', start: startOurs },
-];
+const SERVERS = standaloneServers(OPTIONS);
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -10,6 +10,9 @@ import { LocalEnsemble, LocalMember } from '../../src/launcher/local-ensemble.js
 import { freePorts } from '../../src/launcher/ports.js';
 import { trackDir } from '../../src/launcher/reaper.js';
 import type { ZkEnsemble } from '../../src/launcher/types.js';
+import { defaultConfig } from '../../src/server/config.js';
+import { ZkServer } from '../../src/server/zk-server.js';
+import { startZooKeeper } from './apache-zookeeper.js';
 import {
   assertBuilt,
   cleanUpFailedStart,
@@ -57,4 +60,25 @@ export async function startZkElectServer(options: ZkElectServerOptions = {}): Pr
     await cleanUpFailedStart(ensemble, dir);
     throw e;
   }
+}
+
+/** A zk-elect server in this process (no build needed), in a temp dir removed when it stops. */
+export async function startInProcessServer(o: { tickMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number }): Promise<{ connectString: string; stop(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-elect-inproc-'));
+  const server = await ZkServer.start(defaultConfig({ dataDir: dir, port: 0, ...o }));
+  return {
+    connectString: server.connectString,
+    stop: async () => {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Real Apache ZooKeeper and an in-process zk-elect server, standalone, with the same tick and session bounds: for suites that run against both. */
+export function standaloneServers(o: { tickTimeMs: number; minSessionTimeoutMs: number; maxSessionTimeoutMs: number }): Array<{ name: string; start: () => Promise<{ connectString: string; stop(): Promise<unknown> }> }> {
+  return [
+    { name: 'Apache ZooKeeper', start: () => startZooKeeper({ nodes: 1, ...o, controllable: true }) },
+    { name: 'zk-elect server', start: () => startInProcessServer({ tickMs: o.tickTimeMs, minSessionTimeoutMs: o.minSessionTimeoutMs, maxSessionTimeoutMs: o.maxSessionTimeoutMs }) },
+  ];
 }
