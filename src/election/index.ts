@@ -1,7 +1,7 @@
 export * from './errors.js';
 export { LeaderElection, type ElectionEvents, type ElectionOptions, type HandoffInfo, type LossReason, type Role } from './election.js';
 export { LeaderObserver, type ObserverEvents } from './observer.js';
-export { ZkSession, type SessionEvents, type SessionOptions } from './session.js';
+export { ZkSession, TRANSPORT_NAMES, type SessionEvents, type SessionOptions, type TransportName } from './session.js';
 export type { TlsOptions } from './tls-tunnel.js';
 export { digestId, electionAcl, parseAuth, type AclEntry, type DigestAuth } from './auth.js';
 export { readCandidates, type CandidateInfo, type LeaderInfo } from './candidates.js';
