@@ -82,8 +82,11 @@ describe('C client: zoo_wget_children from a watcher while zookeeper_close is in
       // stops the completion thread before that event is handled (the client's race too).
       assert.ok(r.watcherCalls >= ROUNDS && r.watcherCalls <= 2 * ROUNDS, `${name}: ${r.watcherCalls} watcher calls`);
       assert.deepEqual(Object.keys(r.codes).filter((c) => !ALLOWED.has(c)), [], `${name}: codes other than ZOK/ZCLOSING/ZMARSHALLINGERROR`);
-      // The re-arm after the create always runs on a live session.
-      assert.ok((r.codes['0'] ?? 0) >= ROUNDS, `${name}: at least one ZOK a round, got ${JSON.stringify(r.codes)}`);
+      // The re-arm after the create nearly always runs on a live session, but not always: it runs
+      // on the completion thread while the main thread goes on to delete and close, and the close
+      // can overtake it (Apache, once in 60 rounds in a CI run: {"0":59,"-5":13,"-116":48}). A
+      // server that lost or never fired the watch would give (almost) no ZOK at all.
+      assert.ok((r.codes['0'] ?? 0) >= ROUNDS / 2, `${name}: ZOK in at least half of the rounds, got ${JSON.stringify(r.codes)}`);
     }
   });
 });
