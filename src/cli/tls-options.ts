@@ -1,8 +1,8 @@
 /**
  * `--tls-ca/--tls-cert/--tls-key` for the commands that connect as clients (join, watch,
  * status, run, game). Any of them turns TLS on: the wire transport speaks it itself, the C
- * client reaches the servers through the library's TLS tunnels. The files are read and checked before the command runs; a wrong one
- * is a usage error (exit 2) naming the file.
+ * client reaches the servers through the library's TLS tunnels. The files are read and
+ * checked before the command runs; a wrong one is a usage error (exit 2) naming the file.
  */
 import { Option, type Command } from 'commander';
 import type { TlsOptions } from '../election/tls-tunnel.js';
