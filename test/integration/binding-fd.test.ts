@@ -18,9 +18,11 @@ const SESSION_TIMEOUT_MS = 2000;
 let zk: ZkEnsemble | undefined;
 const sockets: net.Socket[] = [];
 let echo: net.Server | undefined;
-let session: ZkSession | undefined;
+/** Each C session that times out is one chance for the stale descriptor to meet a new socket. */
+const SESSIONS = 3;
+const sessions: ZkSession[] = [];
 after(async () => {
-  await session?.close();
+  for (const s of sessions) await s.close();
   for (const s of sockets) s.destroy();
   echo?.close();
   for (const m of zk?.members ?? []) m.resume();
@@ -57,16 +59,18 @@ test('a C-client connection timeout leaves every other socket of this process in
   await new Promise<void>((resolve) => echo!.listen(0, '127.0.0.1', resolve));
   const port = (echo.address() as net.AddressInfo).port;
 
-  session = await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS, connectTimeoutMs: 10_000 });
+  for (let i = 0; i < SESSIONS; i++) sessions.push(await ZkSession.connect({ connect: zk.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS, connectTimeoutMs: 10_000 }));
   const member = zk.members[0]!;
   member.pause();
   // While the C client times out (after 2/3 of the session timeout) and retries, keep opening
   // sockets: the lowest free descriptor goes to the next one, so one of them takes the number
-  // the C client just closed.
+  // the C client just closed. Every 5 ms: the unpatched binding's window between the C client's
+  // close and its own stale epoll_ctl(DEL) is short (at 20 ms and one session the mutant
+  // binding-keeps-the-stale-poll-handle was caught in 2 of 4 runs).
   const until = Date.now() + 2 * SESSION_TIMEOUT_MS;
   while (Date.now() < until) {
     sockets.push(await connect(port));
-    await sleep(20);
+    await sleep(5);
   }
   member.resume();
 
