@@ -293,7 +293,10 @@ export class SessionCore {
     this.failAll(ErrorCode.CONNECTIONLOSS);
     if (this.stateValue === 'closed' || this.stateValue === 'expired') return;
     if (!wasConnected) this.rotation.failed();
-    this.scheduleAttempt();
+    // An open connection just dropped: the C client dials the next server at once, and so do we
+    // when asked (`reconnectAtOnce`): every pause here is taken from the loss deadline's margin.
+    if (wasConnected && this.options.reconnectAtOnce) this.retryTimer = this.options.clock.after(0, () => this.attempt());
+    else this.scheduleAttempt();
   }
 
   /** Ends the session for good on our side: state, connection, timers, requests, watches. */

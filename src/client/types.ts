@@ -59,6 +59,9 @@ export interface WireClientOptions {
    */
   reconnectDelayMs?: number;
   onEvent?: (e: ClientEvent) => void;
+  /** After an established connection drops, dial the next server without the random pause
+   * (the C client's behaviour; the pause still applies after failed attempts). Default false. */
+  reconnectAtOnce?: boolean;
   /** Credentials sent (AuthPacket) after every handshake, before anything else; a refusal closes the client. */
   auth?: ReadonlyArray<{ scheme: string; auth: Buffer }>;
   /** Dial the servers over TLS (their secure client port). */

@@ -157,6 +157,7 @@ export function serversOf(connect: string): string[] {
 
 /** The wire transport on the process's own sockets and clocks. */
 export const wireHandle: HandleFactory = wireTransport(
-  (settings, options) => new WireClient({ ...settings, network: nodeNetwork, clock: options.clock, rng: mathRandom, servers: serversOf(options.connect) }),
+  (settings, options) =>
+    new WireClient({ ...settings, network: nodeNetwork, clock: options.clock, rng: mathRandom, servers: serversOf(options.connect), reconnectAtOnce: true }),
   true,
 );
